@@ -1,0 +1,191 @@
+//! A numeric table read from CSV: a header of names, one target column chosen by name.
+
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// What the target column means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Integer class labels; cross-entropy.
+    #[default]
+    Classification,
+    /// Real-valued target; mean squared error.
+    Regression,
+}
+
+impl std::str::FromStr for Task {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "classification" => Ok(Task::Classification),
+            "regression" => Ok(Task::Regression),
+            _ => Err(Error::config("task", format!("unknown task `{s}`; expected classification or regression"))),
+        }
+    }
+}
+
+/// A table of `n_rows x n_features` finite numbers and a target per row.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Names of the feature columns, in file order (target removed).
+    pub feature_names: Vec<String>,
+    /// Name of the target column.
+    pub target_name: String,
+    /// Row-major features, `n_rows * n_features` values.
+    pub x: Vec<f64>,
+    /// Target per row: a class index `0..n_classes` for classification, the value for regression.
+    pub y: Vec<f64>,
+    /// The task the target was read for.
+    pub task: Task,
+    /// Original class labels, in the order of the class indices (classification only).
+    pub classes: Vec<i64>,
+}
+
+/// Fewest data rows a table may have.
+pub const MIN_ROWS: usize = 4;
+
+impl Table {
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Number of feature columns.
+    pub fn n_features(&self) -> usize {
+        self.feature_names.len()
+    }
+
+    /// Number of classes (1 for regression).
+    pub fn n_classes(&self) -> usize {
+        self.classes.len().max(1)
+    }
+
+    /// The class index of every row (classification), or `None` (regression).
+    pub fn labels(&self) -> Option<Vec<usize>> {
+        (self.task == Task::Classification).then(|| self.y.iter().map(|v| *v as usize).collect())
+    }
+
+    /// Reads `path`: comma-separated, one header row, the column named `target` as target.
+    ///
+    /// Every cell must be a finite number. Errors name the file, the 1-based line (header = 1)
+    /// and the column.
+    pub fn from_csv(path: impl AsRef<Path>, target: &str, task: Task) -> Result<Table> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Table::from_bytes(path, &bytes, target, task)
+    }
+
+    /// Parses CSV bytes as [`Table::from_csv`] does; `path` is used in errors only.
+    pub fn from_bytes(path: &Path, bytes: &[u8], target: &str, task: Task) -> Result<Table> {
+        let err = |line: Option<usize>, column: Option<&str>, reason: String| Error::Data {
+            file: path.to_path_buf(),
+            line,
+            column: column.map(str::to_string),
+            reason,
+        };
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        let mut records = reader.records();
+        let header = match records.next() {
+            None => return Err(err(None, None, "the file is empty".into())),
+            Some(r) => r.map_err(|e| err(Some(1), None, format!("cannot read header: {e}")))?,
+        };
+        let names: Vec<String> = header.iter().map(|s| s.trim().to_string()).collect();
+        if let Some(i) = names.iter().position(|n| n.is_empty()) {
+            return Err(err(Some(1), None, format!("header column {} has no name", i + 1)));
+        }
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(err(Some(1), Some(n), "column name appears twice in the header".into()));
+            }
+        }
+        let t = names.iter().position(|n| n == target).ok_or_else(|| {
+            err(Some(1), Some(target), format!("no target column `{target}` in the header"))
+        })?;
+        if names.len() < 2 {
+            return Err(err(Some(1), None, "the header has no feature column besides the target".into()));
+        }
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        let mut lines = Vec::new();
+        for (row, record) in records.enumerate() {
+            let record = record.map_err(|e| {
+                let line = e.position().map_or(row + 2, |p| p.line() as usize);
+                err(Some(line), None, format!("cannot read row: {e}"))
+            })?;
+            let line = record.position().map_or(row + 2, |p| p.line() as usize);
+            if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
+                continue; // a blank line
+            }
+            if record.len() != names.len() {
+                return Err(err(
+                    Some(line),
+                    None,
+                    format!("row has {} cells, the header has {}", record.len(), names.len()),
+                ));
+            }
+            for (c, cell) in record.iter().enumerate() {
+                let v = parse_cell(cell).map_err(|reason| err(Some(line), Some(&names[c]), reason))?;
+                if c == t {
+                    y.push(v);
+                    lines.push(line);
+                } else {
+                    x.push(v);
+                }
+            }
+        }
+        if y.len() < MIN_ROWS {
+            return Err(err(None, None, format!("{} data rows; at least {MIN_ROWS} are needed", y.len())));
+        }
+        let mut feature_names = names.clone();
+        let target_name = feature_names.remove(t);
+        let mut classes = Vec::new();
+        if task == Task::Classification {
+            for (i, v) in y.iter().enumerate() {
+                if v.fract() != 0.0 {
+                    return Err(err(Some(lines[i]), Some(&target_name), format!("class label {v} is not an integer")));
+                }
+            }
+            let mut labels: Vec<i64> = y.iter().map(|v| *v as i64).collect();
+            labels.sort_unstable();
+            labels.dedup();
+            if labels.len() < 2 {
+                return Err(err(None, Some(&target_name), format!("only one class ({}) in the target", labels[0])));
+            }
+            for v in &mut y {
+                *v = labels.binary_search(&(*v as i64)).unwrap_or(0) as f64;
+            }
+            classes = labels;
+        }
+        Ok(Table { path: path.to_path_buf(), feature_names, target_name, x, y, task, classes })
+    }
+
+    /// Values of feature column `j` over all rows.
+    pub fn column(&self, j: usize) -> Vec<f64> {
+        let d = self.n_features();
+        (0..self.n_rows()).map(|i| self.x[i * d + j]).collect()
+    }
+
+    /// Feature columns that are constant over `rows`.
+    pub fn constant_columns(&self, rows: &[usize]) -> Vec<usize> {
+        let d = self.n_features();
+        (0..d)
+            .filter(|&j| rows.iter().all(|&i| self.x[i * d + j] == self.x[rows[0] * d + j]))
+            .collect()
+    }
+}
+
+fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
+    let s = cell.trim();
+    if s.is_empty() {
+        return Err("empty cell".into());
+    }
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("`{s}` is not a finite number"));
+    }
+    Ok(v)
+}

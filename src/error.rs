@@ -1,0 +1,98 @@
+//! The one error type of the library.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in stog, with the place it went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration value is out of range or inconsistent.
+    #[error("invalid configuration: `{field}` {reason}")]
+    InvalidConfig { field: String, reason: String },
+
+    /// A tensor or table does not have the shape an operation needs.
+    #[error("shape mismatch in {context}: {reason}")]
+    Shape { context: String, reason: String },
+
+    /// A bad cell, row or column in a data file (lines are 1-based, the header is line 1).
+    #[error("{}{}: {reason}", file.display(), place(*line, column.as_deref()))]
+    Data {
+        file: PathBuf,
+        line: Option<usize>,
+        column: Option<String>,
+        reason: String,
+    },
+
+    /// A feature correlation matrix that cannot be factored even after jitter.
+    #[error("feature correlation matrix is not usable: {0}")]
+    NotPositiveDefinite(String),
+
+    /// Training produced a non-finite loss.
+    #[error(
+        "non-finite loss ({value}) for gate {gate}, lambda {lambda}, seed {seed} at epoch {epoch}"
+    )]
+    NonFinite {
+        gate: String,
+        lambda: f64,
+        seed: u64,
+        epoch: usize,
+        value: f64,
+    },
+
+    /// An error from libtorch.
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
+
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A JSON document could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn place(line: Option<usize>, column: Option<&str>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(", line {l}, column `{c}`"),
+        (Some(l), None) => format!(", line {l}"),
+        (None, Some(c)) => format!(", column `{c}`"),
+        (None, None) => String::new(),
+    }
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidConfig`].
+    pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Shape`].
+    pub fn shape(context: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Shape {
+            context: context.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
