@@ -9,3 +9,17 @@ mod error;
 pub mod gates;
 
 pub use error::{Error, Result};
+
+/// Keeps `libtorch_cuda` linked into every binary that uses stog, including dependent crates,
+/// so that `tch::Cuda::is_available()` is true on a GPU (the linker drops unreferenced libraries).
+#[cfg(torch_cuda)]
+mod cuda_anchor {
+    #[link(name = "torch_cuda")]
+    unsafe extern "C" {
+        // at::cuda::warp_size() in libtorch_cuda.so 2.11
+        #[link_name = "_ZN2at4cuda9warp_sizeEv"]
+        fn at_cuda_warp_size() -> i32;
+    }
+    #[used]
+    static ANCHOR: unsafe extern "C" fn() -> i32 = at_cuda_warp_size;
+}
