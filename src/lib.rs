@@ -7,6 +7,8 @@
 pub mod data;
 mod error;
 pub mod gates;
+pub mod model;
+pub mod train;
 
 pub use error::{Error, Result};
 

@@ -7,7 +7,8 @@
 //! pi`; penalty `pi`; inference gate `1[pi > 0.5]`. The temperature is annealed by the trainer.
 
 use super::{
-    CorrelationFactor, Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, unit_shape,
+    CorrelationFactor, Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal,
+    unit_shape,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
@@ -67,7 +68,8 @@ pub struct Correlated {
 }
 
 /// Creates a correlated gate layer under `vs` (variable `logits`); its unit count is the
-/// factor's dimension.
+/// factor's dimension. The factor is stored as non-trainable variables (`factor_l`, or `factor_v`
+/// and `factor_diag`), so it is saved and loaded with the model.
 pub fn correlated<'a, T: Borrow<nn::Path<'a>>>(
     vs: T,
     factor: CorrelationFactor,
@@ -77,7 +79,7 @@ pub fn correlated<'a, T: Borrow<nn::Path<'a>>>(
     let units = factor.dim();
     let shape = unit_shape(config.members, units);
     let logits = vs.var("logits", &shape, nn::Init::Const(config.logit_init));
-    let factor = factor.to_device(vs.device());
+    let factor = factor.registered(vs);
     Correlated { logits, factor, config, tau: config.tau, units }
 }
 
@@ -85,7 +87,7 @@ impl Correlated {
     /// Correlated uniforms `u = Phi(F eps)` of shape `[(E,) S, D]` for `rows` noise rows.
     pub fn copula_uniform(&self, rows: i64) -> Tensor {
         let shape = noise_shape(self.config.members, rows, self.units);
-        let eps = Tensor::randn(shape.as_slice(), (Kind::Float, self.logits.device()));
+        let eps = standard_normal(self.config.noise, &shape, self.logits.device());
         self.factor.correlate(&eps).special_ndtr().clamp(1e-6, 1.0 - 1e-6)
     }
 
@@ -125,6 +127,9 @@ impl Gate for Correlated {
     }
     fn temperature(&self) -> Option<f64> {
         Some(self.tau)
+    }
+    fn temperature_range(&self) -> Option<(f64, f64)> {
+        Some((self.config.tau, self.config.tau_min))
     }
     fn set_temperature(&mut self, tau: f64) {
         self.tau = tau;

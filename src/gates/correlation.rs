@@ -45,10 +45,10 @@ pub enum CorrelationFactor {
 }
 
 /// Summary of a factor, written into results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct FactorSummary {
     /// `dense` or `low-rank`.
-    pub form: &'static str,
+    pub form: String,
     /// Diagonal jitter (dense) or the rank (low rank).
     pub jitter: f64,
     /// Rank of the low-rank part, 0 for dense.
@@ -146,23 +146,37 @@ impl CorrelationFactor {
         }
     }
 
-    /// Moves the factor to `device`.
-    pub fn to_device(&self, device: Device) -> Self {
+    /// The factor copied into non-trainable variables of `vs` (saved and loaded with it).
+    pub fn registered(&self, vs: &tch::nn::Path) -> Self {
+        let copy = |name: &str, t: &Tensor| {
+            let var = vs.zeros_no_train(name, &t.size());
+            crate::gates::assign(&var, t);
+            var
+        };
         match self {
             CorrelationFactor::Dense { l, jitter } => {
-                CorrelationFactor::Dense { l: l.to_device(device), jitter: *jitter }
+                CorrelationFactor::Dense { l: copy("factor_l", l), jitter: *jitter }
             }
             CorrelationFactor::LowRank { v, diag } => {
-                CorrelationFactor::LowRank { v: v.to_device(device), diag: diag.to_device(device) }
+                CorrelationFactor::LowRank { v: copy("factor_v", v), diag: copy("factor_diag", diag) }
             }
+        }
+    }
+
+    /// A placeholder of the shape described by `summary`, to be overwritten by loading a model.
+    pub fn placeholder(summary: &FactorSummary, d: i64) -> Self {
+        let zeros = |shape: &[i64]| Tensor::zeros(shape, (Kind::Float, Device::Cpu));
+        match summary.form.as_str() {
+            "low-rank" => CorrelationFactor::LowRank { v: zeros(&[d, summary.rank]), diag: zeros(&[d]) },
+            _ => CorrelationFactor::Dense { l: Tensor::eye(d, (Kind::Float, Device::Cpu)), jitter: summary.jitter },
         }
     }
 
     /// What kind of factor this is, for results.
     pub fn summary(&self) -> FactorSummary {
         match self {
-            CorrelationFactor::Dense { jitter, .. } => FactorSummary { form: "dense", jitter: *jitter, rank: 0 },
-            CorrelationFactor::LowRank { v, .. } => FactorSummary { form: "low-rank", jitter: 0.0, rank: v.size()[1] },
+            CorrelationFactor::Dense { jitter, .. } => FactorSummary { form: "dense".into(), jitter: *jitter, rank: 0 },
+            CorrelationFactor::LowRank { v, .. } => FactorSummary { form: "low-rank".into(), jitter: 0.0, rank: v.size()[1] },
         }
     }
 }

@@ -75,13 +75,16 @@ pub enum Noise {
     PerBatch,
     /// One draw per example (SEFS copula, local reparameterisation).
     PerExample,
+    /// No noise: the training gate is the gate's deterministic relaxation (noise at its median:
+    /// `eps = 0`, `u = 1/2`; STE thresholds). For tests and ablations.
+    Off,
 }
 
 impl Noise {
     /// Rows of noise needed for a batch of `n` examples.
     pub fn rows(self, n: i64) -> i64 {
         match self {
-            Noise::PerBatch => 1,
+            Noise::PerBatch | Noise::Off => 1,
             Noise::PerExample => n,
         }
     }
@@ -124,6 +127,10 @@ pub trait Gate: std::fmt::Debug + Send {
     fn parameters(&self) -> Vec<Tensor>;
     /// Current temperature, for kinds that have one.
     fn temperature(&self) -> Option<f64> {
+        None
+    }
+    /// Start and end of the annealing schedule, for kinds that anneal their temperature.
+    fn temperature_range(&self) -> Option<(f64, f64)> {
         None
     }
     /// Sets the temperature (annealing); a no-op for kinds without one.
@@ -224,9 +231,20 @@ pub fn per_row(t: &Tensor) -> Tensor {
     t.unsqueeze(-2)
 }
 
-/// Uniform noise in the open interval (0, 1), safe for `logit`.
-pub fn uniform_open(shape: &[i64], device: tch::Device) -> Tensor {
-    Tensor::rand(shape, (Kind::Float, device)).clamp(1e-6, 1.0 - 1e-6)
+/// Uniform noise in the open interval (0, 1), safe for `logit`; 1/2 when `noise` is off.
+pub fn uniform_open(noise: Noise, shape: &[i64], device: tch::Device) -> Tensor {
+    match noise {
+        Noise::Off => Tensor::full(shape, 0.5, (Kind::Float, device)),
+        _ => Tensor::rand(shape, (Kind::Float, device)).clamp(1e-6, 1.0 - 1e-6),
+    }
+}
+
+/// Standard normal noise; 0 when `noise` is off.
+pub fn standard_normal(noise: Noise, shape: &[i64], device: tch::Device) -> Tensor {
+    match noise {
+        Noise::Off => Tensor::zeros(shape, (Kind::Float, device)),
+        _ => Tensor::randn(shape, (Kind::Float, device)),
+    }
 }
 
 /// Implements `nn::ModuleT` for a gate kind through [`Gate::gate_input`].

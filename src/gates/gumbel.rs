@@ -109,7 +109,7 @@ impl Gate for Gumbel {
     }
     fn training_gate(&self, n: i64) -> Tensor {
         let shape = noise_shape(self.config.members, self.config.noise.rows(n), self.units);
-        self.gate_from_uniform(&uniform_open(&shape, self.logits.device()))
+        self.gate_from_uniform(&uniform_open(self.config.noise, &shape, self.logits.device()))
     }
     fn inference_gate(&self) -> Tensor {
         self.logits.gt(0.0).to_kind(Kind::Float)
@@ -125,6 +125,9 @@ impl Gate for Gumbel {
     }
     fn temperature(&self) -> Option<f64> {
         Some(self.tau)
+    }
+    fn temperature_range(&self) -> Option<(f64, f64)> {
+        Some((self.config.tau, self.config.tau_min))
     }
     fn set_temperature(&mut self, tau: f64) {
         self.tau = tau;

@@ -98,7 +98,7 @@ impl Gate for HardConcrete {
     }
     fn training_gate(&self, n: i64) -> Tensor {
         let shape = noise_shape(self.config.members, self.config.noise.rows(n), self.units);
-        self.gate_from_uniform(&uniform_open(&shape, self.log_alpha.device()))
+        self.gate_from_uniform(&uniform_open(self.config.noise, &shape, self.log_alpha.device()))
     }
     fn inference_gate(&self) -> Tensor {
         let c = &self.config;

@@ -80,7 +80,7 @@ impl Gate for Ste {
     fn training_gate(&self, n: i64) -> Tensor {
         let p = per_row(&self.logits.sigmoid());
         let shape = noise_shape(self.config.members, self.config.noise.rows(n), self.units);
-        let hard = if self.config.deterministic {
+        let hard = if self.config.deterministic || self.config.noise == Noise::Off {
             p.gt(0.5).to_kind(Kind::Float).expand(shape.as_slice(), false)
         } else {
             let u = Tensor::rand(shape.as_slice(), (Kind::Float, p.device()));

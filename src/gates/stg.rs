@@ -6,10 +6,10 @@
 //! 0 (gate 0.5, open with probability Phi(1) = 0.84) and is clamped to `mu_max` after each step so
 //! that a penalty can still close it.
 
-use super::{Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, unit_shape};
+use super::{Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal, unit_shape};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
-use tch::{Kind, Tensor, nn};
+use tch::{Tensor, nn};
 
 /// Configuration of an [`Stg`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -89,7 +89,7 @@ impl Gate for Stg {
     }
     fn training_gate(&self, n: i64) -> Tensor {
         let shape = noise_shape(self.config.members, self.config.noise.rows(n), self.units);
-        let eps = Tensor::randn(shape.as_slice(), (Kind::Float, self.mu.device()));
+        let eps = standard_normal(self.config.noise, &shape, self.mu.device());
         self.gate_from_noise(&eps)
     }
     fn inference_gate(&self) -> Tensor {

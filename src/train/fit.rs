@@ -1,0 +1,185 @@
+//! The training loop of a gated ensemble: all members in one batched computation, each with its
+//! own lambda, early stopping and best state.
+//!
+//! Loss of member `e`: `task_e + lambda_e * ramp(epoch) * penalty_e`; the members' losses are
+//! summed for one backward pass, which gives each member exactly its own gradients (Adam is
+//! elementwise, so optimiser state is per member too). Early stopping watches what the inference
+//! network does: `val task loss + lambda * open inference gates` (the expected penalty keeps
+//! falling after a gate is closed). The best state of each member is copied when it improves and
+//! copied back at the end.
+
+use super::{Prepared, TrainConfig, default_gate_lr, task_loss};
+use crate::model::GatedMlp;
+use crate::{Error, Result};
+use indicatif::ProgressBar;
+use tch::nn::OptimizerConfig;
+use tch::{Kind, Tensor, nn};
+
+/// How one member's training ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOutcome {
+    /// Epochs trained before the member stopped.
+    pub epochs: usize,
+    /// Epoch (1-based) of the restored best state; 0 when no epoch improved.
+    pub best_epoch: usize,
+    /// Validation objective of the best state.
+    pub best_objective: f64,
+    /// Why the member failed (non-finite loss), if it did.
+    pub failure: Option<String>,
+}
+
+/// A context for error messages: gate name and seed per member.
+#[derive(Debug, Clone)]
+pub struct MemberTags {
+    /// Gate kinds of the model, e.g. `stg` or `stg+ste`.
+    pub gate: String,
+    /// Seed of each member.
+    pub seeds: Vec<u64>,
+}
+
+/// Trains every member of `model` (variables in `vs`) with its own lambda.
+///
+/// Members run until their patience runs out (not before the warm-up ends) or `epochs`; then
+/// each member's best state is restored. A member whose loss becomes non-finite stops with a
+/// failure that names gate, lambda, seed and epoch.
+pub fn fit(model: &mut GatedMlp, vs: &nn::VarStore, data: &Prepared, lambdas: &[f64], config: &TrainConfig, tags: &MemberTags, progress: Option<&ProgressBar>) -> Result<Vec<FitOutcome>> {
+    config.validate()?;
+    super::check_lambdas(lambdas)?;
+    let e = model.members() as usize;
+    if lambdas.len() != e || tags.seeds.len() != e {
+        return Err(Error::config("lambdas", format!("{} lambdas and {} seeds for {e} members", lambdas.len(), tags.seeds.len())));
+    }
+    let device = model.device();
+    let gate_lr = config.gate_lr.unwrap_or_else(|| model.gates.first().map_or(0.1, |g| default_gate_lr(g.gate.kind())));
+    let mut opt = nn::Adam::default().build(vs, config.lr)?;
+    opt.set_lr_group(1, gate_lr);
+    opt.set_weight_decay_group(0, config.weight_decay);
+    opt.set_weight_decay_group(1, 0.0);
+    let lambda = Tensor::from_slice(&lambdas.iter().map(|l| *l as f32).collect::<Vec<_>>()).to_device(device);
+    let state = BestState::new(vs, e as i64);
+    let n = data.train.len();
+    let batch = config.batch_size.map_or(n, |b| (b as i64).min(n));
+    let taus: Vec<Option<(f64, f64)>> = model.gates.iter().map(|g| g.gate.temperature_range()).collect();
+
+    let mut outcomes = vec![FitOutcome { epochs: 0, best_epoch: 0, best_objective: f64::INFINITY, failure: None }; e];
+    let mut active = vec![true; e];
+    for epoch in 0..config.epochs {
+        let ramp = if config.warmup_epochs == 0 { 1.0 } else { ((epoch + 1) as f64 / config.warmup_epochs as f64).min(1.0) };
+        anneal(model, &taus, epoch, config.epochs);
+        let order = if batch < n { Tensor::randperm(n, (Kind::Int64, device)) } else { Tensor::arange(n, (Kind::Int64, device)) };
+        let mut train_loss = Tensor::zeros([e as i64], (Kind::Float, device));
+        let mut start = 0;
+        while start < n {
+            let len = batch.min(n - start);
+            let idx = order.narrow(0, start, len);
+            let (xb, yb) = if batch < n { (data.train.x.index_select(0, &idx), data.train.y.index_select(0, &idx)) } else { (data.train.x.shallow_clone(), data.train.y.shallow_clone()) };
+            let out = model.forward_t(&xb, true);
+            let task = task_loss(data.task, &out, &yb);
+            let penalty = model.penalty(config.reduction, config.cost_aware);
+            let loss = (&task + &lambda * ramp * penalty).sum(Kind::Float);
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+            model.clamp_gates();
+            train_loss += task.detach() * (len as f64 / n as f64);
+            start += len;
+        }
+        let objective = tch::no_grad(|| {
+            let out = model.forward_t(&data.val.x, false);
+            task_loss(data.task, &out, &data.val.y) + &lambda * model.inference_penalty(config.reduction, config.cost_aware)
+        });
+        let both = Tensor::stack(&[objective, train_loss], 0).to_kind(Kind::Double).to_device(tch::Device::Cpu);
+        let values = Vec::<f64>::try_from(both.flatten(0, -1))?;
+        let (objective, train_loss) = values.split_at(e);
+        let mut improved = vec![false; e];
+        for m in 0..e {
+            if !active[m] {
+                continue;
+            }
+            outcomes[m].epochs = epoch + 1;
+            let bad = [train_loss[m], objective[m]].into_iter().find(|v| !v.is_finite());
+            if let Some(value) = bad {
+                let err = Error::NonFinite { gate: tags.gate.clone(), lambda: lambdas[m], seed: tags.seeds[m], epoch: epoch + 1, value };
+                outcomes[m].failure = Some(err.to_string());
+                active[m] = false;
+                continue;
+            }
+            if objective[m] < outcomes[m].best_objective - 1e-7 {
+                outcomes[m].best_objective = objective[m];
+                outcomes[m].best_epoch = epoch + 1;
+                improved[m] = true;
+            } else if epoch + 1 >= config.warmup_epochs && epoch + 1 - outcomes[m].best_epoch.max(config.warmup_epochs) >= config.patience {
+                active[m] = false;
+            }
+        }
+        if improved.iter().any(|i| *i) {
+            state.keep(&improved, device);
+        }
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+        if !active.iter().any(|a| *a) {
+            break;
+        }
+    }
+    state.restore();
+    if let Some(pb) = progress {
+        pb.inc((config.epochs - outcomes.iter().map(|o| o.epochs).max().unwrap_or(0)) as u64);
+    }
+    Ok(outcomes)
+}
+
+/// Sets each gate's temperature on a geometric schedule from its start to its end value.
+fn anneal(model: &mut GatedMlp, taus: &[Option<(f64, f64)>], epoch: usize, epochs: usize) {
+    let t = if epochs > 1 { epoch as f64 / (epochs - 1) as f64 } else { 1.0 };
+    for (g, range) in model.gates.iter_mut().zip(taus) {
+        if let Some((start, end)) = range {
+            g.gate.set_temperature(start * (end / start).powf(t));
+        }
+    }
+}
+
+/// Copies of every member-indexed variable, updated per member when it improves.
+struct BestState {
+    pairs: Vec<(Tensor, Tensor)>,
+    members: i64,
+}
+
+impl BestState {
+    fn new(vs: &nn::VarStore, members: i64) -> Self {
+        let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        // Every variable of a gated ensemble has the member axis first, except the correlation
+        // factor, which is a constant.
+        let pairs = vars
+            .into_iter()
+            .filter(|(name, t)| !name.contains("factor_") && t.size().first() == Some(&members))
+            .map(|(_, t)| {
+                let copy = t.detach().copy();
+                (t, copy)
+            })
+            .collect();
+        BestState { pairs, members }
+    }
+
+    fn keep(&self, improved: &[bool], device: tch::Device) {
+        let mask = Tensor::from_slice(improved).to_device(device);
+        tch::no_grad(|| {
+            for (var, best) in &self.pairs {
+                let mut shape = vec![self.members];
+                shape.extend(std::iter::repeat_n(1, var.dim() - 1));
+                let m = mask.view(shape.as_slice());
+                let merged = var.where_self(&m, best);
+                let _ = best.shallow_clone().copy_(&merged);
+            }
+        });
+    }
+
+    fn restore(&self) {
+        tch::no_grad(|| {
+            for (var, best) in &self.pairs {
+                let _ = var.shallow_clone().copy_(best);
+            }
+        });
+    }
+}

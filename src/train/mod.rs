@@ -1,0 +1,14 @@
+//! Training gated ensembles: data on the device, the batched training loop with per-member early
+//! stopping and best-state restore, metrics of the inference network, and the device choice.
+
+mod config;
+mod device;
+mod fit;
+mod metrics;
+mod prepared;
+
+pub use config::*;
+pub use device::*;
+pub use fit::*;
+pub use metrics::*;
+pub use prepared::*;

@@ -1,0 +1,90 @@
+//! A table split into train / validation / test tensors on a device, standardised with the
+//! training rows only (features, and the target for regression).
+
+use crate::data::{Split, Standardizer, Table, Task};
+use crate::{Error, Result};
+use tch::{Device, Tensor};
+
+/// Features `[N, D]` and targets of one part of the data.
+#[derive(Debug)]
+pub struct Part {
+    /// Standardised features, float `[N, D]`.
+    pub x: Tensor,
+    /// Class indices int64 `[N]` (classification) or standardised targets float `[N, 1]`.
+    pub y: Tensor,
+}
+
+impl Part {
+    /// Number of rows.
+    pub fn len(&self) -> i64 {
+        self.x.size()[0]
+    }
+    /// Whether the part has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Train, validation and test parts ready for training.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Training rows.
+    pub train: Part,
+    /// Validation rows (early stopping, choosing lambda).
+    pub val: Part,
+    /// Test rows (reported only).
+    pub test: Part,
+    /// Classification or regression.
+    pub task: Task,
+    /// Number of classes, or 1 for regression.
+    pub outputs: i64,
+    /// The feature standardisation fitted on the training rows.
+    pub scaler: Standardizer,
+    /// Mean and scale of the regression target on the training rows (0 and 1 otherwise).
+    pub target_scale: (f64, f64),
+}
+
+impl Prepared {
+    /// Splits and standardises `table` on `device`.
+    pub fn new(table: &Table, split: &Split, device: Device) -> Result<Prepared> {
+        let n = table.n_rows();
+        if let Some(r) = split.train.iter().chain(&split.val).chain(&split.test).find(|r| **r >= n) {
+            return Err(Error::shape("split", format!("row {r} is out of range for {n} rows")));
+        }
+        if split.train.len() < 2 || split.val.is_empty() {
+            return Err(Error::config("split", format!("need >= 2 train and >= 1 validation rows, got {} and {}", split.train.len(), split.val.len())));
+        }
+        let scaler = Standardizer::fit(table, &split.train);
+        let target_scale = match table.task {
+            Task::Regression => {
+                let s = Standardizer::fit_values(&table.y, 1, &split.train);
+                (s.mean[0], s.scale[0])
+            }
+            Task::Classification => (0.0, 1.0),
+        };
+        let d = table.n_features() as i64;
+        let part = |rows: &[usize]| {
+            let x = Tensor::from_slice(&scaler.transform(&table.x, rows)).view([rows.len() as i64, d]).to_device(device);
+            let y = match table.task {
+                Task::Classification => {
+                    let y: Vec<i64> = rows.iter().map(|r| table.y[*r] as i64).collect();
+                    Tensor::from_slice(&y).to_device(device)
+                }
+                Task::Regression => {
+                    let y: Vec<f32> = rows.iter().map(|r| ((table.y[*r] - target_scale.0) / target_scale.1) as f32).collect();
+                    Tensor::from_slice(&y).view([rows.len() as i64, 1]).to_device(device)
+                }
+            };
+            Part { x, y }
+        };
+        Ok(Prepared {
+            train: part(&split.train),
+            val: part(&split.val),
+            test: part(&split.test),
+            task: table.task,
+            outputs: table.n_classes() as i64,
+            scaler,
+            target_scale,
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! The batched trainer: members never interact, best state is restored, runs are deterministic,
+//! usage counts what the inference network uses, failures are named.
+
+use std::path::PathBuf;
+use stog::data::{Split, Table, Task};
+use stog::gates::{GateKind, assign};
+use stog::model::{GatedMlpConfig, gated_mlp};
+use stog::train::{MemberTags, Prepared, TrainConfig, fit, metrics, task_loss};
+use tch::{Device, Kind, Tensor, nn};
+
+/// libtorch's CPU random generator is process-wide: tests that draw from it run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A classification table whose label is the sign of x0 + x1, with `d` features.
+fn toy_table(n: usize, d: usize, seed: u64) -> Table {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for _ in 0..n {
+        let row: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        y.push(f64::from(row[0] + row[1] > 0.0));
+        x.extend(row);
+    }
+    Table { path: PathBuf::from("toy"), feature_names: (0..d).map(|i| format!("x{i}")).collect(), target_name: "target".into(), x, y, task: Task::Classification, classes: vec![0, 1] }
+}
+
+fn toy_data() -> Prepared {
+    let t = toy_table(120, 6, 1);
+    let split = Split::stratified(t.n_rows(), t.labels().as_deref(), [0.6, 0.2, 0.2], 0).unwrap();
+    Prepared::new(&t, &split, Device::Cpu).unwrap()
+}
+
+fn small_config(kind: GateKind) -> GatedMlpConfig {
+    GatedMlpConfig { hidden: vec![8, 4], dropout: vec![], ..GatedMlpConfig::report(6, 2, kind) }
+}
+
+fn train(config: &GatedMlpConfig, seeds: &[u64], lambdas: &[f64], tc: &TrainConfig, data: &Prepared) -> (Vec<f32>, Vec<stog::train::FitOutcome>) {
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut model = gated_mlp(&vs.root(), config, seeds, None).unwrap();
+    let tags = MemberTags { gate: "ste".into(), seeds: seeds.to_vec() };
+    let outcomes = fit(&mut model, &vs, data, lambdas, tc, &tags, None).unwrap();
+    let out = tch::no_grad(|| model.forward_t(&data.val.x, false));
+    (Vec::<f32>::try_from(out.flatten(0, -1)).unwrap(), outcomes)
+}
+
+#[test]
+fn a_member_trains_exactly_like_a_single_fit() {
+    let _serial = serial();
+    let data = toy_data();
+    // Noise off (thresholded STE) and no dropout: the only randomness is the seeds.
+    let config = GatedMlpConfig { noise: Some(stog::gates::Noise::Off), ..small_config(GateKind::Ste) };
+    let tc = TrainConfig { epochs: 60, patience: 10, warmup_epochs: 5, gate_lr: Some(0.1), ..Default::default() };
+    let seeds = [11, 12, 13];
+    let lambdas = [0.0, 0.05, 0.3];
+    let (joint, joint_outcomes) = train(&config, &seeds, &lambdas, &tc, &data);
+    let per_member = joint.len() / 3;
+    for m in 0..3 {
+        let (alone, alone_outcome) = train(&config, &seeds[m..=m], &lambdas[m..=m], &tc, &data);
+        assert_eq!(alone_outcome[0].epochs, joint_outcomes[m].epochs, "member {m}");
+        assert_eq!(alone_outcome[0].best_epoch, joint_outcomes[m].best_epoch, "member {m}");
+        for (a, b) in alone.iter().zip(&joint[m * per_member..(m + 1) * per_member]) {
+            assert!((a - b).abs() < 1e-4, "member {m}: {a} vs {b}");
+        }
+    }
+    // The members really differ (different seeds and lambdas).
+    assert_ne!(joint[..per_member], joint[per_member..2 * per_member]);
+}
+
+#[test]
+fn the_best_state_is_restored_not_the_last() {
+    let _serial = serial();
+    let data = toy_data();
+    let config = small_config(GateKind::Stg);
+    let tc = TrainConfig { epochs: 150, patience: 15, warmup_epochs: 0, lr: 0.05, ..Default::default() };
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut model = gated_mlp(&vs.root(), &config, &[1, 2], None).unwrap();
+    let tags = MemberTags { gate: "stg".into(), seeds: vec![1, 2] };
+    let lambdas = [0.01, 0.2];
+    let outcomes = fit(&mut model, &vs, &data, &lambdas, &tc, &tags, None).unwrap();
+    let objective = tch::no_grad(|| {
+        let out = model.forward_t(&data.val.x, false);
+        task_loss(data.task, &out, &data.val.y) + Tensor::from_slice(&[0.01f32, 0.2]) * model.inference_penalty(tc.reduction, false)
+    });
+    let objective = Vec::<f64>::try_from(objective.to_kind(Kind::Double)).unwrap();
+    for (m, o) in outcomes.iter().enumerate() {
+        assert!(o.epochs > o.best_epoch, "member {m} must have trained past its best epoch: {o:?}");
+        assert!((objective[m] - o.best_objective).abs() < 1e-5, "member {m}: restored {} vs best {}", objective[m], o.best_objective);
+    }
+}
+
+#[test]
+fn same_seed_same_numbers() {
+    let _serial = serial();
+    let data = toy_data();
+    let config = GatedMlpConfig { dropout: vec![0.3, 0.2], ..small_config(GateKind::Gumbel) };
+    let tc = TrainConfig { epochs: 40, batch_size: Some(16), ..Default::default() };
+    let a = train(&config, &[5, 6], &[0.01, 0.05], &tc, &data);
+    let b = train(&config, &[5, 6], &[0.01, 0.05], &tc, &data);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn usage_counts_kept_units_and_pruned_multiply_adds() {
+    let _serial = serial();
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = small_config(GateKind::Stg).with_hidden_gates(GateKind::Ste);
+    let model = gated_mlp(&vs.root(), &config, &[1, 2], None).unwrap();
+    // Member 0: close inputs 0..3 and hidden1 unit 0; member 1: everything open.
+    assign(&model.gates[0].gate.parameters()[0], &Tensor::from_slice(&[-1.0f32, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).view([2, 6]));
+    let mut hidden = vec![3.0f32; 16];
+    hidden[0] = -3.0;
+    assign(&model.gates[1].gate.parameters()[0], &Tensor::from_slice(&hidden).view([2, 8]));
+    let usage = model.usage();
+    assert_eq!(usage[0].units_kept, vec![3, 7, 4]);
+    assert_eq!(usage[0].units_total, vec![6, 8, 4]);
+    assert_eq!(usage[0].selected_inputs, vec![3, 4, 5]);
+    // 3*7 + 7*4 + 4*2 against 6*8 + 8*4 + 4*2
+    assert_eq!((usage[0].macs, usage[0].macs_full), (57, 88));
+    assert_eq!(usage[1].macs, 88);
+    // Dropped inputs are exactly unused: changing them does not change the output.
+    let x = Tensor::randn([5, 6], (Kind::Float, Device::Cpu));
+    let x2 = x.copy();
+    let _ = x2.narrow(1, 0, 3).fill_(100.0);
+    let (a, b) = tch::no_grad(|| (model.forward_t(&x, false).get(0), model.forward_t(&x2, false).get(0)));
+    assert_eq!(Vec::<f32>::try_from(a.flatten(0, -1)).unwrap(), Vec::<f32>::try_from(b.flatten(0, -1)).unwrap());
+}
+
+#[test]
+fn a_non_finite_loss_names_gate_lambda_seed_and_epoch() {
+    let _serial = serial();
+    let mut data = toy_data();
+    data.train.x = data.train.x.copy();
+    let _ = data.train.x.get(0).get(0).fill_(f64::NAN);
+    let (_, outcomes) = train(&small_config(GateKind::Stg), &[7], &[0.02], &TrainConfig { epochs: 5, ..Default::default() }, &data);
+    let failure = outcomes[0].failure.as_deref().expect("a failure");
+    assert_eq!(failure, "non-finite loss (NaN) for gate ste, lambda 0.02, seed 7 at epoch 1");
+}
+
+#[test]
+fn regression_fits_a_smooth_target() {
+    let _serial = serial();
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let (n, d) = (300, 5);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for _ in 0..n {
+        let row: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        y.push(3.0 * row[0] + row[1] * row[1] * 2.0 + 10.0);
+        x.extend(row);
+    }
+    let t = Table { path: PathBuf::from("toy"), feature_names: (0..d).map(|i| format!("x{i}")).collect(), target_name: "y".into(), x, y, task: Task::Regression, classes: vec![] };
+    let split = Split::stratified(n, None, [0.6, 0.2, 0.2], 0).unwrap();
+    let data = Prepared::new(&t, &split, Device::Cpu).unwrap();
+    let config = GatedMlpConfig { hidden: vec![32], batch_norm: false, dropout: vec![], ..GatedMlpConfig::report(5, 1, GateKind::Stg) };
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut model = gated_mlp(&vs.root(), &config, &[0], None).unwrap();
+    let tc = TrainConfig { epochs: 400, lr: 0.003, batch_size: Some(32), ..Default::default() };
+    fit(&mut model, &vs, &data, &[0.005], &tc, &MemberTags { gate: "stg".into(), seeds: vec![0] }, None).unwrap();
+    let m = tch::no_grad(|| metrics(data.task, &model.forward_t(&data.test.x, false), &data.test.y, data.target_scale.1));
+    assert!(m[0].score() > 0.9, "{m:?}");
+    assert_eq!(model.usage()[0].selected_inputs, vec![0, 1]);
+}
