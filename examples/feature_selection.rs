@@ -22,16 +22,46 @@ fn main() -> Result<()> {
     let vs = nn::VarStore::new(Device::Cpu);
     let config = GatedMlpConfig::report(table.n_features() as i64, data.outputs, kind);
     let mut model = gated_mlp(&vs.root(), &config, &[0], None)?;
-    let tags = MemberTags { gate: kind.to_string(), seeds: vec![0] };
+    let tags = MemberTags {
+        gate: kind.to_string(),
+        seeds: vec![0],
+    };
     let start = std::time::Instant::now();
-    let outcome = fit(&mut model, &vs, &data, &[lambda], &TrainConfig::default(), &tags, None)?;
+    let outcome = fit(
+        &mut model,
+        &vs,
+        &data,
+        &[lambda],
+        &TrainConfig::default(),
+        &tags,
+        None,
+    )?;
     let seconds = start.elapsed().as_secs_f64();
 
-    let test = tch::no_grad(|| metrics(data.task, &model.forward_t(&data.test.x, false), &data.test.y, 1.0));
+    let test = tch::no_grad(|| {
+        metrics(
+            data.task,
+            &model.forward_t(&data.test.x, false),
+            &data.test.y,
+            1.0,
+        )
+    });
     let usage = &model.usage()[0];
-    let names: Vec<&str> = usage.selected_inputs.iter().map(|i| table.feature_names[*i as usize].as_str()).collect();
-    println!("gate {kind}, lambda {lambda}: {} epochs (best {}), {seconds:.2} s", outcome[0].epochs, outcome[0].best_epoch);
-    println!("test accuracy {:.2} % with {} of {} features (dropped ones exactly 0)", 100.0 * test[0].score(), names.len(), table.n_features());
+    let names: Vec<&str> = usage
+        .selected_inputs
+        .iter()
+        .map(|i| table.feature_names[*i as usize].as_str())
+        .collect();
+    println!(
+        "gate {kind}, lambda {lambda}: {} epochs (best {}), {seconds:.2} s",
+        outcome[0].epochs, outcome[0].best_epoch
+    );
+    println!(
+        "test accuracy {:.2} % with {} of {} features (dropped ones exactly 0)",
+        100.0 * test[0].score(),
+        names.len(),
+        table.n_features()
+    );
     println!("selected: {}", names.join(", "));
     Ok(())
 }

@@ -8,6 +8,8 @@ pub mod data;
 mod error;
 pub mod gates;
 pub mod model;
+pub mod report;
+pub mod selector;
 pub mod train;
 
 pub use error::{Error, Result};

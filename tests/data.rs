@@ -5,12 +5,22 @@ use stog::Error;
 use stog::data::*;
 
 fn parse(text: &str) -> stog::Result<Table> {
-    Table::from_bytes(Path::new("t.csv"), text.as_bytes(), "target", Task::Classification)
+    Table::from_bytes(
+        Path::new("t.csv"),
+        text.as_bytes(),
+        "target",
+        Task::Classification,
+    )
 }
 
 fn data_error(text: &str) -> (Option<usize>, Option<String>, String) {
     match parse(text) {
-        Err(Error::Data { line, column, reason, file }) => {
+        Err(Error::Data {
+            line,
+            column,
+            reason,
+            file,
+        }) => {
             assert_eq!(file, Path::new("t.csv"));
             (line, column, reason)
         }
@@ -28,15 +38,36 @@ fn a_good_file_loads() {
     assert_eq!(t.y, vec![0.0, 1.0, 0.0, 1.0]);
     assert_eq!(t.n_classes(), 2);
     // The target can be anywhere; labels are mapped to 0..K.
-    let t = Table::from_bytes(Path::new("t.csv"), b"target,a\n5,1\n9,2\n5,3\n9,4\n", "target", Task::Classification).unwrap();
-    assert_eq!((t.y.clone(), t.classes.clone()), (vec![0.0, 1.0, 0.0, 1.0], vec![5, 9]));
-    let r = Table::from_bytes(Path::new("t.csv"), b"a,target\n1,0.5\n2,1.5\n3,2\n4,3\n", "target", Task::Regression).unwrap();
+    let t = Table::from_bytes(
+        Path::new("t.csv"),
+        b"target,a\n5,1\n9,2\n5,3\n9,4\n",
+        "target",
+        Task::Classification,
+    )
+    .unwrap();
+    assert_eq!(
+        (t.y.clone(), t.classes.clone()),
+        (vec![0.0, 1.0, 0.0, 1.0], vec![5, 9])
+    );
+    let r = Table::from_bytes(
+        Path::new("t.csv"),
+        b"a,target\n1,0.5\n2,1.5\n3,2\n4,3\n",
+        "target",
+        Task::Regression,
+    )
+    .unwrap();
     assert_eq!(r.y, vec![0.5, 1.5, 2.0, 3.0]);
 }
 
 #[test]
 fn every_bad_cell_names_its_line_and_column() {
-    for (cell, why) in [("x", "not a number"), ("", "empty cell"), ("NaN", "not a finite"), ("inf", "not a finite"), ("-inf", "not a finite")] {
+    for (cell, why) in [
+        ("x", "not a number"),
+        ("", "empty cell"),
+        ("NaN", "not a finite"),
+        ("inf", "not a finite"),
+        ("-inf", "not a finite"),
+    ] {
         let text = format!("a,b,target\n1,2,0\n3,{cell},1\n5,6,0\n7,8,1\n");
         let (line, column, reason) = data_error(&text);
         assert_eq!((line, column.as_deref()), (Some(3), Some("b")), "{cell}");
@@ -53,7 +84,11 @@ fn structural_problems_are_reported() {
     assert_eq!((line, column.as_deref()), (Some(1), Some("target")));
     assert!(data_error("").2.contains("empty"));
     assert!(data_error("a,b,target\n").2.contains("0 data rows"));
-    assert!(data_error("a,b,target\n1,2,0\n3,4,1\n").2.contains("at least"));
+    assert!(
+        data_error("a,b,target\n1,2,0\n3,4,1\n")
+            .2
+            .contains("at least")
+    );
     let (_, column, reason) = data_error("a,b,target\n1,2,1\n3,4,1\n5,6,1\n7,8,1\n");
     assert_eq!(column.as_deref(), Some("target"));
     assert!(reason.contains("one class"), "{reason}");
@@ -61,7 +96,9 @@ fn structural_problems_are_reported() {
     assert_eq!(line, Some(3));
     assert!(reason.contains("not an integer"));
     assert!(data_error("a,a,target\n1,2,0\n").2.contains("twice"));
-    let msg = parse("a,b,target\n1,2,0\n3,x,1\n5,6,0\n7,8,1\n").unwrap_err().to_string();
+    let msg = parse("a,b,target\n1,2,0\n3,x,1\n5,6,0\n7,8,1\n")
+        .unwrap_err()
+        .to_string();
     assert_eq!(msg, "t.csv, line 3, column `b`: `x` is not a number");
 }
 
@@ -79,11 +116,23 @@ fn stratified_split_keeps_class_shares_and_is_seeded() {
     assert_eq!((s.train.len(), s.val.len(), s.test.len()), (60, 20, 20));
     let ones = |rows: &[usize]| rows.iter().filter(|r| labels[**r] == 1).count();
     assert_eq!((ones(&s.train), ones(&s.val), ones(&s.test)), (15, 5, 5));
-    let mut all: Vec<usize> = s.train.iter().chain(&s.val).chain(&s.test).copied().collect();
+    let mut all: Vec<usize> = s
+        .train
+        .iter()
+        .chain(&s.val)
+        .chain(&s.test)
+        .copied()
+        .collect();
     all.sort_unstable();
     assert_eq!(all, (0..100).collect::<Vec<_>>());
-    assert_eq!(s, Split::stratified(100, Some(&labels), [0.6, 0.2, 0.2], 3).unwrap());
-    assert_ne!(s, Split::stratified(100, Some(&labels), [0.6, 0.2, 0.2], 4).unwrap());
+    assert_eq!(
+        s,
+        Split::stratified(100, Some(&labels), [0.6, 0.2, 0.2], 3).unwrap()
+    );
+    assert_ne!(
+        s,
+        Split::stratified(100, Some(&labels), [0.6, 0.2, 0.2], 4).unwrap()
+    );
     assert!(Split::stratified(100, None, [0.6, 0.2, 0.3], 0).is_err());
     assert!(Split::stratified(100, None, [-0.1, 0.6, 0.5], 0).is_err());
     assert!(Split::stratified(4, None, [0.8, 0.1, 0.1], 0).is_err());
@@ -100,14 +149,34 @@ fn split_file_round_trips_and_reads_the_reference_splits() {
     assert_eq!(Split::from_file(&path, 1, 30).unwrap(), a);
     assert_eq!(Split::from_file(&path, 2, 30).unwrap(), b);
     assert_eq!(Split::seeds_in_file(&path).unwrap(), vec![1, 2]);
-    assert!(Split::from_file(&path, 3, 30).unwrap_err().to_string().contains("no rows for seed 3"));
-    assert!(Split::from_file(&path, 1, 20).unwrap_err().to_string().contains("out of range"));
+    assert!(
+        Split::from_file(&path, 3, 30)
+            .unwrap_err()
+            .to_string()
+            .contains("no rows for seed 3")
+    );
+    assert!(
+        Split::from_file(&path, 1, 20)
+            .unwrap_err()
+            .to_string()
+            .contains("out of range")
+    );
     std::fs::write(&path, "seed,row,split\n0,0,train\n0,1,validation\n").unwrap();
     let err = Split::from_file(&path, 0, 2).unwrap_err().to_string();
-    assert!(err.contains("line 3") && err.contains("`validation`"), "{err}");
+    assert!(
+        err.contains("line 3") && err.contains("`validation`"),
+        "{err}"
+    );
 
     let reference = Split::from_file("data/splits_breast_cancer.csv", 0, 569).unwrap();
-    assert_eq!((reference.train.len(), reference.val.len(), reference.test.len()), (341, 114, 114));
+    assert_eq!(
+        (
+            reference.train.len(),
+            reference.val.len(),
+            reference.test.len()
+        ),
+        (341, 114, 114)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -20,7 +20,11 @@ fn every_gate_starts_open_and_keeps_shapes() {
     for g in every_gate(&vs, 4, None) {
         assert_eq!(g.selected(), vec![0, 1, 2, 3], "{:?}", g.kind());
         let p = values(&g.open_probability());
-        assert!(p.iter().all(|v| *v > 0.8), "{:?} starts with P(open) {p:?}", g.kind());
+        assert!(
+            p.iter().all(|v| *v > 0.8),
+            "{:?} starts with P(open) {p:?}",
+            g.kind()
+        );
         let x = Tensor::ones([5, 4], (Kind::Float, Device::Cpu));
         assert_eq!(g.gate_input(&x, true).size(), vec![5, 4]);
         assert_eq!(g.gate_input(&x, false).size(), vec![5, 4]);
@@ -36,11 +40,24 @@ fn images_are_gated_on_the_channel_axis_even_when_c_equals_w() {
             let x = Tensor::ones([2, c, 6, w], (Kind::Float, Device::Cpu));
             let mut close = vec![1.0f32; c as usize];
             close[1] = 0.0;
-            let y = x * g.inference_gate().view([1, c, 1, 1]) * Tensor::from_slice(&close).view([1, c, 1, 1]);
+            let y = x
+                * g.inference_gate().view([1, c, 1, 1])
+                * Tensor::from_slice(&close).view([1, c, 1, 1]);
             let gated = g.gate_input(&y, false);
-            let per_channel = values(&gated.abs().sum_dim_intlist([0, 2, 3].as_slice(), false, Kind::Float));
+            let per_channel = values(&gated.abs().sum_dim_intlist(
+                [0, 2, 3].as_slice(),
+                false,
+                Kind::Float,
+            ));
             assert_eq!(per_channel[1], 0.0);
-            assert!(per_channel.iter().enumerate().all(|(i, v)| i == 1 || *v > 0.0), "{:?}", g.kind());
+            assert!(
+                per_channel
+                    .iter()
+                    .enumerate()
+                    .all(|(i, v)| i == 1 || *v > 0.0),
+                "{:?}",
+                g.kind()
+            );
         }
     }
 }
@@ -56,7 +73,10 @@ fn the_unit_axis_follows_the_gate_not_the_sizes() {
     assert_eq!(values(&y.select(1, 0).abs().sum(Kind::Float)), vec![0.0]);
     assert_eq!(values(&y.select(3, 0).abs().sum(Kind::Float)), vec![12.0]);
     let flat = Tensor::ones([2, 3], (Kind::Float, Device::Cpu));
-    assert_eq!(values(&g.gate_input(&flat, false)), vec![0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
+    assert_eq!(
+        values(&g.gate_input(&flat, false)),
+        vec![0.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    );
     assert!(check_input(&g, &Tensor::ones([2, 4], (Kind::Float, Device::Cpu))).is_err());
     assert!(check_input(&g, &Tensor::ones([2, 3, 5], (Kind::Float, Device::Cpu))).is_ok());
 }
@@ -66,11 +86,16 @@ fn gradients_reach_every_gate_parameter() {
     let vs = nn::VarStore::new(Device::Cpu);
     for g in every_gate(&vs, 3, None) {
         let x = Tensor::randn([8, 3], (Kind::Float, Device::Cpu));
-        let loss = g.gate_input(&x, true).square().sum(Kind::Float) + g.penalty(Reduction::Sum, None);
+        let loss =
+            g.gate_input(&x, true).square().sum(Kind::Float) + g.penalty(Reduction::Sum, None);
         loss.backward();
         for p in g.parameters() {
             let grad = values(&p.grad());
-            assert!(grad.iter().any(|v| *v != 0.0), "{:?}: no gradient", g.kind());
+            assert!(
+                grad.iter().any(|v| *v != 0.0),
+                "{:?}: no gradient",
+                g.kind()
+            );
         }
     }
 }
@@ -80,7 +105,10 @@ fn same_seed_gives_identical_training_gates() {
     let draw = || {
         tch::manual_seed(7);
         let vs = nn::VarStore::new(Device::Cpu);
-        every_gate(&vs, 5, None).iter().map(|g| values(&g.training_gate(3))).collect::<Vec<_>>()
+        every_gate(&vs, 5, None)
+            .iter()
+            .map(|g| values(&g.training_gate(3)))
+            .collect::<Vec<_>>()
     };
     let (a, b) = (draw(), draw());
     assert_eq!(a, b);
@@ -98,7 +126,10 @@ fn a_closed_unit_is_exactly_zero_at_inference() {
             assign(&p, &Tensor::from_slice(&[-4.0f32, 0.9, 0.9]));
         }
         if g.kind() == GateKind::L1 {
-            assign(&g.parameters()[0], &Tensor::from_slice(&[0.01f32, 0.9, 0.9]));
+            assign(
+                &g.parameters()[0],
+                &Tensor::from_slice(&[0.01f32, 0.9, 0.9]),
+            );
         }
         let inf = values(&g.inference_gate());
         assert_eq!(inf[0], 0.0, "{:?}", g.kind());
@@ -124,7 +155,10 @@ fn penalty_reductions_and_cost_weights() {
 fn member_axis_gates_each_member_independently() {
     let vs = nn::VarStore::new(Device::Cpu);
     let g = stg(vs.root(), 2, StgConfig::default().with_members(3));
-    assign(&g.mu, &Tensor::from_slice(&[-1.0f32, 0.5, 0.5, -1.0, 0.5, 0.5]).view([3, 2]));
+    assign(
+        &g.mu,
+        &Tensor::from_slice(&[-1.0f32, 0.5, 0.5, -1.0, 0.5, 0.5]).view([3, 2]),
+    );
     let x = Tensor::ones([3, 4, 2], (Kind::Float, Device::Cpu));
     let y = g.gate_input(&x, false);
     assert_eq!(values(&y.select(1, 0)), vec![0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
@@ -154,7 +188,11 @@ fn copula_noise_has_the_data_correlation() {
     let u0 = u.select(1, 0);
     assert!((u0.mean(Kind::Float).double_value(&[]) - 0.5).abs() < 0.01);
     assert!((u0.var(true).double_value(&[]) - 1.0 / 12.0).abs() < 0.003);
-    let below = u0.lt(0.1).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
+    let below = u0
+        .lt(0.1)
+        .to_kind(Kind::Float)
+        .mean(Kind::Float)
+        .double_value(&[]);
     assert!((below - 0.1).abs() < 0.01);
     // Hard gates at pi = 0.5 correlate with (2 / pi) arcsin(rho).
     assign(&g.logits, &Tensor::zeros([3], (Kind::Float, Device::Cpu)));
@@ -174,7 +212,9 @@ fn correlation_from_data_copes_with_constant_and_duplicate_columns() {
     let constant = Tensor::ones([200, 1], (Kind::Float, Device::Cpu)) * 3.0;
     let x = Tensor::cat(&[&a, &a, &constant, &b], 1);
     let f = CorrelationFactor::from_data(&x, CorrelationConfig::default()).unwrap();
-    let CorrelationFactor::Dense { jitter, .. } = &f else { panic!("expected dense") };
+    let CorrelationFactor::Dense { jitter, .. } = &f else {
+        panic!("expected dense")
+    };
     assert!(*jitter > 0.0, "duplicated columns need jitter");
     let z = f.correlate(&Tensor::randn([50_000, 4], (Kind::Float, Device::Cpu)));
     let emp = z.transpose(0, 1).corrcoef();
@@ -182,7 +222,10 @@ fn correlation_from_data_copes_with_constant_and_duplicate_columns() {
     assert!(emp.double_value(&[0, 2]).abs() < 0.03);
 
     let bad = Tensor::from_slice(&[1.0f32, f32::NAN, 2.0, 3.0]).view([2, 2]);
-    assert!(matches!(CorrelationFactor::from_data(&bad, CorrelationConfig::default()), Err(stog::Error::NotPositiveDefinite(_))));
+    assert!(matches!(
+        CorrelationFactor::from_data(&bad, CorrelationConfig::default()),
+        Err(stog::Error::NotPositiveDefinite(_))
+    ));
 }
 
 #[test]
@@ -190,8 +233,12 @@ fn low_rank_factor_keeps_the_block_structure() {
     tch::manual_seed(5);
     // Two latent factors, each copied into 10 noisy columns.
     let latent = Tensor::randn([500, 2], (Kind::Float, Device::Cpu));
-    let x = latent.repeat_interleave_self_int(10, 1, None) + Tensor::randn([500, 20], (Kind::Float, Device::Cpu)) * 0.3;
-    let config = CorrelationConfig { max_dense: 10, rank: 4 };
+    let x = latent.repeat_interleave_self_int(10, 1, None)
+        + Tensor::randn([500, 20], (Kind::Float, Device::Cpu)) * 0.3;
+    let config = CorrelationConfig {
+        max_dense: 10,
+        rank: 4,
+    };
     let f = CorrelationFactor::from_data(&x, config).unwrap();
     assert_eq!(f.summary().form, "low-rank");
     let z = f.correlate(&Tensor::randn([50_000, 20], (Kind::Float, Device::Cpu)));

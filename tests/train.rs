@@ -25,7 +25,15 @@ fn toy_table(n: usize, d: usize, seed: u64) -> Table {
         y.push(f64::from(row[0] + row[1] > 0.0));
         x.extend(row);
     }
-    Table { path: PathBuf::from("toy"), feature_names: (0..d).map(|i| format!("x{i}")).collect(), target_name: "target".into(), x, y, task: Task::Classification, classes: vec![0, 1] }
+    Table {
+        path: PathBuf::from("toy"),
+        feature_names: (0..d).map(|i| format!("x{i}")).collect(),
+        target_name: "target".into(),
+        x,
+        y,
+        task: Task::Classification,
+        classes: vec![0, 1],
+    }
 }
 
 fn toy_data() -> Prepared {
@@ -35,14 +43,27 @@ fn toy_data() -> Prepared {
 }
 
 fn small_config(kind: GateKind) -> GatedMlpConfig {
-    GatedMlpConfig { hidden: vec![8, 4], dropout: vec![], ..GatedMlpConfig::report(6, 2, kind) }
+    GatedMlpConfig {
+        hidden: vec![8, 4],
+        dropout: vec![],
+        ..GatedMlpConfig::report(6, 2, kind)
+    }
 }
 
-fn train(config: &GatedMlpConfig, seeds: &[u64], lambdas: &[f64], tc: &TrainConfig, data: &Prepared) -> (Vec<f32>, Vec<stog::train::FitOutcome>) {
+fn train(
+    config: &GatedMlpConfig,
+    seeds: &[u64],
+    lambdas: &[f64],
+    tc: &TrainConfig,
+    data: &Prepared,
+) -> (Vec<f32>, Vec<stog::train::FitOutcome>) {
     tch::manual_seed(0);
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = gated_mlp(&vs.root(), config, seeds, None).unwrap();
-    let tags = MemberTags { gate: "ste".into(), seeds: seeds.to_vec() };
+    let tags = MemberTags {
+        gate: "ste".into(),
+        seeds: seeds.to_vec(),
+    };
     let outcomes = fit(&mut model, &vs, data, lambdas, tc, &tags, None).unwrap();
     let out = tch::no_grad(|| model.forward_t(&data.val.x, false));
     (Vec::<f32>::try_from(out.flatten(0, -1)).unwrap(), outcomes)
@@ -53,17 +74,35 @@ fn a_member_trains_exactly_like_a_single_fit() {
     let _serial = serial();
     let data = toy_data();
     // Noise off (thresholded STE) and no dropout: the only randomness is the seeds.
-    let config = GatedMlpConfig { noise: Some(stog::gates::Noise::Off), ..small_config(GateKind::Ste) };
-    let tc = TrainConfig { epochs: 60, patience: 10, warmup_epochs: 5, gate_lr: Some(0.1), ..Default::default() };
+    let config = GatedMlpConfig {
+        noise: Some(stog::gates::Noise::Off),
+        ..small_config(GateKind::Ste)
+    };
+    let tc = TrainConfig {
+        epochs: 60,
+        patience: 10,
+        warmup_epochs: 5,
+        gate_lr: Some(0.1),
+        ..Default::default()
+    };
     let seeds = [11, 12, 13];
     let lambdas = [0.0, 0.05, 0.3];
     let (joint, joint_outcomes) = train(&config, &seeds, &lambdas, &tc, &data);
     let per_member = joint.len() / 3;
     for m in 0..3 {
         let (alone, alone_outcome) = train(&config, &seeds[m..=m], &lambdas[m..=m], &tc, &data);
-        assert_eq!(alone_outcome[0].epochs, joint_outcomes[m].epochs, "member {m}");
-        assert_eq!(alone_outcome[0].best_epoch, joint_outcomes[m].best_epoch, "member {m}");
-        for (a, b) in alone.iter().zip(&joint[m * per_member..(m + 1) * per_member]) {
+        assert_eq!(
+            alone_outcome[0].epochs, joint_outcomes[m].epochs,
+            "member {m}"
+        );
+        assert_eq!(
+            alone_outcome[0].best_epoch, joint_outcomes[m].best_epoch,
+            "member {m}"
+        );
+        for (a, b) in alone
+            .iter()
+            .zip(&joint[m * per_member..(m + 1) * per_member])
+        {
             assert!((a - b).abs() < 1e-4, "member {m}: {a} vs {b}");
         }
     }
@@ -76,21 +115,39 @@ fn the_best_state_is_restored_not_the_last() {
     let _serial = serial();
     let data = toy_data();
     let config = small_config(GateKind::Stg);
-    let tc = TrainConfig { epochs: 150, patience: 15, warmup_epochs: 0, lr: 0.05, ..Default::default() };
+    let tc = TrainConfig {
+        epochs: 150,
+        patience: 15,
+        warmup_epochs: 0,
+        lr: 0.05,
+        ..Default::default()
+    };
     tch::manual_seed(0);
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = gated_mlp(&vs.root(), &config, &[1, 2], None).unwrap();
-    let tags = MemberTags { gate: "stg".into(), seeds: vec![1, 2] };
+    let tags = MemberTags {
+        gate: "stg".into(),
+        seeds: vec![1, 2],
+    };
     let lambdas = [0.01, 0.2];
     let outcomes = fit(&mut model, &vs, &data, &lambdas, &tc, &tags, None).unwrap();
     let objective = tch::no_grad(|| {
         let out = model.forward_t(&data.val.x, false);
-        task_loss(data.task, &out, &data.val.y) + Tensor::from_slice(&[0.01f32, 0.2]) * model.inference_penalty(tc.reduction, false)
+        task_loss(data.task, &out, &data.val.y)
+            + Tensor::from_slice(&[0.01f32, 0.2]) * model.inference_penalty(tc.reduction, false)
     });
     let objective = Vec::<f64>::try_from(objective.to_kind(Kind::Double)).unwrap();
     for (m, o) in outcomes.iter().enumerate() {
-        assert!(o.epochs > o.best_epoch, "member {m} must have trained past its best epoch: {o:?}");
-        assert!((objective[m] - o.best_objective).abs() < 1e-5, "member {m}: restored {} vs best {}", objective[m], o.best_objective);
+        assert!(
+            o.epochs > o.best_epoch,
+            "member {m} must have trained past its best epoch: {o:?}"
+        );
+        assert!(
+            (objective[m] - o.best_objective).abs() < 1e-5,
+            "member {m}: restored {} vs best {}",
+            objective[m],
+            o.best_objective
+        );
     }
 }
 
@@ -98,8 +155,15 @@ fn the_best_state_is_restored_not_the_last() {
 fn same_seed_same_numbers() {
     let _serial = serial();
     let data = toy_data();
-    let config = GatedMlpConfig { dropout: vec![0.3, 0.2], ..small_config(GateKind::Gumbel) };
-    let tc = TrainConfig { epochs: 40, batch_size: Some(16), ..Default::default() };
+    let config = GatedMlpConfig {
+        dropout: vec![0.3, 0.2],
+        ..small_config(GateKind::Gumbel)
+    };
+    let tc = TrainConfig {
+        epochs: 40,
+        batch_size: Some(16),
+        ..Default::default()
+    };
     let a = train(&config, &[5, 6], &[0.01, 0.05], &tc, &data);
     let b = train(&config, &[5, 6], &[0.01, 0.05], &tc, &data);
     assert_eq!(a, b);
@@ -112,10 +176,19 @@ fn usage_counts_kept_units_and_pruned_multiply_adds() {
     let config = small_config(GateKind::Stg).with_hidden_gates(GateKind::Ste);
     let model = gated_mlp(&vs.root(), &config, &[1, 2], None).unwrap();
     // Member 0: close inputs 0..3 and hidden1 unit 0; member 1: everything open.
-    assign(&model.gates[0].gate.parameters()[0], &Tensor::from_slice(&[-1.0f32, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).view([2, 6]));
+    assign(
+        &model.gates[0].gate.parameters()[0],
+        &Tensor::from_slice(&[
+            -1.0f32, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        ])
+        .view([2, 6]),
+    );
     let mut hidden = vec![3.0f32; 16];
     hidden[0] = -3.0;
-    assign(&model.gates[1].gate.parameters()[0], &Tensor::from_slice(&hidden).view([2, 8]));
+    assign(
+        &model.gates[1].gate.parameters()[0],
+        &Tensor::from_slice(&hidden).view([2, 8]),
+    );
     let usage = model.usage();
     assert_eq!(usage[0].units_kept, vec![3, 7, 4]);
     assert_eq!(usage[0].units_total, vec![6, 8, 4]);
@@ -127,8 +200,16 @@ fn usage_counts_kept_units_and_pruned_multiply_adds() {
     let x = Tensor::randn([5, 6], (Kind::Float, Device::Cpu));
     let x2 = x.copy();
     let _ = x2.narrow(1, 0, 3).fill_(100.0);
-    let (a, b) = tch::no_grad(|| (model.forward_t(&x, false).get(0), model.forward_t(&x2, false).get(0)));
-    assert_eq!(Vec::<f32>::try_from(a.flatten(0, -1)).unwrap(), Vec::<f32>::try_from(b.flatten(0, -1)).unwrap());
+    let (a, b) = tch::no_grad(|| {
+        (
+            model.forward_t(&x, false).get(0),
+            model.forward_t(&x2, false).get(0),
+        )
+    });
+    assert_eq!(
+        Vec::<f32>::try_from(a.flatten(0, -1)).unwrap(),
+        Vec::<f32>::try_from(b.flatten(0, -1)).unwrap()
+    );
 }
 
 #[test]
@@ -137,9 +218,21 @@ fn a_non_finite_loss_names_gate_lambda_seed_and_epoch() {
     let mut data = toy_data();
     data.train.x = data.train.x.copy();
     let _ = data.train.x.get(0).get(0).fill_(f64::NAN);
-    let (_, outcomes) = train(&small_config(GateKind::Stg), &[7], &[0.02], &TrainConfig { epochs: 5, ..Default::default() }, &data);
+    let (_, outcomes) = train(
+        &small_config(GateKind::Stg),
+        &[7],
+        &[0.02],
+        &TrainConfig {
+            epochs: 5,
+            ..Default::default()
+        },
+        &data,
+    );
     let failure = outcomes[0].failure.as_deref().expect("a failure");
-    assert_eq!(failure, "non-finite loss (NaN) for gate ste, lambda 0.02, seed 7 at epoch 1");
+    assert_eq!(
+        failure,
+        "non-finite loss (NaN) for gate ste, lambda 0.02, seed 7 at epoch 1"
+    );
 }
 
 #[test]
@@ -155,16 +248,53 @@ fn regression_fits_a_smooth_target() {
         y.push(3.0 * row[0] + row[1] * row[1] * 2.0 + 10.0);
         x.extend(row);
     }
-    let t = Table { path: PathBuf::from("toy"), feature_names: (0..d).map(|i| format!("x{i}")).collect(), target_name: "y".into(), x, y, task: Task::Regression, classes: vec![] };
+    let t = Table {
+        path: PathBuf::from("toy"),
+        feature_names: (0..d).map(|i| format!("x{i}")).collect(),
+        target_name: "y".into(),
+        x,
+        y,
+        task: Task::Regression,
+        classes: vec![],
+    };
     let split = Split::stratified(n, None, [0.6, 0.2, 0.2], 0).unwrap();
     let data = Prepared::new(&t, &split, Device::Cpu).unwrap();
-    let config = GatedMlpConfig { hidden: vec![32], batch_norm: false, dropout: vec![], ..GatedMlpConfig::report(5, 1, GateKind::Stg) };
+    let config = GatedMlpConfig {
+        hidden: vec![32],
+        batch_norm: false,
+        dropout: vec![],
+        ..GatedMlpConfig::report(5, 1, GateKind::Stg)
+    };
     tch::manual_seed(0);
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = gated_mlp(&vs.root(), &config, &[0], None).unwrap();
-    let tc = TrainConfig { epochs: 400, lr: 0.003, batch_size: Some(32), ..Default::default() };
-    fit(&mut model, &vs, &data, &[0.005], &tc, &MemberTags { gate: "stg".into(), seeds: vec![0] }, None).unwrap();
-    let m = tch::no_grad(|| metrics(data.task, &model.forward_t(&data.test.x, false), &data.test.y, data.target_scale.1));
+    let tc = TrainConfig {
+        epochs: 400,
+        lr: 0.003,
+        batch_size: Some(32),
+        ..Default::default()
+    };
+    fit(
+        &mut model,
+        &vs,
+        &data,
+        &[0.005],
+        &tc,
+        &MemberTags {
+            gate: "stg".into(),
+            seeds: vec![0],
+        },
+        None,
+    )
+    .unwrap();
+    let m = tch::no_grad(|| {
+        metrics(
+            data.task,
+            &model.forward_t(&data.test.x, false),
+            &data.test.y,
+            data.target_scale.1,
+        )
+    });
     assert!(m[0].score() > 0.9, "{m:?}");
     assert_eq!(model.usage()[0].selected_inputs, vec![0, 1]);
 }

@@ -23,11 +23,19 @@ impl Split {
     ///
     /// Within each class the rows are shuffled with `seed` and cut by rounding, so every part gets
     /// its share of every class.
-    pub fn stratified(n: usize, labels: Option<&[usize]>, fractions: [f64; 3], seed: u64) -> Result<Split> {
+    pub fn stratified(
+        n: usize,
+        labels: Option<&[usize]>,
+        fractions: [f64; 3],
+        seed: u64,
+    ) -> Result<Split> {
         check_fractions(fractions)?;
         let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
         for i in 0..n {
-            groups.entry(labels.map_or(0, |l| l[i])).or_default().push(i);
+            groups
+                .entry(labels.map_or(0, |l| l[i]))
+                .or_default()
+                .push(i);
         }
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut split = Split::default();
@@ -43,13 +51,28 @@ impl Split {
         for part in [&mut split.train, &mut split.val, &mut split.test] {
             part.sort_unstable();
         }
-        for (name, part, f) in [("train", &split.train, fractions[0]), ("val", &split.val, fractions[1]), ("test", &split.test, fractions[2])] {
+        for (name, part, f) in [
+            ("train", &split.train, fractions[0]),
+            ("val", &split.val, fractions[1]),
+            ("test", &split.test, fractions[2]),
+        ] {
             if part.is_empty() && f > 0.0 {
-                return Err(Error::config("split", format!("too few rows ({n}) for the fractions {fractions:?}: the {name} part is empty")));
+                return Err(Error::config(
+                    "split",
+                    format!(
+                        "too few rows ({n}) for the fractions {fractions:?}: the {name} part is empty"
+                    ),
+                ));
             }
         }
         if split.train.len() < 2 {
-            return Err(Error::config("split", format!("too few rows ({n}): the train part has {} row(s)", split.train.len())));
+            return Err(Error::config(
+                "split",
+                format!(
+                    "too few rows ({n}): the train part has {} row(s)",
+                    split.train.len()
+                ),
+            ));
         }
         Ok(split)
     }
@@ -67,41 +90,83 @@ impl Split {
             csv::ErrorKind::Io(io) => Error::io(path, io),
             other => err(None, None, format!("{other:?}")),
         })?;
-        let header = reader.headers().map_err(|e| err(Some(1), None, e.to_string()))?.clone();
+        let header = reader
+            .headers()
+            .map_err(|e| err(Some(1), None, e.to_string()))?
+            .clone();
         if header.iter().map(str::trim).collect::<Vec<_>>() != ["seed", "row", "split"] {
-            return Err(err(Some(1), None, "the header must be `seed,row,split`".into()));
+            return Err(err(
+                Some(1),
+                None,
+                "the header must be `seed,row,split`".into(),
+            ));
         }
         let mut split = Split::default();
         let mut seen = vec![false; n_rows];
         let mut seeds = std::collections::BTreeSet::new();
         for record in reader.records() {
-            let record = record.map_err(|e| err(e.position().map(|p| p.line() as usize), None, e.to_string()))?;
+            let record = record
+                .map_err(|e| err(e.position().map(|p| p.line() as usize), None, e.to_string()))?;
             let line = record.position().map(|p| p.line() as usize);
             let field = |i: usize| record.get(i).unwrap_or("").trim();
-            let s: u64 = field(0).parse().map_err(|_| err(line, Some("seed"), format!("`{}` is not a seed", field(0))))?;
+            let s: u64 = field(0)
+                .parse()
+                .map_err(|_| err(line, Some("seed"), format!("`{}` is not a seed", field(0))))?;
             seeds.insert(s);
             if s != seed {
                 continue;
             }
-            let row: usize = field(1).parse().map_err(|_| err(line, Some("row"), format!("`{}` is not a row index", field(1))))?;
+            let row: usize = field(1).parse().map_err(|_| {
+                err(
+                    line,
+                    Some("row"),
+                    format!("`{}` is not a row index", field(1)),
+                )
+            })?;
             if row >= n_rows {
-                return Err(err(line, Some("row"), format!("row {row} is out of range: the data has {n_rows} rows")));
+                return Err(err(
+                    line,
+                    Some("row"),
+                    format!("row {row} is out of range: the data has {n_rows} rows"),
+                ));
             }
             if std::mem::replace(&mut seen[row], true) {
-                return Err(err(line, Some("row"), format!("row {row} appears twice for seed {seed}")));
+                return Err(err(
+                    line,
+                    Some("row"),
+                    format!("row {row} appears twice for seed {seed}"),
+                ));
             }
             match field(2) {
                 "train" => split.train.push(row),
                 "val" => split.val.push(row),
                 "test" => split.test.push(row),
-                other => return Err(err(line, Some("split"), format!("`{other}` is not train, val or test"))),
+                other => {
+                    return Err(err(
+                        line,
+                        Some("split"),
+                        format!("`{other}` is not train, val or test"),
+                    ));
+                }
             }
         }
         if !seeds.contains(&seed) {
-            return Err(err(None, Some("seed"), format!("no rows for seed {seed}; the file has seeds {seeds:?}")));
+            return Err(err(
+                None,
+                Some("seed"),
+                format!("no rows for seed {seed}; the file has seeds {seeds:?}"),
+            ));
         }
         if split.train.len() < 2 || split.val.is_empty() {
-            return Err(err(None, None, format!("seed {seed} has {} train and {} val rows", split.train.len(), split.val.len())));
+            return Err(err(
+                None,
+                None,
+                format!(
+                    "seed {seed} has {} train and {} val rows",
+                    split.train.len(),
+                    split.val.len()
+                ),
+            ));
         }
         Ok(split)
     }
@@ -110,7 +175,11 @@ impl Split {
     pub fn seeds_in_file(path: impl AsRef<Path>) -> Result<Vec<u64>> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut seeds: Vec<u64> = text.lines().skip(1).filter_map(|l| l.split(',').next()?.trim().parse().ok()).collect();
+        let mut seeds: Vec<u64> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next()?.trim().parse().ok())
+            .collect();
         seeds.sort_unstable();
         seeds.dedup();
         Ok(seeds)
@@ -137,11 +206,17 @@ impl Split {
 /// Checks that split fractions are in [0, 1], train is positive, and they sum to 1.
 pub fn check_fractions(f: [f64; 3]) -> Result<()> {
     if f.iter().any(|v| !v.is_finite() || *v < 0.0 || *v > 1.0) || f[0] <= 0.0 {
-        return Err(Error::config("split", format!("fractions {f:?} must lie in [0, 1] with a positive train part")));
+        return Err(Error::config(
+            "split",
+            format!("fractions {f:?} must lie in [0, 1] with a positive train part"),
+        ));
     }
     let sum: f64 = f.iter().sum();
     if (sum - 1.0).abs() > 1e-6 {
-        return Err(Error::config("split", format!("fractions {f:?} sum to {sum}, not 1")));
+        return Err(Error::config(
+            "split",
+            format!("fractions {f:?} sum to {sum}, not 1"),
+        ));
     }
     Ok(())
 }

@@ -34,7 +34,10 @@ impl Standardizer {
                 var[j] += (x[i * d + j] - mean[j]).powi(2) / n;
             }
         }
-        let scale = var.iter().map(|v| if *v > 1e-24 { v.sqrt() } else { 1.0 }).collect();
+        let scale = var
+            .iter()
+            .map(|v| if *v > 1e-24 { v.sqrt() } else { 1.0 })
+            .collect();
         Standardizer { mean, scale }
     }
 

@@ -21,7 +21,10 @@ impl std::str::FromStr for Task {
         match s {
             "classification" => Ok(Task::Classification),
             "regression" => Ok(Task::Regression),
-            _ => Err(Error::config("task", format!("unknown task `{s}`; expected classification or regression"))),
+            _ => Err(Error::config(
+                "task",
+                format!("unknown task `{s}`; expected classification or regression"),
+            )),
         }
     }
 }
@@ -87,7 +90,10 @@ impl Table {
             column: column.map(str::to_string),
             reason,
         };
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
         let mut records = reader.records();
         let header = match records.next() {
             None => return Err(err(None, None, "the file is empty".into())),
@@ -95,18 +101,34 @@ impl Table {
         };
         let names: Vec<String> = header.iter().map(|s| s.trim().to_string()).collect();
         if let Some(i) = names.iter().position(|n| n.is_empty()) {
-            return Err(err(Some(1), None, format!("header column {} has no name", i + 1)));
+            return Err(err(
+                Some(1),
+                None,
+                format!("header column {} has no name", i + 1),
+            ));
         }
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
-                return Err(err(Some(1), Some(n), "column name appears twice in the header".into()));
+                return Err(err(
+                    Some(1),
+                    Some(n),
+                    "column name appears twice in the header".into(),
+                ));
             }
         }
         let t = names.iter().position(|n| n == target).ok_or_else(|| {
-            err(Some(1), Some(target), format!("no target column `{target}` in the header"))
+            err(
+                Some(1),
+                Some(target),
+                format!("no target column `{target}` in the header"),
+            )
         })?;
         if names.len() < 2 {
-            return Err(err(Some(1), None, "the header has no feature column besides the target".into()));
+            return Err(err(
+                Some(1),
+                None,
+                "the header has no feature column besides the target".into(),
+            ));
         }
         let mut x = Vec::new();
         let mut y = Vec::new();
@@ -124,11 +146,16 @@ impl Table {
                 return Err(err(
                     Some(line),
                     None,
-                    format!("row has {} cells, the header has {}", record.len(), names.len()),
+                    format!(
+                        "row has {} cells, the header has {}",
+                        record.len(),
+                        names.len()
+                    ),
                 ));
             }
             for (c, cell) in record.iter().enumerate() {
-                let v = parse_cell(cell).map_err(|reason| err(Some(line), Some(&names[c]), reason))?;
+                let v =
+                    parse_cell(cell).map_err(|reason| err(Some(line), Some(&names[c]), reason))?;
                 if c == t {
                     y.push(v);
                     lines.push(line);
@@ -138,7 +165,11 @@ impl Table {
             }
         }
         if y.len() < MIN_ROWS {
-            return Err(err(None, None, format!("{} data rows; at least {MIN_ROWS} are needed", y.len())));
+            return Err(err(
+                None,
+                None,
+                format!("{} data rows; at least {MIN_ROWS} are needed", y.len()),
+            ));
         }
         let mut feature_names = names.clone();
         let target_name = feature_names.remove(t);
@@ -146,21 +177,37 @@ impl Table {
         if task == Task::Classification {
             for (i, v) in y.iter().enumerate() {
                 if v.fract() != 0.0 {
-                    return Err(err(Some(lines[i]), Some(&target_name), format!("class label {v} is not an integer")));
+                    return Err(err(
+                        Some(lines[i]),
+                        Some(&target_name),
+                        format!("class label {v} is not an integer"),
+                    ));
                 }
             }
             let mut labels: Vec<i64> = y.iter().map(|v| *v as i64).collect();
             labels.sort_unstable();
             labels.dedup();
             if labels.len() < 2 {
-                return Err(err(None, Some(&target_name), format!("only one class ({}) in the target", labels[0])));
+                return Err(err(
+                    None,
+                    Some(&target_name),
+                    format!("only one class ({}) in the target", labels[0]),
+                ));
             }
             for v in &mut y {
                 *v = labels.binary_search(&(*v as i64)).unwrap_or(0) as f64;
             }
             classes = labels;
         }
-        Ok(Table { path: path.to_path_buf(), feature_names, target_name, x, y, task, classes })
+        Ok(Table {
+            path: path.to_path_buf(),
+            feature_names,
+            target_name,
+            x,
+            y,
+            task,
+            classes,
+        })
     }
 
     /// Values of feature column `j` over all rows.
@@ -173,7 +220,10 @@ impl Table {
     pub fn constant_columns(&self, rows: &[usize]) -> Vec<usize> {
         let d = self.n_features();
         (0..d)
-            .filter(|&j| rows.iter().all(|&i| self.x[i * d + j] == self.x[rows[0] * d + j]))
+            .filter(|&j| {
+                rows.iter()
+                    .all(|&i| self.x[i * d + j] == self.x[rows[0] * d + j])
+            })
             .collect()
     }
 }

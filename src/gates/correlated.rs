@@ -80,7 +80,13 @@ pub fn correlated<'a, T: Borrow<nn::Path<'a>>>(
     let shape = unit_shape(config.members, units);
     let logits = vs.var("logits", &shape, nn::Init::Const(config.logit_init));
     let factor = factor.registered(vs);
-    Correlated { logits, factor, config, tau: config.tau, units }
+    Correlated {
+        logits,
+        factor,
+        config,
+        tau: config.tau,
+        units,
+    }
 }
 
 impl Correlated {
@@ -88,7 +94,10 @@ impl Correlated {
     pub fn copula_uniform(&self, rows: i64) -> Tensor {
         let shape = noise_shape(self.config.members, rows, self.units);
         let eps = standard_normal(self.config.noise, &shape, self.logits.device());
-        self.factor.correlate(&eps).special_ndtr().clamp(1e-6, 1.0 - 1e-6)
+        self.factor
+            .correlate(&eps)
+            .special_ndtr()
+            .clamp(1e-6, 1.0 - 1e-6)
     }
 
     /// The training gate for given uniforms `u` of shape `[(E,) S, D]`.

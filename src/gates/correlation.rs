@@ -21,7 +21,10 @@ pub struct CorrelationConfig {
 
 impl Default for CorrelationConfig {
     fn default() -> Self {
-        CorrelationConfig { max_dense: 4096, rank: 64 }
+        CorrelationConfig {
+            max_dense: 4096,
+            rank: 64,
+        }
     }
 }
 
@@ -58,18 +61,26 @@ pub struct FactorSummary {
 impl CorrelationFactor {
     /// Identity correlation (independent gates) of `d` features.
     pub fn identity(d: i64) -> Self {
-        CorrelationFactor::Dense { l: Tensor::eye(d, (Kind::Float, Device::Cpu)), jitter: 0.0 }
+        CorrelationFactor::Dense {
+            l: Tensor::eye(d, (Kind::Float, Device::Cpu)),
+            jitter: 0.0,
+        }
     }
 
     /// Factor of a given correlation matrix `r` (`[D, D]`, symmetric, unit diagonal).
     pub fn from_matrix(r: &Tensor) -> Result<Self> {
         let size = r.size();
         if size.len() != 2 || size[0] != size[1] {
-            return Err(Error::shape("correlation matrix", format!("{size:?} is not square")));
+            return Err(Error::shape(
+                "correlation matrix",
+                format!("{size:?} is not square"),
+            ));
         }
         let r = r.to_kind(Kind::Float);
         if !bool::try_from(r.isfinite().all())? {
-            return Err(Error::NotPositiveDefinite("it has non-finite entries".into()));
+            return Err(Error::NotPositiveDefinite(
+                "it has non-finite entries".into(),
+            ));
         }
         let eye = Tensor::eye(size[0], (Kind::Float, r.device()));
         for jitter in [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] {
@@ -79,18 +90,25 @@ impl CorrelationFactor {
                 return Ok(CorrelationFactor::Dense { l, jitter });
             }
         }
-        Err(Error::NotPositiveDefinite("Cholesky fails even with jitter 0.1".into()))
+        Err(Error::NotPositiveDefinite(
+            "Cholesky fails even with jitter 0.1".into(),
+        ))
     }
 
     /// Factor of the correlation of the columns of `x` (`[N, D]`, training rows only).
     pub fn from_data(x: &Tensor, config: CorrelationConfig) -> Result<Self> {
         let size = x.size();
         if size.len() != 2 || size[0] < 2 {
-            return Err(Error::shape("correlation data", format!("need [N >= 2, D], got {size:?}")));
+            return Err(Error::shape(
+                "correlation data",
+                format!("need [N >= 2, D], got {size:?}"),
+            ));
         }
         let x = x.to_kind(Kind::Double);
         if !bool::try_from(x.isfinite().all())? {
-            return Err(Error::NotPositiveDefinite("the data has non-finite values".into()));
+            return Err(Error::NotPositiveDefinite(
+                "the data has non-finite values".into(),
+            ));
         }
         let (n, d) = (size[0], size[1]);
         let centred = &x - x.mean_dim(0, true, Kind::Double);
@@ -100,7 +118,8 @@ impl CorrelationFactor {
         let xs = centred / std.clamp_min(1e-12) * constant.logical_not() / (n as f64).sqrt();
         if d <= config.max_dense {
             let r = xs.transpose(0, 1).mm(&xs);
-            let r = &r + Tensor::diag_embed(&constant.squeeze_dim(0).to_kind(Kind::Double), 0, -2, -1);
+            let r =
+                &r + Tensor::diag_embed(&constant.squeeze_dim(0).to_kind(Kind::Double), 0, -2, -1);
             let r = r.clamp(-1.0, 1.0);
             return Self::from_matrix(&r);
         }
@@ -119,8 +138,12 @@ impl CorrelationFactor {
         let small = xq.transpose(0, 1).mm(&xq);
         let (evals, evecs) = small.linalg_eigh("L");
         let v = q.mm(&evecs) * evals.clamp_min(0.0).sqrt().unsqueeze(0);
-        let rest = (v.square().sum_dim_intlist(1, false, Kind::Double) * -1.0 + 1.0).clamp_min(1e-3);
-        CorrelationFactor::LowRank { v: v.to_kind(Kind::Float), diag: rest.sqrt().to_kind(Kind::Float) }
+        let rest =
+            (v.square().sum_dim_intlist(1, false, Kind::Double) * -1.0 + 1.0).clamp_min(1e-3);
+        CorrelationFactor::LowRank {
+            v: v.to_kind(Kind::Float),
+            diag: rest.sqrt().to_kind(Kind::Float),
+        }
     }
 
     /// Number of features.
@@ -154,12 +177,14 @@ impl CorrelationFactor {
             var
         };
         match self {
-            CorrelationFactor::Dense { l, jitter } => {
-                CorrelationFactor::Dense { l: copy("factor_l", l), jitter: *jitter }
-            }
-            CorrelationFactor::LowRank { v, diag } => {
-                CorrelationFactor::LowRank { v: copy("factor_v", v), diag: copy("factor_diag", diag) }
-            }
+            CorrelationFactor::Dense { l, jitter } => CorrelationFactor::Dense {
+                l: copy("factor_l", l),
+                jitter: *jitter,
+            },
+            CorrelationFactor::LowRank { v, diag } => CorrelationFactor::LowRank {
+                v: copy("factor_v", v),
+                diag: copy("factor_diag", diag),
+            },
         }
     }
 
@@ -167,16 +192,30 @@ impl CorrelationFactor {
     pub fn placeholder(summary: &FactorSummary, d: i64) -> Self {
         let zeros = |shape: &[i64]| Tensor::zeros(shape, (Kind::Float, Device::Cpu));
         match summary.form.as_str() {
-            "low-rank" => CorrelationFactor::LowRank { v: zeros(&[d, summary.rank]), diag: zeros(&[d]) },
-            _ => CorrelationFactor::Dense { l: Tensor::eye(d, (Kind::Float, Device::Cpu)), jitter: summary.jitter },
+            "low-rank" => CorrelationFactor::LowRank {
+                v: zeros(&[d, summary.rank]),
+                diag: zeros(&[d]),
+            },
+            _ => CorrelationFactor::Dense {
+                l: Tensor::eye(d, (Kind::Float, Device::Cpu)),
+                jitter: summary.jitter,
+            },
         }
     }
 
     /// What kind of factor this is, for results.
     pub fn summary(&self) -> FactorSummary {
         match self {
-            CorrelationFactor::Dense { jitter, .. } => FactorSummary { form: "dense".into(), jitter: *jitter, rank: 0 },
-            CorrelationFactor::LowRank { v, .. } => FactorSummary { form: "low-rank".into(), jitter: 0.0, rank: v.size()[1] },
+            CorrelationFactor::Dense { jitter, .. } => FactorSummary {
+                form: "dense".into(),
+                jitter: *jitter,
+                rank: 0,
+            },
+            CorrelationFactor::LowRank { v, .. } => FactorSummary {
+                form: "low-rank".into(),
+                jitter: 0.0,
+                rank: v.size()[1],
+            },
         }
     }
 }

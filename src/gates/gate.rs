@@ -61,7 +61,10 @@ impl std::str::FromStr for GateKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = GateKind::ALL.iter().map(|k| k.name()).collect();
-                Error::config("gate", format!("unknown gate `{s}`; expected one of {}", names.join(", ")))
+                Error::config(
+                    "gate",
+                    format!("unknown gate `{s}`; expected one of {}", names.join(", ")),
+                )
             })
     }
 }
@@ -171,8 +174,12 @@ pub trait Gate: std::fmt::Debug + Send {
 
 /// Indices where a `[D]` gate vector is non-zero.
 pub fn selected_units(gate: &Tensor) -> Vec<i64> {
-    let g = Vec::<f32>::try_from(gate.to_kind(Kind::Float).to_device(tch::Device::Cpu).flatten(0, -1))
-        .unwrap_or_default();
+    let g = Vec::<f32>::try_from(
+        gate.to_kind(Kind::Float)
+            .to_device(tch::Device::Cpu)
+            .flatten(0, -1),
+    )
+    .unwrap_or_default();
     g.iter()
         .enumerate()
         .filter(|(_, v)| **v != 0.0)
@@ -198,13 +205,20 @@ pub fn check_input(gate: &dyn Gate, xs: &Tensor) -> Result<()> {
     if size.len() < lead + 2 {
         return Err(Error::shape(
             format!("{} gate", gate.kind()),
-            format!("input of shape {size:?} has no unit axis (need [(E,) N, D] or [(E,) N, C, ...])"),
+            format!(
+                "input of shape {size:?} has no unit axis (need [(E,) N, D] or [(E,) N, C, ...])"
+            ),
         ));
     }
     if size[lead + 1] != gate.units() {
         return Err(Error::shape(
             format!("{} gate", gate.kind()),
-            format!("input of shape {size:?} has {} units on axis {}, gate has {}", size[lead + 1], lead + 1, gate.units()),
+            format!(
+                "input of shape {size:?} has {} units on axis {}, gate has {}",
+                size[lead + 1],
+                lead + 1,
+                gate.units()
+            ),
         ));
     }
     Ok(())
@@ -262,6 +276,6 @@ pub(crate) use impl_module_t;
 /// Overwrites the values of a parameter in place, outside autograd.
 pub fn assign(target: &Tensor, values: &Tensor) {
     tch::no_grad(|| {
-        let _ = target.shallow_clone().copy_(values);
+        target.shallow_clone().copy_(values);
     });
 }

@@ -78,8 +78,15 @@ pub struct Gumbel {
 /// Creates a Gumbel gate layer of `units` gates under `vs` (variable `logits`).
 pub fn gumbel<'a, T: Borrow<nn::Path<'a>>>(vs: T, units: i64, config: GumbelConfig) -> Gumbel {
     let shape = unit_shape(config.members, units);
-    let logits = vs.borrow().var("logits", &shape, nn::Init::Const(config.logit_init));
-    Gumbel { logits, config, tau: config.tau, units }
+    let logits = vs
+        .borrow()
+        .var("logits", &shape, nn::Init::Const(config.logit_init));
+    Gumbel {
+        logits,
+        config,
+        tau: config.tau,
+        units,
+    }
 }
 
 impl Gumbel {
@@ -109,7 +116,11 @@ impl Gate for Gumbel {
     }
     fn training_gate(&self, n: i64) -> Tensor {
         let shape = noise_shape(self.config.members, self.config.noise.rows(n), self.units);
-        self.gate_from_uniform(&uniform_open(self.config.noise, &shape, self.logits.device()))
+        self.gate_from_uniform(&uniform_open(
+            self.config.noise,
+            &shape,
+            self.logits.device(),
+        ))
     }
     fn inference_gate(&self) -> Tensor {
         self.logits.gt(0.0).to_kind(Kind::Float)
@@ -142,7 +153,9 @@ mod tests {
 
     fn gate(hard: bool) -> (nn::VarStore, Gumbel) {
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let c = GumbelConfig::default().with_hard(hard).with_noise(Noise::PerExample);
+        let c = GumbelConfig::default()
+            .with_hard(hard)
+            .with_noise(Noise::PerExample);
         let g = gumbel(vs.root(), 3, c);
         crate::gates::assign(&g.logits, &Tensor::from_slice(&[-1.0f32, 0.3, 2.0]));
         (vs, g)
@@ -153,7 +166,12 @@ mod tests {
         tch::manual_seed(0);
         let (_vs, g) = gate(false);
         let z = g.training_gate(100_000);
-        let freq = Vec::<f32>::try_from(z.gt(0.5).to_kind(Kind::Float).mean_dim(0, false, Kind::Float)).unwrap();
+        let freq = Vec::<f32>::try_from(z.gt(0.5).to_kind(Kind::Float).mean_dim(
+            0,
+            false,
+            Kind::Float,
+        ))
+        .unwrap();
         for (f, l) in freq.iter().zip([-1.0f32, 0.3, 2.0]) {
             let p = 1.0 / (1.0 + (-l).exp());
             assert!((f - p).abs() < 0.01, "{freq:?}");
@@ -169,7 +187,10 @@ mod tests {
         assert_eq!(g.temperature(), Some(0.1));
         let cold = g.gate_from_uniform(&u);
         // (l + logit u) / tau: -0.595 -> sigmoid at tau 1 is 0.355, at tau 0.1 is 0.0026
-        let (w, c) = (Vec::<f32>::try_from(warm.flatten(0, -1)).unwrap(), Vec::<f32>::try_from(cold.flatten(0, -1)).unwrap());
+        let (w, c) = (
+            Vec::<f32>::try_from(warm.flatten(0, -1)).unwrap(),
+            Vec::<f32>::try_from(cold.flatten(0, -1)).unwrap(),
+        );
         assert!((w[0] - 0.3555).abs() < 1e-3 && c[0] < 0.003, "{w:?} {c:?}");
         assert!(c[2] > 0.999);
     }
@@ -179,7 +200,10 @@ mod tests {
         let (_vs, g) = gate(true);
         let u = Tensor::from_slice(&[0.6f32, 0.4, 0.5]).unsqueeze(0);
         let z = g.gate_from_uniform(&u);
-        assert_eq!(Vec::<f32>::try_from(z.flatten(0, -1)).unwrap(), vec![0.0, 0.0, 1.0]);
+        assert_eq!(
+            Vec::<f32>::try_from(z.flatten(0, -1)).unwrap(),
+            vec![0.0, 0.0, 1.0]
+        );
         z.sum(Kind::Float).backward();
         let grad = Vec::<f32>::try_from(g.logits.grad()).unwrap();
         // d sigmoid(a) / d l = s (1 - s) with a = l + logit u, tau = 1

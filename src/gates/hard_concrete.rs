@@ -70,8 +70,14 @@ pub fn hard_concrete<'a, T: Borrow<nn::Path<'a>>>(
     config: HardConcreteConfig,
 ) -> HardConcrete {
     let shape = unit_shape(config.members, units);
-    let log_alpha = vs.borrow().var("log_alpha", &shape, nn::Init::Const(config.log_alpha_init));
-    HardConcrete { log_alpha, config, units }
+    let log_alpha = vs
+        .borrow()
+        .var("log_alpha", &shape, nn::Init::Const(config.log_alpha_init));
+    HardConcrete {
+        log_alpha,
+        config,
+        units,
+    }
 }
 
 impl HardConcrete {
@@ -98,7 +104,11 @@ impl Gate for HardConcrete {
     }
     fn training_gate(&self, n: i64) -> Tensor {
         let shape = noise_shape(self.config.members, self.config.noise.rows(n), self.units);
-        self.gate_from_uniform(&uniform_open(self.config.noise, &shape, self.log_alpha.device()))
+        self.gate_from_uniform(&uniform_open(
+            self.config.noise,
+            &shape,
+            self.log_alpha.device(),
+        ))
     }
     fn inference_gate(&self) -> Tensor {
         let c = &self.config;
@@ -130,11 +140,20 @@ mod tests {
     fn zero_frequency_matches_the_closed_form() {
         tch::manual_seed(1);
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let g = hard_concrete(vs.root(), 3, HardConcreteConfig::default().with_noise(Noise::PerExample));
+        let g = hard_concrete(
+            vs.root(),
+            3,
+            HardConcreteConfig::default().with_noise(Noise::PerExample),
+        );
         let la = [-1.0f32, 0.0, 1.5];
         crate::gates::assign(&g.log_alpha, &Tensor::from_slice(&la));
         let z = g.training_gate(100_000);
-        let zero = Vec::<f32>::try_from(z.eq(0.0).to_kind(Kind::Float).mean_dim(0, false, Kind::Float)).unwrap();
+        let zero = Vec::<f32>::try_from(z.eq(0.0).to_kind(Kind::Float).mean_dim(
+            0,
+            false,
+            Kind::Float,
+        ))
+        .unwrap();
         let p_open = Vec::<f32>::try_from(g.unit_penalty()).unwrap();
         for ((f, p), l) in zero.iter().zip(&p_open).zip(la) {
             // P(z = 0) = sigmoid(beta log(-gamma / zeta) - log alpha)
@@ -144,6 +163,9 @@ mod tests {
         }
         let inf = Vec::<f32>::try_from(g.inference_gate()).unwrap();
         // clamp(sigmoid(-1) * 1.2 - 0.1, 0, 1) = 0.2227
-        assert!((inf[0] - 0.222_73).abs() < 1e-4 && (inf[2] - 0.881_09).abs() < 1e-4, "{inf:?}");
+        assert!(
+            (inf[0] - 0.222_73).abs() < 1e-4 && (inf[2] - 0.881_09).abs() < 1e-4,
+            "{inf:?}"
+        );
     }
 }

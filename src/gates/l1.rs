@@ -21,7 +21,11 @@ pub struct L1Config {
 
 impl Default for L1Config {
     fn default() -> Self {
-        L1Config { w_init: 1.0, threshold: 0.05, members: None }
+        L1Config {
+            w_init: 1.0,
+            threshold: 0.05,
+            members: None,
+        }
     }
 }
 
@@ -51,8 +55,14 @@ pub struct L1 {
 /// Creates an L1 gate layer of `units` weights under `vs` (variable `weight`).
 pub fn l1<'a, T: Borrow<nn::Path<'a>>>(vs: T, units: i64, config: L1Config) -> L1 {
     let shape = unit_shape(config.members, units);
-    let weight = vs.borrow().var("weight", &shape, nn::Init::Const(config.w_init));
-    L1 { weight, config, units }
+    let weight = vs
+        .borrow()
+        .var("weight", &shape, nn::Init::Const(config.w_init));
+    L1 {
+        weight,
+        config,
+        units,
+    }
 }
 
 impl Gate for L1 {
@@ -72,11 +82,18 @@ impl Gate for L1 {
         self.weight.unsqueeze(-2)
     }
     fn inference_gate(&self) -> Tensor {
-        let keep = self.weight.abs().gt(self.config.threshold).to_kind(Kind::Float);
+        let keep = self
+            .weight
+            .abs()
+            .gt(self.config.threshold)
+            .to_kind(Kind::Float);
         &self.weight * keep
     }
     fn open_probability(&self) -> Tensor {
-        self.weight.abs().gt(self.config.threshold).to_kind(Kind::Float)
+        self.weight
+            .abs()
+            .gt(self.config.threshold)
+            .to_kind(Kind::Float)
     }
     fn unit_penalty(&self) -> Tensor {
         self.weight.abs()
@@ -97,8 +114,14 @@ mod tests {
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let g = l1(vs.root(), 3, L1Config::default());
         crate::gates::assign(&g.weight, &Tensor::from_slice(&[0.5f32, -0.04, -0.3]));
-        assert_eq!(Vec::<f32>::try_from(g.inference_gate()).unwrap(), vec![0.5, 0.0, -0.3]);
-        assert_eq!(Vec::<f32>::try_from(g.unit_penalty()).unwrap(), vec![0.5, 0.04, 0.3]);
+        assert_eq!(
+            Vec::<f32>::try_from(g.inference_gate()).unwrap(),
+            vec![0.5, 0.0, -0.3]
+        );
+        assert_eq!(
+            Vec::<f32>::try_from(g.unit_penalty()).unwrap(),
+            vec![0.5, 0.04, 0.3]
+        );
         assert_eq!(g.selected(), vec![0, 2]);
     }
 }

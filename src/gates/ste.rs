@@ -25,7 +25,12 @@ pub struct SteConfig {
 
 impl Default for SteConfig {
     fn default() -> Self {
-        SteConfig { logit_init: 3.0, deterministic: false, noise: Noise::PerBatch, members: None }
+        SteConfig {
+            logit_init: 3.0,
+            deterministic: false,
+            noise: Noise::PerBatch,
+            members: None,
+        }
     }
 }
 
@@ -60,8 +65,14 @@ pub struct Ste {
 /// Creates an STE gate layer of `units` gates under `vs` (variable `logits`).
 pub fn ste<'a, T: Borrow<nn::Path<'a>>>(vs: T, units: i64, config: SteConfig) -> Ste {
     let shape = unit_shape(config.members, units);
-    let logits = vs.borrow().var("logits", &shape, nn::Init::Const(config.logit_init));
-    Ste { logits, config, units }
+    let logits = vs
+        .borrow()
+        .var("logits", &shape, nn::Init::Const(config.logit_init));
+    Ste {
+        logits,
+        config,
+        units,
+    }
 }
 
 impl Gate for Ste {
@@ -81,7 +92,9 @@ impl Gate for Ste {
         let p = per_row(&self.logits.sigmoid());
         let shape = noise_shape(self.config.members, self.config.noise.rows(n), self.units);
         let hard = if self.config.deterministic || self.config.noise == Noise::Off {
-            p.gt(0.5).to_kind(Kind::Float).expand(shape.as_slice(), false)
+            p.gt(0.5)
+                .to_kind(Kind::Float)
+                .expand(shape.as_slice(), false)
         } else {
             let u = Tensor::rand(shape.as_slice(), (Kind::Float, p.device()));
             u.lt_tensor(&p.detach()).to_kind(Kind::Float)
@@ -111,7 +124,11 @@ mod tests {
     #[test]
     fn forward_is_binary_and_gradient_is_sigmoid_prime() {
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let g = ste(vs.root(), 4, SteConfig::default().with_noise(Noise::PerExample));
+        let g = ste(
+            vs.root(),
+            4,
+            SteConfig::default().with_noise(Noise::PerExample),
+        );
         let l = [-2.0f32, -0.5, 0.5, 2.0];
         crate::gates::assign(&g.logits, &Tensor::from_slice(&l));
         let z = g.training_gate(64);
@@ -125,7 +142,10 @@ mod tests {
             let s = 1.0 / (1.0 + (-li).exp());
             assert!((gr / 64.0 - s * (1.0 - s)).abs() < 1e-5, "{grad:?}");
         }
-        assert_eq!(Vec::<f32>::try_from(g.inference_gate()).unwrap(), vec![0.0, 0.0, 1.0, 1.0]);
+        assert_eq!(
+            Vec::<f32>::try_from(g.inference_gate()).unwrap(),
+            vec![0.0, 0.0, 1.0, 1.0]
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! 0 (gate 0.5, open with probability Phi(1) = 0.84) and is clamped to `mu_max` after each step so
 //! that a penalty can still close it.
 
-use super::{Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal, unit_shape};
+use super::{
+    Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal, unit_shape,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Tensor, nn};
@@ -28,7 +30,13 @@ pub struct StgConfig {
 
 impl Default for StgConfig {
     fn default() -> Self {
-        StgConfig { sigma: 0.5, mu_init: 0.0, mu_max: 1.0, noise: Noise::PerBatch, members: None }
+        StgConfig {
+            sigma: 0.5,
+            mu_init: 0.0,
+            mu_max: 1.0,
+            noise: Noise::PerBatch,
+            members: None,
+        }
     }
 }
 
@@ -63,7 +71,9 @@ pub struct Stg {
 /// Creates an STG gate layer of `units` gates under `vs` (variable `mu`).
 pub fn stg<'a, T: Borrow<nn::Path<'a>>>(vs: T, units: i64, config: StgConfig) -> Stg {
     let shape = unit_shape(config.members, units);
-    let mu = vs.borrow().var("mu", &shape, nn::Init::Const(config.mu_init));
+    let mu = vs
+        .borrow()
+        .var("mu", &shape, nn::Init::Const(config.mu_init));
     Stg { mu, config, units }
 }
 

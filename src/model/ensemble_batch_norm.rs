@@ -21,7 +21,11 @@ pub struct EnsembleBatchNorm {
 
 /// Creates batch normalisation for `members` members of `dim` units (PyTorch defaults: momentum
 /// 0.1, eps 1e-5).
-pub fn ensemble_batch_norm<'a, T: Borrow<nn::Path<'a>>>(vs: T, members: i64, dim: i64) -> EnsembleBatchNorm {
+pub fn ensemble_batch_norm<'a, T: Borrow<nn::Path<'a>>>(
+    vs: T,
+    members: i64,
+    dim: i64,
+) -> EnsembleBatchNorm {
     let vs = vs.borrow();
     EnsembleBatchNorm {
         weight: vs.ones("weight", &[members, dim]),
@@ -42,12 +46,23 @@ impl nn::ModuleT for EnsembleBatchNorm {
             tch::no_grad(|| {
                 let m = self.momentum;
                 let unbiased = var.squeeze_dim(1) * (n / (n - 1.0));
-                let _ = self.running_mean.shallow_clone().g_mul_scalar_(1.0 - m).g_add_(&(mean.squeeze_dim(1) * m));
-                let _ = self.running_var.shallow_clone().g_mul_scalar_(1.0 - m).g_add_(&(unbiased * m));
+                let _ = self
+                    .running_mean
+                    .shallow_clone()
+                    .g_mul_scalar_(1.0 - m)
+                    .g_add_(&(mean.squeeze_dim(1) * m));
+                let _ = self
+                    .running_var
+                    .shallow_clone()
+                    .g_mul_scalar_(1.0 - m)
+                    .g_add_(&(unbiased * m));
             });
             (mean, var)
         } else {
-            (self.running_mean.unsqueeze(1), self.running_var.unsqueeze(1))
+            (
+                self.running_mean.unsqueeze(1),
+                self.running_var.unsqueeze(1),
+            )
         };
         (xs - mean) * (var + self.eps).rsqrt() * self.weight.unsqueeze(1) + self.bias.unsqueeze(1)
     }

@@ -15,7 +15,12 @@ pub struct EnsembleLinear {
 /// Creates `members` linear layers `in_dim -> out_dim` (variables `weight`, `bias`), with
 /// PyTorch's default initialisation `U(-1/sqrt(in), 1/sqrt(in))` drawn per member from
 /// `seeds[e]`, so a member's initial weights depend only on its own seed.
-pub fn ensemble_linear<'a, T: Borrow<nn::Path<'a>>>(vs: T, in_dim: i64, out_dim: i64, seeds: &[u64]) -> EnsembleLinear {
+pub fn ensemble_linear<'a, T: Borrow<nn::Path<'a>>>(
+    vs: T,
+    in_dim: i64,
+    out_dim: i64,
+    seeds: &[u64],
+) -> EnsembleLinear {
     let vs = vs.borrow();
     let e = seeds.len() as i64;
     let weight = vs.zeros("weight", &[e, in_dim, out_dim]);
@@ -24,7 +29,8 @@ pub fn ensemble_linear<'a, T: Borrow<nn::Path<'a>>>(vs: T, in_dim: i64, out_dim:
     tch::no_grad(|| {
         for (m, seed) in seeds.iter().enumerate() {
             tch::manual_seed(*seed as i64);
-            let w = Tensor::empty([in_dim, out_dim], (Kind::Float, vs.device())).uniform_(-bound, bound);
+            let w = Tensor::empty([in_dim, out_dim], (Kind::Float, vs.device()))
+                .uniform_(-bound, bound);
             let b = Tensor::empty([out_dim], (Kind::Float, vs.device())).uniform_(-bound, bound);
             weight.get(m as i64).copy_(&w);
             bias.get(m as i64).copy_(&b);

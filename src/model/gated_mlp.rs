@@ -3,7 +3,9 @@
 //! Layer `l`: Linear -> (BatchNorm) -> activation -> (gate) -> (Dropout). With hidden `[64, 32]`,
 //! batch norm and dropout `[0.3, 0.2]` this is the network of the SToG report.
 
-use crate::gates::{CorrelationFactor, FactorSummary, Gate, GateKind, Noise, Reduction, build_gate};
+use crate::gates::{
+    CorrelationFactor, FactorSummary, Gate, GateKind, Noise, Reduction, build_gate,
+};
 use crate::model::{EnsembleBatchNorm, EnsembleLinear, ensemble_batch_norm, ensemble_linear};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -85,16 +87,36 @@ impl GatedMlpConfig {
     /// Checks sizes and probabilities.
     pub fn validate(&self) -> Result<()> {
         if self.inputs < 1 || self.outputs < 1 || self.hidden.iter().any(|h| *h < 1) {
-            return Err(Error::config("hidden", format!("layer sizes must be positive: {} -> {:?} -> {}", self.inputs, self.hidden, self.outputs)));
+            return Err(Error::config(
+                "hidden",
+                format!(
+                    "layer sizes must be positive: {} -> {:?} -> {}",
+                    self.inputs, self.hidden, self.outputs
+                ),
+            ));
         }
         if !self.dropout.is_empty() && self.dropout.len() != self.hidden.len() {
-            return Err(Error::config("dropout", format!("{} values for {} hidden layers", self.dropout.len(), self.hidden.len())));
+            return Err(Error::config(
+                "dropout",
+                format!(
+                    "{} values for {} hidden layers",
+                    self.dropout.len(),
+                    self.hidden.len()
+                ),
+            ));
         }
         if self.dropout.iter().any(|p| !(0.0..1.0).contains(p)) {
             return Err(Error::config("dropout", "probabilities must lie in [0, 1)"));
         }
         if !self.hidden_gates.is_empty() && self.hidden_gates.len() != self.hidden.len() {
-            return Err(Error::config("hidden_gates", format!("{} gates for {} hidden layers", self.hidden_gates.len(), self.hidden.len())));
+            return Err(Error::config(
+                "hidden_gates",
+                format!(
+                    "{} gates for {} hidden layers",
+                    self.hidden_gates.len(),
+                    self.hidden.len()
+                ),
+            ));
         }
         Ok(())
     }
@@ -151,7 +173,12 @@ pub struct GatedMlp {
 /// Builds `seeds.len()` members under `vs`: linear layers under `vs/net`, gates under `vs/gates`
 /// in optimiser group 1 (their own learning rate). `input_factor` is the feature correlation for a
 /// correlated input gate (independent when `None`).
-pub fn gated_mlp(vs: &nn::Path, config: &GatedMlpConfig, seeds: &[u64], input_factor: Option<CorrelationFactor>) -> Result<GatedMlp> {
+pub fn gated_mlp(
+    vs: &nn::Path,
+    config: &GatedMlpConfig,
+    seeds: &[u64],
+    input_factor: Option<CorrelationFactor>,
+) -> Result<GatedMlp> {
     config.validate()?;
     if seeds.is_empty() {
         return Err(Error::config("seeds", "need at least one member"));
@@ -163,39 +190,96 @@ pub fn gated_mlp(vs: &nn::Path, config: &GatedMlpConfig, seeds: &[u64], input_fa
     let mut linears = Vec::new();
     let mut norms = Vec::new();
     for l in 0..widths.len() - 1 {
-        let layer_seeds: Vec<u64> = seeds.iter().map(|s| s.wrapping_mul(1000).wrapping_add(l as u64)).collect();
-        linears.push(ensemble_linear(&net / format!("linear{l}"), widths[l], widths[l + 1], &layer_seeds));
+        let layer_seeds: Vec<u64> = seeds
+            .iter()
+            .map(|s| s.wrapping_mul(1000).wrapping_add(l as u64))
+            .collect();
+        linears.push(ensemble_linear(
+            &net / format!("linear{l}"),
+            widths[l],
+            widths[l + 1],
+            &layer_seeds,
+        ));
         if config.batch_norm && l + 1 < widths.len() - 1 {
-            norms.push(ensemble_batch_norm(&net / format!("norm{l}"), e, widths[l + 1]));
+            norms.push(ensemble_batch_norm(
+                &net / format!("norm{l}"),
+                e,
+                widths[l + 1],
+            ));
         }
     }
     let gate_root = vs.set_group(1) / "gates";
     let mut gates = Vec::new();
     let members = Some(e);
     if let Some(kind) = config.input_gate {
-        let factor = if kind == GateKind::Correlated { input_factor } else { None };
+        let factor = if kind == GateKind::Correlated {
+            input_factor
+        } else {
+            None
+        };
         if let Some(f) = &factor {
             if f.dim() != config.inputs {
-                return Err(Error::shape("correlated input gate", format!("factor has {} features, the network {}", f.dim(), config.inputs)));
+                return Err(Error::shape(
+                    "correlated input gate",
+                    format!(
+                        "factor has {} features, the network {}",
+                        f.dim(),
+                        config.inputs
+                    ),
+                ));
             }
             config.factor = Some(f.summary());
         }
-        let gate = build_gate(&(&gate_root / "input"), kind, config.inputs, members, config.noise, factor);
-        gates.push(GateLayer { name: "input".into(), position: 0, gate, costs: unit_costs(&widths, 0, vs.device()) });
+        let gate = build_gate(
+            &(&gate_root / "input"),
+            kind,
+            config.inputs,
+            members,
+            config.noise,
+            factor,
+        );
+        gates.push(GateLayer {
+            name: "input".into(),
+            position: 0,
+            gate,
+            costs: unit_costs(&widths, 0, vs.device()),
+        });
     }
     for (h, kind) in config.hidden_gates.iter().enumerate() {
         if let Some(kind) = kind {
             let name = format!("hidden{}", h + 1);
-            let gate = build_gate(&(&gate_root / name.as_str()), *kind, widths[h + 1], members, config.noise, None);
-            gates.push(GateLayer { name, position: h + 1, gate, costs: unit_costs(&widths, h + 1, vs.device()) });
+            let gate = build_gate(
+                &(&gate_root / name.as_str()),
+                *kind,
+                widths[h + 1],
+                members,
+                config.noise,
+                None,
+            );
+            gates.push(GateLayer {
+                name,
+                position: h + 1,
+                gate,
+                costs: unit_costs(&widths, h + 1, vs.device()),
+            });
         }
     }
-    Ok(GatedMlp { config, gates, linears, norms, members: e })
+    Ok(GatedMlp {
+        config,
+        gates,
+        linears,
+        norms,
+        members: e,
+    })
 }
 
 /// Multiply-adds saved by dropping one unit at `position`, divided by those of an input feature.
 fn unit_costs(widths: &[i64], position: usize, device: Device) -> Tensor {
-    let fan_in = if position == 0 { 0 } else { widths[position - 1] };
+    let fan_in = if position == 0 {
+        0
+    } else {
+        widths[position - 1]
+    };
     let saved = (fan_in + widths[position + 1]) as f64 / widths[1] as f64;
     Tensor::full([widths[position]], saved, (Kind::Float, device))
 }
@@ -209,7 +293,11 @@ impl GatedMlp {
     /// Forward pass. `xs` is `[N, D]` (the same data for every member) or `[E, N, D]`; the
     /// output is `[E, N, outputs]`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let mut h = if xs.dim() == 2 { xs.unsqueeze(0).expand([self.members, -1, -1], false) } else { xs.shallow_clone() };
+        let mut h = if xs.dim() == 2 {
+            xs.unsqueeze(0).expand([self.members, -1, -1], false)
+        } else {
+            xs.shallow_clone()
+        };
         let gate_at = |pos: usize| self.gates.iter().find(|g| g.position == pos);
         if let Some(g) = gate_at(0) {
             h = g.gate.gate_input(&h, train);
@@ -286,8 +374,14 @@ impl GatedMlp {
             .gates
             .iter()
             .map(|g| {
-                let inf = g.gate.inference_gate().to_device(Device::Cpu).to_kind(Kind::Float);
-                (0..e).map(|m| Vec::<f32>::try_from(inf.get(m as i64)).unwrap_or_default()).collect()
+                let inf = g
+                    .gate
+                    .inference_gate()
+                    .to_device(Device::Cpu)
+                    .to_kind(Kind::Float);
+                (0..e)
+                    .map(|m| Vec::<f32>::try_from(inf.get(m as i64)).unwrap_or_default())
+                    .collect()
             })
             .collect();
         (0..e)
@@ -296,7 +390,12 @@ impl GatedMlp {
                 let mut units_kept = Vec::new();
                 let mut selected_inputs: Vec<i64> = (0..widths[0]).collect();
                 for (g, k) in self.gates.iter().zip(&kept) {
-                    let on: Vec<i64> = k[m].iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, _)| i as i64).collect();
+                    let on: Vec<i64> = k[m]
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(i, _)| i as i64)
+                        .collect();
                     active[g.position] = on.len() as i64;
                     units_kept.push(on.len() as i64);
                     if g.position == 0 {
@@ -306,7 +405,13 @@ impl GatedMlp {
                 let macs = active.windows(2).map(|w| w[0] * w[1]).sum();
                 let macs_full = widths.windows(2).map(|w| w[0] * w[1]).sum();
                 let units_total = self.gates.iter().map(|g| widths[g.position]).collect();
-                MemberUsage { units_kept, units_total, selected_inputs, macs, macs_full }
+                MemberUsage {
+                    units_kept,
+                    units_total,
+                    selected_inputs,
+                    macs,
+                    macs_full,
+                }
             })
             .collect()
     }

@@ -65,7 +65,10 @@ impl TrainConfig {
         }
         for (name, v) in [("lr", self.lr), ("gate_lr", self.gate_lr.unwrap_or(1.0))] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(Error::config(name, format!("must be a positive number, got {v}")));
+                return Err(Error::config(
+                    name,
+                    format!("must be a positive number, got {v}"),
+                ));
             }
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
@@ -78,7 +81,10 @@ impl TrainConfig {
 /// Checks that every lambda is a finite number >= 0.
 pub fn check_lambdas(lambdas: &[f64]) -> Result<()> {
     match lambdas.iter().find(|l| !(l.is_finite() && **l >= 0.0)) {
-        Some(l) => Err(Error::config("lambda", format!("must be a finite number >= 0, got {l}"))),
+        Some(l) => Err(Error::config(
+            "lambda",
+            format!("must be a finite number >= 0, got {l}"),
+        )),
         None => Ok(()),
     }
 }

@@ -10,14 +10,25 @@ pub fn parse_device(name: &str) -> Result<Device> {
         "cpu" => Ok(Device::Cpu),
         "cuda" | "gpu" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
         s if s.starts_with("cuda:") && tch::Cuda::is_available() => {
-            let i: usize = s[5..].parse().map_err(|_| Error::config("device", format!("`{s}` is not cuda:N")))?;
+            let i: usize = s[5..]
+                .parse()
+                .map_err(|_| Error::config("device", format!("`{s}` is not cuda:N")))?;
             if i as i64 >= tch::Cuda::device_count() {
-                return Err(Error::config("device", format!("`{s}`: only {} CUDA device(s)", tch::Cuda::device_count())));
+                return Err(Error::config(
+                    "device",
+                    format!("`{s}`: only {} CUDA device(s)", tch::Cuda::device_count()),
+                ));
             }
             Ok(Device::Cuda(i))
         }
-        s if s.starts_with("cuda") || s == "gpu" => Err(Error::config("device", format!("`{s}` requested but CUDA is not available"))),
-        s => Err(Error::config("device", format!("unknown device `{s}`; expected auto, cpu or cuda"))),
+        s if s.starts_with("cuda") || s == "gpu" => Err(Error::config(
+            "device",
+            format!("`{s}` requested but CUDA is not available"),
+        )),
+        s => Err(Error::config(
+            "device",
+            format!("unknown device `{s}`; expected auto, cpu or cuda"),
+        )),
     }
 }
 

@@ -42,54 +42,49 @@ pub struct MemberTags {
 /// Members run until their patience runs out (not before the warm-up ends) or `epochs`; then
 /// each member's best state is restored. A member whose loss becomes non-finite stops with a
 /// failure that names gate, lambda, seed and epoch.
-pub fn fit(model: &mut GatedMlp, vs: &nn::VarStore, data: &Prepared, lambdas: &[f64], config: &TrainConfig, tags: &MemberTags, progress: Option<&ProgressBar>) -> Result<Vec<FitOutcome>> {
-    config.validate()?;
-    super::check_lambdas(lambdas)?;
+pub fn fit(
+    model: &mut GatedMlp,
+    vs: &nn::VarStore,
+    data: &Prepared,
+    lambdas: &[f64],
+    config: &TrainConfig,
+    tags: &MemberTags,
+    progress: Option<&ProgressBar>,
+) -> Result<Vec<FitOutcome>> {
     let e = model.members() as usize;
     if lambdas.len() != e || tags.seeds.len() != e {
-        return Err(Error::config("lambdas", format!("{} lambdas and {} seeds for {e} members", lambdas.len(), tags.seeds.len())));
+        return Err(Error::config(
+            "lambdas",
+            format!(
+                "{} lambdas and {} seeds for {e} members",
+                lambdas.len(),
+                tags.seeds.len()
+            ),
+        ));
     }
-    let device = model.device();
-    let gate_lr = config.gate_lr.unwrap_or_else(|| model.gates.first().map_or(0.1, |g| default_gate_lr(g.gate.kind())));
-    let mut opt = nn::Adam::default().build(vs, config.lr)?;
-    opt.set_lr_group(1, gate_lr);
-    opt.set_weight_decay_group(0, config.weight_decay);
-    opt.set_weight_decay_group(1, 0.0);
-    let lambda = Tensor::from_slice(&lambdas.iter().map(|l| *l as f32).collect::<Vec<_>>()).to_device(device);
+    let mut trainer = Trainer::new(model, vs, config)?;
+    trainer.set_lambdas(lambdas)?;
     let state = BestState::new(vs, e as i64);
-    let n = data.train.len();
-    let batch = config.batch_size.map_or(n, |b| (b as i64).min(n));
-    let taus: Vec<Option<(f64, f64)>> = model.gates.iter().map(|g| g.gate.temperature_range()).collect();
-
-    let mut outcomes = vec![FitOutcome { epochs: 0, best_epoch: 0, best_objective: f64::INFINITY, failure: None }; e];
+    let mut outcomes = vec![
+        FitOutcome {
+            epochs: 0,
+            best_epoch: 0,
+            best_objective: f64::INFINITY,
+            failure: None
+        };
+        e
+    ];
     let mut active = vec![true; e];
     for epoch in 0..config.epochs {
-        let ramp = if config.warmup_epochs == 0 { 1.0 } else { ((epoch + 1) as f64 / config.warmup_epochs as f64).min(1.0) };
-        anneal(model, &taus, epoch, config.epochs);
-        let order = if batch < n { Tensor::randperm(n, (Kind::Int64, device)) } else { Tensor::arange(n, (Kind::Int64, device)) };
-        let mut train_loss = Tensor::zeros([e as i64], (Kind::Float, device));
-        let mut start = 0;
-        while start < n {
-            let len = batch.min(n - start);
-            let idx = order.narrow(0, start, len);
-            let (xb, yb) = if batch < n { (data.train.x.index_select(0, &idx), data.train.y.index_select(0, &idx)) } else { (data.train.x.shallow_clone(), data.train.y.shallow_clone()) };
-            let out = model.forward_t(&xb, true);
-            let task = task_loss(data.task, &out, &yb);
-            let penalty = model.penalty(config.reduction, config.cost_aware);
-            let loss = (&task + &lambda * ramp * penalty).sum(Kind::Float);
-            opt.zero_grad();
-            loss.backward();
-            opt.step();
-            model.clamp_gates();
-            train_loss += task.detach() * (len as f64 / n as f64);
-            start += len;
-        }
-        let objective = tch::no_grad(|| {
-            let out = model.forward_t(&data.val.x, false);
-            task_loss(data.task, &out, &data.val.y) + &lambda * model.inference_penalty(config.reduction, config.cost_aware)
-        });
-        let both = Tensor::stack(&[objective, train_loss], 0).to_kind(Kind::Double).to_device(tch::Device::Cpu);
-        let values = Vec::<f64>::try_from(both.flatten(0, -1))?;
+        let ramp = if config.warmup_epochs == 0 {
+            1.0
+        } else {
+            ((epoch + 1) as f64 / config.warmup_epochs as f64).min(1.0)
+        };
+        anneal(model, epoch, config.epochs);
+        let train_loss = trainer.epoch(model, data, ramp);
+        let objective = trainer.objective(model, data);
+        let values = to_f64(&Tensor::stack(&[objective, train_loss], 0))?;
         let (objective, train_loss) = values.split_at(e);
         let mut improved = vec![false; e];
         for m in 0..e {
@@ -97,9 +92,17 @@ pub fn fit(model: &mut GatedMlp, vs: &nn::VarStore, data: &Prepared, lambdas: &[
                 continue;
             }
             outcomes[m].epochs = epoch + 1;
-            let bad = [train_loss[m], objective[m]].into_iter().find(|v| !v.is_finite());
-            if let Some(value) = bad {
-                let err = Error::NonFinite { gate: tags.gate.clone(), lambda: lambdas[m], seed: tags.seeds[m], epoch: epoch + 1, value };
+            if let Some(value) = [train_loss[m], objective[m]]
+                .into_iter()
+                .find(|v| !v.is_finite())
+            {
+                let err = Error::NonFinite {
+                    gate: tags.gate.clone(),
+                    lambda: lambdas[m],
+                    seed: tags.seeds[m],
+                    epoch: epoch + 1,
+                    value,
+                };
                 outcomes[m].failure = Some(err.to_string());
                 active[m] = false;
                 continue;
@@ -108,12 +111,14 @@ pub fn fit(model: &mut GatedMlp, vs: &nn::VarStore, data: &Prepared, lambdas: &[
                 outcomes[m].best_objective = objective[m];
                 outcomes[m].best_epoch = epoch + 1;
                 improved[m] = true;
-            } else if epoch + 1 >= config.warmup_epochs && epoch + 1 - outcomes[m].best_epoch.max(config.warmup_epochs) >= config.patience {
+            } else if epoch + 1 >= config.warmup_epochs
+                && epoch + 1 - outcomes[m].best_epoch.max(config.warmup_epochs) >= config.patience
+            {
                 active[m] = false;
             }
         }
         if improved.iter().any(|i| *i) {
-            state.keep(&improved, device);
+            state.keep(&improved);
         }
         if let Some(pb) = progress {
             pb.inc(1);
@@ -129,24 +134,122 @@ pub fn fit(model: &mut GatedMlp, vs: &nn::VarStore, data: &Prepared, lambdas: &[
     Ok(outcomes)
 }
 
+/// Copies a small tensor to the host as `f64` values (one device sync).
+pub fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
+    Ok(Vec::<f64>::try_from(
+        t.to_kind(Kind::Double)
+            .to_device(tch::Device::Cpu)
+            .flatten(0, -1),
+    )?)
+}
+
+/// The optimiser and per-member lambdas of a training run: one epoch at a time.
+pub struct Trainer {
+    opt: nn::Optimizer,
+    lambda: Tensor,
+    config: TrainConfig,
+}
+
+impl Trainer {
+    /// Adam over `vs` (gates in group 1 with their own learning rate, no weight decay).
+    pub fn new(model: &GatedMlp, vs: &nn::VarStore, config: &TrainConfig) -> Result<Trainer> {
+        config.validate()?;
+        let gate_lr = config.gate_lr.unwrap_or_else(|| {
+            model
+                .gates
+                .first()
+                .map_or(0.1, |g| default_gate_lr(g.gate.kind()))
+        });
+        let mut opt = nn::Adam::default().build(vs, config.lr)?;
+        opt.set_lr_group(1, gate_lr);
+        opt.set_weight_decay_group(0, config.weight_decay);
+        opt.set_weight_decay_group(1, 0.0);
+        let lambda = Tensor::zeros([model.members()], (Kind::Float, model.device()));
+        Ok(Trainer {
+            opt,
+            lambda,
+            config: config.clone(),
+        })
+    }
+
+    /// Sets each member's lambda.
+    pub fn set_lambdas(&mut self, lambdas: &[f64]) -> Result<()> {
+        super::check_lambdas(lambdas)?;
+        let values: Vec<f32> = lambdas.iter().map(|l| *l as f32).collect();
+        self.lambda = Tensor::from_slice(&values).to_device(self.lambda.device());
+        Ok(())
+    }
+
+    /// One pass over the training rows (shuffled mini-batches, or the full batch) with lambda
+    /// scaled by `ramp`; returns the mean training task loss per member, `[E]`.
+    pub fn epoch(&mut self, model: &GatedMlp, data: &Prepared, ramp: f64) -> Tensor {
+        let device = model.device();
+        let n = data.train.len();
+        let batch = self.config.batch_size.map_or(n, |b| (b as i64).min(n));
+        let order = (batch < n).then(|| Tensor::randperm(n, (Kind::Int64, device)));
+        let mut train_loss = Tensor::zeros([model.members()], (Kind::Float, device));
+        let mut start = 0;
+        while start < n {
+            let len = batch.min(n - start);
+            let (xb, yb) = match &order {
+                Some(order) => {
+                    let idx = order.narrow(0, start, len);
+                    (
+                        data.train.x.index_select(0, &idx),
+                        data.train.y.index_select(0, &idx),
+                    )
+                }
+                None => (data.train.x.shallow_clone(), data.train.y.shallow_clone()),
+            };
+            let out = model.forward_t(&xb, true);
+            let task = task_loss(data.task, &out, &yb);
+            let penalty = model.penalty(self.config.reduction, self.config.cost_aware);
+            let loss = (&task + &self.lambda * ramp * penalty).sum(Kind::Float);
+            self.opt.zero_grad();
+            loss.backward();
+            self.opt.step();
+            model.clamp_gates();
+            train_loss += task.detach() * (len as f64 / n as f64);
+            start += len;
+        }
+        train_loss
+    }
+
+    /// The early-stopping objective per member, `[E]`: validation task loss of the inference
+    /// network plus lambda times its open gates (as the penalty counts them).
+    pub fn objective(&self, model: &GatedMlp, data: &Prepared) -> Tensor {
+        tch::no_grad(|| {
+            let out = model.forward_t(&data.val.x, false);
+            task_loss(data.task, &out, &data.val.y)
+                + &self.lambda
+                    * model.inference_penalty(self.config.reduction, self.config.cost_aware)
+        })
+    }
+}
+
 /// Sets each gate's temperature on a geometric schedule from its start to its end value.
-fn anneal(model: &mut GatedMlp, taus: &[Option<(f64, f64)>], epoch: usize, epochs: usize) {
-    let t = if epochs > 1 { epoch as f64 / (epochs - 1) as f64 } else { 1.0 };
-    for (g, range) in model.gates.iter_mut().zip(taus) {
-        if let Some((start, end)) = range {
+pub fn anneal(model: &mut GatedMlp, epoch: usize, epochs: usize) {
+    let t = if epochs > 1 {
+        epoch as f64 / (epochs - 1) as f64
+    } else {
+        1.0
+    };
+    for g in model.gates.iter_mut() {
+        if let Some((start, end)) = g.gate.temperature_range() {
             g.gate.set_temperature(start * (end / start).powf(t));
         }
     }
 }
 
 /// Copies of every member-indexed variable, updated per member when it improves.
-struct BestState {
+pub struct BestState {
     pairs: Vec<(Tensor, Tensor)>,
     members: i64,
 }
 
 impl BestState {
-    fn new(vs: &nn::VarStore, members: i64) -> Self {
+    /// Copies every member-indexed variable of `vs`.
+    pub fn new(vs: &nn::VarStore, members: i64) -> Self {
         let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         // Every variable of a gated ensemble has the member axis first, except the correlation
@@ -162,7 +265,11 @@ impl BestState {
         BestState { pairs, members }
     }
 
-    fn keep(&self, improved: &[bool], device: tch::Device) {
+    /// Takes the current values of the members marked `improved`.
+    pub fn keep(&self, improved: &[bool]) {
+        let Some(device) = self.pairs.first().map(|p| p.0.device()) else {
+            return;
+        };
         let mask = Tensor::from_slice(improved).to_device(device);
         tch::no_grad(|| {
             for (var, best) in &self.pairs {
@@ -170,15 +277,16 @@ impl BestState {
                 shape.extend(std::iter::repeat_n(1, var.dim() - 1));
                 let m = mask.view(shape.as_slice());
                 let merged = var.where_self(&m, best);
-                let _ = best.shallow_clone().copy_(&merged);
+                crate::gates::assign(best, &merged);
             }
         });
     }
 
-    fn restore(&self) {
+    /// Copies the kept values back into the variables.
+    pub fn restore(&self) {
         tch::no_grad(|| {
             for (var, best) in &self.pairs {
-                let _ = var.shallow_clone().copy_(best);
+                crate::gates::assign(var, best);
             }
         });
     }

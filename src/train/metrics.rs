@@ -12,9 +12,16 @@ pub fn task_loss(task: Task, outputs: &Tensor, y: &Tensor) -> Tensor {
             let e = outputs.size()[0];
             let logp = outputs.log_softmax(-1, Kind::Float);
             let idx = y.view([1, -1, 1]).expand([e, -1, 1], false);
-            -logp.gather(2, &idx, false).squeeze_dim(2).mean_dim(1, false, Kind::Float)
+            -logp
+                .gather(2, &idx, false)
+                .squeeze_dim(2)
+                .mean_dim(1, false, Kind::Float)
         }
-        Task::Regression => (outputs - y.unsqueeze(0)).square().mean_dim([1, 2].as_slice(), false, Kind::Float),
+        Task::Regression => {
+            (outputs - y.unsqueeze(0))
+                .square()
+                .mean_dim([1, 2].as_slice(), false, Kind::Float)
+        }
     }
 }
 
@@ -59,17 +66,38 @@ impl Metrics {
 /// Metrics per member of outputs `[E, N, K]` against `y`; `target_scale` undoes the regression
 /// target's standardisation for the MSE.
 pub fn metrics(task: Task, outputs: &Tensor, y: &Tensor, target_scale: f64) -> Vec<Metrics> {
-    let loss = Vec::<f64>::try_from(task_loss(task, outputs, y).to_kind(Kind::Double).to_device(tch::Device::Cpu)).unwrap_or_default();
+    let loss = Vec::<f64>::try_from(
+        task_loss(task, outputs, y)
+            .to_kind(Kind::Double)
+            .to_device(tch::Device::Cpu),
+    )
+    .unwrap_or_default();
     match task {
         Task::Classification => {
-            let correct = outputs.argmax(-1, false).eq_tensor(&y.unsqueeze(0)).to_kind(Kind::Double).mean_dim(1, false, Kind::Double);
+            let correct = outputs
+                .argmax(-1, false)
+                .eq_tensor(&y.unsqueeze(0))
+                .to_kind(Kind::Double)
+                .mean_dim(1, false, Kind::Double);
             let acc = Vec::<f64>::try_from(correct.to_device(tch::Device::Cpu)).unwrap_or_default();
-            acc.iter().zip(&loss).map(|(a, l)| Metrics::Classification { accuracy: *a, loss: *l }).collect()
+            acc.iter()
+                .zip(&loss)
+                .map(|(a, l)| Metrics::Classification {
+                    accuracy: *a,
+                    loss: *l,
+                })
+                .collect()
         }
         Task::Regression => {
-            let var = (y - y.mean(Kind::Float)).square().mean(Kind::Float).double_value(&[]);
+            let var = (y - y.mean(Kind::Float))
+                .square()
+                .mean(Kind::Float)
+                .double_value(&[]);
             loss.iter()
-                .map(|l| Metrics::Regression { r2: 1.0 - l / var.max(1e-12), mse: l * target_scale * target_scale })
+                .map(|l| Metrics::Regression {
+                    r2: 1.0 - l / var.max(1e-12),
+                    mse: l * target_scale * target_scale,
+                })
                 .collect()
         }
     }

@@ -5,10 +5,12 @@ mod config;
 mod device;
 mod fit;
 mod metrics;
+mod path;
 mod prepared;
 
 pub use config::*;
 pub use device::*;
 pub use fit::*;
 pub use metrics::*;
+pub use path::*;
 pub use prepared::*;

@@ -48,11 +48,27 @@ impl Prepared {
     /// Splits and standardises `table` on `device`.
     pub fn new(table: &Table, split: &Split, device: Device) -> Result<Prepared> {
         let n = table.n_rows();
-        if let Some(r) = split.train.iter().chain(&split.val).chain(&split.test).find(|r| **r >= n) {
-            return Err(Error::shape("split", format!("row {r} is out of range for {n} rows")));
+        if let Some(r) = split
+            .train
+            .iter()
+            .chain(&split.val)
+            .chain(&split.test)
+            .find(|r| **r >= n)
+        {
+            return Err(Error::shape(
+                "split",
+                format!("row {r} is out of range for {n} rows"),
+            ));
         }
         if split.train.len() < 2 || split.val.is_empty() {
-            return Err(Error::config("split", format!("need >= 2 train and >= 1 validation rows, got {} and {}", split.train.len(), split.val.len())));
+            return Err(Error::config(
+                "split",
+                format!(
+                    "need >= 2 train and >= 1 validation rows, got {} and {}",
+                    split.train.len(),
+                    split.val.len()
+                ),
+            ));
         }
         let scaler = Standardizer::fit(table, &split.train);
         let target_scale = match table.task {
@@ -64,15 +80,22 @@ impl Prepared {
         };
         let d = table.n_features() as i64;
         let part = |rows: &[usize]| {
-            let x = Tensor::from_slice(&scaler.transform(&table.x, rows)).view([rows.len() as i64, d]).to_device(device);
+            let x = Tensor::from_slice(&scaler.transform(&table.x, rows))
+                .view([rows.len() as i64, d])
+                .to_device(device);
             let y = match table.task {
                 Task::Classification => {
                     let y: Vec<i64> = rows.iter().map(|r| table.y[*r] as i64).collect();
                     Tensor::from_slice(&y).to_device(device)
                 }
                 Task::Regression => {
-                    let y: Vec<f32> = rows.iter().map(|r| ((table.y[*r] - target_scale.0) / target_scale.1) as f32).collect();
-                    Tensor::from_slice(&y).view([rows.len() as i64, 1]).to_device(device)
+                    let y: Vec<f32> = rows
+                        .iter()
+                        .map(|r| ((table.y[*r] - target_scale.0) / target_scale.1) as f32)
+                        .collect();
+                    Tensor::from_slice(&y)
+                        .view([rows.len() as i64, 1])
+                        .to_device(device)
                 }
             };
             Part { x, y }

@@ -1,4 +1,39 @@
-//! The `stog` command line.
-fn main() {
-    println!("stog {}", env!("CARGO_PKG_VERSION"));
+//! The `stog` command line: feature selection (`select`) on a CSV file.
+//!
+//! Exit status: 0 on success, 2 on bad input (the message names the file, line, column or
+//! argument), 1 on an internal failure.
+
+mod common;
+mod select;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Differentiable feature selection and channel reduction with stochastic gates.
+#[derive(Parser)]
+#[command(name = "stog", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Select features of a CSV data set with a gated MLP; lambda chosen for you.
+    Select(select::SelectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Select(args) => select::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let internal = matches!(e.downcast_ref::<stog::Error>(), Some(stog::Error::Torch(_)));
+            ExitCode::from(if internal { 1 } else { 2 })
+        }
+    }
 }

@@ -1,0 +1,34 @@
+# Every target runs scripts/setup.sh first (idempotent: a venv with torch 2.11.0 under
+# ~/.cache/stog, and .cargo/config.toml pointing cargo at its libtorch).
+
+CARGO ?= cargo
+PYTHON = $(shell cat .cargo/python-path 2>/dev/null)
+
+.PHONY: setup build test demo bench lint doc clean-results
+
+setup:
+	@./scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release --bins --examples
+
+test: setup
+	$(CARGO) test --release
+
+demo: setup
+	$(CARGO) build --release --bins --examples
+	./scripts/demo.sh
+
+bench: setup
+	$(CARGO) build --release --bins --examples
+	./scripts/bench.sh
+
+lint: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+doc: setup
+	$(CARGO) doc --no-deps
+
+clean-results:
+	rm -rf results

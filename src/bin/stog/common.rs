@@ -1,0 +1,88 @@
+//! Arguments and steps shared by the subcommands: data, split, device, output folder.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use stog::data::{Split, Table, Task};
+
+/// Where the data comes from and how it is split.
+#[derive(Args, Debug, Clone, serde::Serialize)]
+pub struct DataArgs {
+    /// CSV file with a header row.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Name of the target column.
+    #[arg(long, default_value = "target")]
+    pub target: String,
+    /// classification or regression.
+    #[arg(long, default_value = "classification")]
+    pub task: String,
+    /// Train, validation and test fractions (stratified for classification).
+    #[arg(long, default_value = "0.6,0.2,0.2", conflicts_with = "splits")]
+    pub split: String,
+    /// A split file `seed,row,split` instead of fractions.
+    #[arg(long)]
+    pub splits: Option<PathBuf>,
+    /// Which seed of the split file to use (and the seed of a fraction split).
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+    /// auto (CUDA when available), cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+}
+
+impl DataArgs {
+    /// Reads the table and makes the split.
+    pub fn load(&self) -> Result<(Table, Split)> {
+        let task: Task = self.task.parse()?;
+        let table = Table::from_csv(&self.data, &self.target, task)?;
+        let split = match &self.splits {
+            Some(path) => Split::from_file(path, self.split_seed, table.n_rows())?,
+            None => Split::stratified(
+                table.n_rows(),
+                table.labels().as_deref(),
+                parse_fractions(&self.split)?,
+                self.split_seed,
+            )?,
+        };
+        Ok((table, split))
+    }
+}
+
+/// Parses `a,b,c` into three fractions.
+pub fn parse_fractions(s: &str) -> Result<[f64; 3]> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--split `{s}`: not three numbers"))?;
+    match v.as_slice() {
+        [a, b, c] => Ok([*a, *b, *c]),
+        _ => bail!("--split `{s}`: expected three fractions train,val,test"),
+    }
+}
+
+/// Parses a comma-separated list of sizes like `64,32` (empty: none).
+pub fn parse_sizes(s: &str) -> Result<Vec<i64>> {
+    if s.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<i64>()
+                .with_context(|| format!("`{s}`: `{p}` is not a layer size"))
+        })
+        .collect()
+}
+
+/// Creates the output folder and checks that it is writable.
+pub fn prepare_out_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--out-dir {}: cannot create", dir.display()))?;
+    let probe = dir.join(".stog-write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("--out-dir {}: not writable", dir.display()))?;
+    std::fs::remove_file(&probe).ok();
+    Ok(())
+}

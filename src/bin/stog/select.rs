@@ -1,0 +1,114 @@
+//! `stog select`: one selector fit; writes config.json, model.safetensors and result.json.
+
+use crate::common::{DataArgs, parse_sizes, prepare_out_dir};
+use anyhow::{Context, Result};
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+use stog::gates::GateKind;
+use stog::report::write_json;
+use stog::selector::{LambdaChoice, Selector};
+use stog::train::{device_name, parse_device};
+
+/// Arguments of `stog select`.
+#[derive(Args, Debug)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Gate kind: stg, ste, gumbel, correlated, hard-concrete or l1.
+    #[arg(long, default_value = "stg")]
+    gate: String,
+    /// `auto` (a warm-started path chosen on validation) or a number >= 0.
+    #[arg(long, default_value = "auto")]
+    lambda: String,
+    /// Feature budget: the best validation point with at most K features.
+    #[arg(long, value_name = "K")]
+    max_features: Option<usize>,
+    /// Hidden layer sizes.
+    #[arg(long, default_value = "64,32")]
+    hidden: String,
+    /// Maximum epochs of a fit (and of the unpenalised start of the path).
+    #[arg(long, default_value_t = 300)]
+    epochs: usize,
+    /// Mini-batch size (0: full batch).
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Seed of initialisation and noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
+    /// Output folder.
+    #[arg(long)]
+    out_dir: PathBuf,
+}
+
+pub fn run(args: SelectArgs) -> Result<()> {
+    let gate: GateKind = args.gate.parse()?;
+    let mut params = Selector::params()
+        .gate(gate)
+        .hidden(parse_sizes(&args.hidden)?)
+        .epochs(args.epochs)
+        .seed(args.seed);
+    params = params.batch_size((args.batch_size > 0).then_some(args.batch_size));
+    params.lambda = match args.lambda.as_str() {
+        "auto" => LambdaChoice::Auto,
+        s => LambdaChoice::Fixed(
+            s.parse::<f64>()
+                .with_context(|| format!("--lambda `{s}`: expected auto or a number"))?,
+        ),
+    };
+    params.max_features = args.max_features;
+    params.validate()?;
+    let device = parse_device(&args.data.device)?;
+    let (table, split) = args.data.load()?;
+    prepare_out_dir(&args.out_dir)?;
+    write_json(
+        &args.out_dir.join("config.json"),
+        &json!({ "command": "select", "data": args.data, "params": params }),
+    )?;
+    if !args.quiet {
+        eprintln!(
+            "stog select: {} rows x {} features, gate {gate}, device {}",
+            table.n_rows(),
+            table.n_features(),
+            device_name(device)
+        );
+    }
+    let start = std::time::Instant::now();
+    let fitted = params.fit(&table, &split, device)?;
+    fitted.save(&args.out_dir)?;
+    let info = &fitted.info;
+    let metrics = fitted.metrics().context("metrics are missing")?;
+    let mut result = json!({
+        "task": info.task,
+        "gate": gate,
+        "lambda": info.lambda,
+        "reduction": params.train.reduction,
+        "n_features": table.n_features(),
+        "feature_names": info.feature_names,
+        "selected": fitted.selected_names(),
+        "selected_indices": fitted.selected(),
+        "importance": fitted.importance(),
+        "metrics": metrics,
+        "usage": fitted.usage(),
+        "fit_seconds": start.elapsed().as_secs_f64(),
+    });
+    if params.lambda == LambdaChoice::Auto {
+        result["path"] = serde_json::to_value(&info.path)?;
+    }
+    write_json(&args.out_dir.join("result.json"), &result)?;
+    if !args.quiet {
+        println!(
+            "lambda {:.4}: {} of {} features selected: {}",
+            info.lambda,
+            fitted.selected().len(),
+            table.n_features(),
+            fitted.selected_names().join(", ")
+        );
+        println!("test {}", serde_json::to_string(&metrics.test)?);
+        println!("wrote {}", args.out_dir.join("result.json").display());
+    }
+    Ok(())
+}

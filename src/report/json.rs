@@ -1,0 +1,16 @@
+//! JSON files, written whole (to a temporary file, then renamed, so a reader never sees half).
+
+use crate::{Error, Result};
+use serde::Serialize;
+use std::path::Path;
+
+/// Writes `value` as pretty JSON to `path`.
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,214 @@
+//! A fitted selector: what it selected, how well the inference network scores, predictions, and
+//! save / load (`model.safetensors` + `selector.json`).
+
+use super::{PathSummary, SelectorParams};
+use crate::data::{Standardizer, Table, Task};
+use crate::gates::CorrelationFactor;
+use crate::model::{GatedMlp, GatedMlpConfig, MemberUsage, gated_mlp};
+use crate::train::{Metrics, Prepared, metrics};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::{Device, Kind, Tensor, nn};
+
+/// Metrics of the inference network on the three parts of the data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SplitMetrics {
+    /// Training rows.
+    pub train: Metrics,
+    /// Validation rows.
+    pub val: Metrics,
+    /// Test rows.
+    pub test: Metrics,
+}
+
+/// What is saved beside the weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SelectorInfo {
+    /// The parameters of the fit.
+    pub params: SelectorParams,
+    /// The network (with the correlation factor's form, when there is one).
+    pub network: GatedMlpConfig,
+    /// Names of the input features.
+    pub feature_names: Vec<String>,
+    /// Name of the target column.
+    pub target_name: String,
+    /// The task.
+    pub task: Task,
+    /// Class labels (classification).
+    pub classes: Vec<i64>,
+    /// Feature standardisation (training rows).
+    pub scaler: Standardizer,
+    /// Regression target mean and scale.
+    pub target_scale: (f64, f64),
+    /// The lambda of the final model.
+    pub lambda: f64,
+    /// The lambda path (automatic lambda only).
+    pub path: Vec<PathSummary>,
+    /// Importance per feature (0 when dropped).
+    pub importance: Vec<f64>,
+    /// Scores at fit time, when known.
+    pub metrics: Option<SplitMetrics>,
+}
+
+/// A trained selector.
+#[derive(Debug)]
+pub struct FittedSelector {
+    /// Everything but the weights.
+    pub info: SelectorInfo,
+    vs: nn::VarStore,
+    model: GatedMlp,
+}
+
+impl FittedSelector {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        params: SelectorParams,
+        table: &Table,
+        data: Prepared,
+        vs: nn::VarStore,
+        model: GatedMlp,
+        lambda: f64,
+        path: Vec<PathSummary>,
+        importance: Vec<f64>,
+    ) -> Self {
+        let score = |part: &crate::train::Part| {
+            tch::no_grad(|| {
+                metrics(
+                    data.task,
+                    &model.forward_t(&part.x, false),
+                    &part.y,
+                    data.target_scale.1,
+                )[0]
+            })
+        };
+        let split_metrics = SplitMetrics {
+            train: score(&data.train),
+            val: score(&data.val),
+            test: score(&data.test),
+        };
+        let info = SelectorInfo {
+            params,
+            network: model.config.clone(),
+            feature_names: table.feature_names.clone(),
+            target_name: table.target_name.clone(),
+            task: table.task,
+            classes: table.classes.clone(),
+            scaler: data.scaler.clone(),
+            target_scale: data.target_scale,
+            lambda,
+            path,
+            importance,
+            metrics: Some(split_metrics),
+        };
+        FittedSelector { info, vs, model }
+    }
+
+    /// Indices of the selected features.
+    pub fn selected(&self) -> Vec<usize> {
+        self.usage()
+            .selected_inputs
+            .iter()
+            .map(|i| *i as usize)
+            .collect()
+    }
+
+    /// Names of the selected features.
+    pub fn selected_names(&self) -> Vec<String> {
+        self.selected()
+            .iter()
+            .map(|i| self.info.feature_names[*i].clone())
+            .collect()
+    }
+
+    /// Importance per feature: the gate's open probability, exactly 0 for dropped features.
+    pub fn importance(&self) -> &[f64] {
+        &self.info.importance
+    }
+
+    /// Kept units and multiply-adds of the inference network.
+    pub fn usage(&self) -> MemberUsage {
+        self.model.usage().remove(0)
+    }
+
+    /// Scores at fit time.
+    pub fn metrics(&self) -> Option<SplitMetrics> {
+        self.info.metrics
+    }
+
+    /// The selected columns of row-major raw rows `x` (`n x n_features`).
+    pub fn transform(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let d = self.check_rows(x)?;
+        let sel = self.selected();
+        Ok(x.chunks(d)
+            .flat_map(|row| sel.iter().map(|j| row[*j]).collect::<Vec<_>>())
+            .collect())
+    }
+
+    /// Predictions for row-major raw rows `x`: class labels (as in the file) or target values.
+    pub fn predict(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let d = self.check_rows(x)?;
+        let n = x.len() / d;
+        let rows: Vec<usize> = (0..n).collect();
+        let xs = Tensor::from_slice(&self.info.scaler.transform(x, &rows))
+            .view([n as i64, d as i64])
+            .to_device(self.vs.device());
+        let out = tch::no_grad(|| self.model.forward_t(&xs, false).get(0));
+        Ok(match self.info.task {
+            Task::Classification => {
+                let idx = Vec::<i64>::try_from(out.argmax(-1, false).to_device(Device::Cpu))?;
+                idx.iter()
+                    .map(|i| self.info.classes[*i as usize] as f64)
+                    .collect()
+            }
+            Task::Regression => {
+                let v = Vec::<f64>::try_from(
+                    out.select(1, 0)
+                        .to_kind(Kind::Double)
+                        .to_device(Device::Cpu),
+                )?;
+                let (mean, scale) = self.info.target_scale;
+                v.iter().map(|y| y * scale + mean).collect()
+            }
+        })
+    }
+
+    fn check_rows(&self, x: &[f64]) -> Result<usize> {
+        let d = self.info.feature_names.len();
+        if !x.len().is_multiple_of(d) || x.is_empty() {
+            return Err(Error::shape(
+                "predict",
+                format!("{} values are not rows of {d} features", x.len()),
+            ));
+        }
+        Ok(d)
+    }
+
+    /// Writes `dir/model.safetensors` and `dir/selector.json`.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        self.vs.save(dir.join("model.safetensors"))?;
+        crate::report::write_json(&dir.join("selector.json"), &self.info)
+    }
+
+    /// Reads a selector written by [`FittedSelector::save`].
+    pub fn load(dir: impl AsRef<Path>, device: Device) -> Result<FittedSelector> {
+        let dir = dir.as_ref();
+        let path = dir.join("selector.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let info: SelectorInfo = serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        let mut vs = nn::VarStore::new(device);
+        let factor = info
+            .network
+            .factor
+            .as_ref()
+            .map(|f| CorrelationFactor::placeholder(f, info.network.inputs));
+        let model = gated_mlp(&vs.root(), &info.network, &[info.params.seed], factor)?;
+        vs.load(dir.join("model.safetensors"))?;
+        Ok(FittedSelector { info, vs, model })
+    }
+}

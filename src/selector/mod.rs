@@ -1,0 +1,9 @@
+//! The high-level API: `Selector::params()...fit(&table, &split)? -> FittedSelector`, which picks
+//! lambda for the user (a warm-started path scored on validation, or a feature budget) and gives
+//! the selected features, their importance, predictions, and save / load.
+
+mod fitted;
+mod params;
+
+pub use fitted::*;
+pub use params::*;

@@ -1,0 +1,258 @@
+//! Parameters of a feature selector, with chainable setters and validation.
+
+use super::FittedSelector;
+use crate::data::{Split, Table};
+use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
+use crate::model::{Activation, GatedMlpConfig, gated_mlp};
+use crate::train::{
+    Choice, MemberTags, PathConfig, Prepared, TrainConfig, choose_point, fit, lambda_path,
+    restore_point,
+};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Tensor, nn};
+
+/// How lambda is set.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LambdaChoice {
+    /// A warm-started path, chosen by validation (1-SE rule) or by the feature budget.
+    Auto,
+    /// One fit at this lambda.
+    Fixed(f64),
+}
+
+/// Everything that defines a selector fit (written to `config.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectorParams {
+    /// Gate kind at the input.
+    pub gate: GateKind,
+    /// Lambda, or automatic.
+    pub lambda: LambdaChoice,
+    /// Feature budget: the best validation point with at most this many features.
+    pub max_features: Option<usize>,
+    /// Hidden layer sizes.
+    pub hidden: Vec<i64>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Batch normalisation after hidden layers.
+    pub batch_norm: bool,
+    /// Dropout after each hidden layer (one value for all).
+    pub dropout: f64,
+    /// Noise override for the gate.
+    pub noise: Option<Noise>,
+    /// Training loop settings.
+    pub train: TrainConfig,
+    /// Path settings (automatic lambda).
+    pub path: PathConfig,
+    /// Seed of initialisation and noise.
+    pub seed: u64,
+}
+
+impl Default for SelectorParams {
+    fn default() -> Self {
+        SelectorParams {
+            gate: GateKind::Stg,
+            lambda: LambdaChoice::Auto,
+            max_features: None,
+            hidden: vec![64, 32],
+            activation: Activation::Relu,
+            batch_norm: true,
+            dropout: 0.0,
+            noise: None,
+            train: TrainConfig {
+                batch_size: Some(128),
+                ..TrainConfig::default()
+            },
+            path: PathConfig::default(),
+            seed: 0,
+        }
+    }
+}
+
+/// Entry point of the high-level API.
+pub struct Selector;
+
+impl Selector {
+    /// Default parameters: STG, automatic lambda, a `64, 32` MLP.
+    pub fn params() -> SelectorParams {
+        SelectorParams::default()
+    }
+}
+
+impl SelectorParams {
+    /// Sets the gate kind.
+    pub fn gate(mut self, gate: GateKind) -> Self {
+        self.gate = gate;
+        self
+    }
+    /// Sets a fixed lambda.
+    pub fn lambda(mut self, lambda: f64) -> Self {
+        self.lambda = LambdaChoice::Fixed(lambda);
+        self
+    }
+    /// Chooses lambda automatically.
+    pub fn auto_lambda(mut self) -> Self {
+        self.lambda = LambdaChoice::Auto;
+        self
+    }
+    /// Sets a feature budget (implies the automatic path).
+    pub fn max_features(mut self, k: usize) -> Self {
+        self.max_features = Some(k);
+        self.lambda = LambdaChoice::Auto;
+        self
+    }
+    /// Sets the hidden layer sizes.
+    pub fn hidden(mut self, hidden: Vec<i64>) -> Self {
+        self.hidden = hidden;
+        self
+    }
+    /// Sets the number of epochs.
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.train.epochs = epochs;
+        self
+    }
+    /// Sets the mini-batch size (`None`: full batch).
+    pub fn batch_size(mut self, batch_size: Option<usize>) -> Self {
+        self.train.batch_size = batch_size;
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<()> {
+        self.train.validate()?;
+        if let LambdaChoice::Fixed(l) = self.lambda {
+            crate::train::check_lambdas(&[l])?;
+            if self.max_features.is_some() {
+                return Err(Error::config(
+                    "max_features",
+                    "needs the automatic lambda, not a fixed one",
+                ));
+            }
+        }
+        if self.max_features == Some(0) {
+            return Err(Error::config("max_features", "must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(Error::config(
+                "dropout",
+                format!("must lie in [0, 1), got {}", self.dropout),
+            ));
+        }
+        if self.hidden.iter().any(|h| *h < 1) {
+            return Err(Error::config(
+                "hidden",
+                format!("sizes must be positive, got {:?}", self.hidden),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The network these parameters describe for `inputs` features and `outputs` outputs.
+    pub fn network(&self, inputs: i64, outputs: i64) -> GatedMlpConfig {
+        GatedMlpConfig {
+            inputs,
+            hidden: self.hidden.clone(),
+            outputs,
+            activation: self.activation,
+            batch_norm: self.batch_norm,
+            dropout: if self.dropout > 0.0 {
+                vec![self.dropout; self.hidden.len()]
+            } else {
+                vec![]
+            },
+            input_gate: Some(self.gate),
+            hidden_gates: vec![],
+            noise: self.noise,
+            factor: None,
+        }
+    }
+
+    /// Fits on `table` with `split` on `device`.
+    pub fn fit(&self, table: &Table, split: &Split, device: Device) -> Result<FittedSelector> {
+        self.validate()?;
+        let data = Prepared::new(table, split, device)?;
+        let factor = match self.gate {
+            GateKind::Correlated => Some(CorrelationFactor::from_data(
+                &data.train.x,
+                CorrelationConfig::default(),
+            )?),
+            _ => None,
+        };
+        tch::manual_seed(self.seed as i64);
+        let vs = nn::VarStore::new(device);
+        let config = self.network(table.n_features() as i64, data.outputs);
+        let mut model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
+        tch::manual_seed(self.seed as i64);
+        let tags = MemberTags {
+            gate: self.gate.to_string(),
+            seeds: vec![self.seed],
+        };
+        let (lambda, path) = match self.lambda {
+            LambdaChoice::Fixed(l) => {
+                let outcome = fit(&mut model, &vs, &data, &[l], &self.train, &tags, None)?;
+                if let Some(f) = &outcome[0].failure {
+                    return Err(Error::config("training", f.clone()));
+                }
+                (l, vec![])
+            }
+            LambdaChoice::Auto => {
+                let points = lambda_path(&mut model, &vs, &data, &self.train, &self.path, &tags)?;
+                let choice = self
+                    .max_features
+                    .map_or(Choice::OneStandardError, Choice::MaxFeatures);
+                let i = choose_point(&points, 0, choice).ok_or_else(|| {
+                    Error::config("max_features", "no point of the path has that few features")
+                })?;
+                restore_point(&vs, &points[i]);
+                let summary = points
+                    .iter()
+                    .map(|p| PathSummary {
+                        lambda: p.lambda,
+                        n_selected: p.members[0].selected.len(),
+                        val: p.members[0].val.score(),
+                        epochs: p.members[0].epochs,
+                    })
+                    .collect();
+                (points[i].lambda, summary)
+            }
+        };
+        let importance = importance(&model);
+        Ok(FittedSelector::new(
+            self.clone(),
+            table,
+            data,
+            vs,
+            model,
+            lambda,
+            path,
+            importance,
+        ))
+    }
+}
+
+/// One point of the path as reported: lambda, number selected, validation score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathSummary {
+    /// The lambda.
+    pub lambda: f64,
+    /// Features selected there.
+    pub n_selected: usize,
+    /// Validation accuracy (classification) or R2 (regression).
+    pub val: f64,
+    /// Epochs trained at the point.
+    pub epochs: usize,
+}
+
+/// Importance of each input feature: its gate's open probability, and exactly 0 when dropped.
+fn importance(model: &crate::model::GatedMlp) -> Vec<f64> {
+    let g = &model.gates[0].gate;
+    let p = g.open_probability().get(0) * g.inference_gate().get(0).ne(0.0);
+    let p = p.to_kind(tch::Kind::Double).to_device(Device::Cpu);
+    Vec::<f64>::try_from(Tensor::flatten(&p, 0, -1)).unwrap_or_default()
+}
