@@ -27,3 +27,8 @@ mod cuda_anchor {
     #[used]
     static ANCHOR: unsafe extern "C" fn() -> i32 = at_cuda_warp_size;
 }
+
+/// The README's code blocks, checked as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -19,7 +19,7 @@ pub struct SelectArgs {
     #[arg(long, default_value = "stg")]
     gate: String,
     /// `auto` (a warm-started path chosen on validation) or a number >= 0.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     lambda: String,
     /// Feature budget: the best validation point with at most K features.
     #[arg(long, value_name = "K")]

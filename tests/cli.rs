@@ -1,0 +1,217 @@
+//! The `stog select` contract: files written, keys present, exit codes on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stog-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn stog(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn select_with_a_fixed_lambda_writes_the_contract() {
+    let dir = tmp("fixed");
+    let d = dir.to_str().unwrap();
+    let (code, text) = stog(&[
+        "select",
+        "--data",
+        "data/breast_cancer.csv",
+        "--splits",
+        "data/splits_breast_cancer.csv",
+        "--lambda",
+        "0.05",
+        "--epochs",
+        "80",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out-dir",
+        d,
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(dir.join("config.json").exists() && dir.join("model.safetensors").exists());
+    let r = read_json(&dir.join("result.json"));
+    assert_eq!(r["task"], "classification");
+    assert_eq!(r["gate"], "stg");
+    assert_eq!(r["lambda"], 0.05);
+    assert_eq!(r["n_features"], 30);
+    assert_eq!(r["feature_names"].as_array().unwrap().len(), 30);
+    let selected = r["selected"].as_array().unwrap();
+    let indices = r["selected_indices"].as_array().unwrap();
+    assert_eq!(selected.len(), indices.len());
+    assert!(!selected.is_empty() && selected.len() < 30);
+    let importance = r["importance"].as_array().unwrap();
+    assert_eq!(importance.len(), 30);
+    for (j, v) in importance.iter().enumerate() {
+        let kept = indices.iter().any(|i| i.as_u64() == Some(j as u64));
+        assert_eq!(v.as_f64().unwrap() > 0.0, kept, "feature {j}");
+    }
+    for part in ["train", "val", "test"] {
+        assert!(
+            r["metrics"][part]["accuracy"].as_f64().unwrap() > 0.85,
+            "{part}"
+        );
+        assert!(r["metrics"][part]["loss"].as_f64().is_some());
+    }
+    assert!(r.get("path").is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn select_with_auto_lambda_reports_its_path() {
+    let dir = tmp("auto");
+    let d = dir.to_str().unwrap();
+    let (code, text) = stog(&[
+        "select",
+        "--data",
+        "data/wine.csv",
+        "--split",
+        "0.6,0.2,0.2",
+        "--epochs",
+        "60",
+        "--max-features",
+        "4",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out-dir",
+        d,
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let r = read_json(&dir.join("result.json"));
+    let path = r["path"].as_array().unwrap();
+    assert!(path.len() >= 3);
+    assert_eq!(path[0]["lambda"], 0.0);
+    let lambda = r["lambda"].as_f64().unwrap();
+    let chosen = path
+        .iter()
+        .find(|p| p["lambda"].as_f64() == Some(lambda))
+        .expect("chosen lambda is on the path");
+    let n = r["selected"].as_array().unwrap().len();
+    assert_eq!(chosen["n_selected"].as_u64(), Some(n as u64));
+    assert!(n <= 4 && n >= 1);
+    assert!(r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.8);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn regression_reports_r2_and_mse() {
+    let dir = tmp("regression");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("r.csv");
+    let mut text = String::from("a,b,c,y\n");
+    for i in 0..80 {
+        let (a, b, c) = ((i % 7) as f64, (i % 5) as f64 * 0.5, (i % 3) as f64);
+        text.push_str(&format!("{a},{b},{c},{}\n", 2.0 * a - b));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = dir.join("out");
+    let (code, msg) = stog(&[
+        "select",
+        "--data",
+        csv.to_str().unwrap(),
+        "--target",
+        "y",
+        "--task",
+        "regression",
+        "--lambda",
+        "0.01",
+        "--epochs",
+        "150",
+        "--batch-size",
+        "0",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{msg}");
+    let r = read_json(&out.join("result.json"));
+    assert!(
+        r["metrics"]["test"]["r2"].as_f64().unwrap() > 0.8,
+        "{}",
+        r["metrics"]
+    );
+    assert!(r["metrics"]["test"]["mse"].as_f64().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_problem_and_writes_no_result() {
+    let dir = tmp("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ragged = dir.join("ragged.csv");
+    std::fs::write(&ragged, "a,b,target\n1,2,0\n3,4\n5,6,1\n7,8,0\n").unwrap();
+    let nan = dir.join("nan.csv");
+    std::fs::write(&nan, "a,b,target\n1,2,0\n3,NaN,1\n5,6,1\n7,8,0\n").unwrap();
+    let one_class = dir.join("one.csv");
+    std::fs::write(&one_class, "a,b,target\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n").unwrap();
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--data", "no/such/file.csv"], "no/such/file.csv"),
+        (vec!["--data", ragged.to_str().unwrap()], "line 3"),
+        (vec!["--data", nan.to_str().unwrap()], "column `b`"),
+        (vec!["--data", one_class.to_str().unwrap()], "one class"),
+        (
+            vec!["--data", "data/wine.csv", "--target", "label"],
+            "no target column `label`",
+        ),
+        (vec!["--data", "data/wine.csv", "--lambda", "-1"], "lambda"),
+        (
+            vec!["--data", "data/wine.csv", "--lambda", "abc"],
+            "--lambda `abc`",
+        ),
+        (
+            vec!["--data", "data/wine.csv", "--gate", "magic"],
+            "unknown gate `magic`",
+        ),
+        (
+            vec!["--data", "data/wine.csv", "--split", "0.5,0.2,0.2"],
+            "sum to",
+        ),
+        (
+            vec!["--data", "data/wine.csv", "--device", "tpu"],
+            "unknown device",
+        ),
+        (
+            vec![
+                "--data",
+                "data/wine.csv",
+                "--out-dir",
+                "/proc/stog-not-writable",
+            ],
+            "--out-dir",
+        ),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["select", "--epochs", "2"];
+        full.extend(&args);
+        for (flag, value) in [("--device", "cpu"), ("--out-dir", o)] {
+            if !args.contains(&flag) {
+                full.extend([flag, value]);
+            }
+        }
+        let (code, text) = stog(&full);
+        assert_eq!(code, 2, "{args:?}: {text}");
+        assert!(text.contains(needle), "{args:?}: {text}");
+        assert!(!out.join("result.json").exists(), "{args:?} wrote a result");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
