@@ -104,7 +104,7 @@ fn select_with_auto_lambda_reports_its_path() {
         .expect("chosen lambda is on the path");
     let n = r["selected"].as_array().unwrap().len();
     assert_eq!(chosen["n_selected"].as_u64(), Some(n as u64));
-    assert!(n <= 4 && n >= 1);
+    assert!((1..=4).contains(&n));
     assert!(r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.8);
     let _ = std::fs::remove_dir_all(&dir);
 }
