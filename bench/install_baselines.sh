@@ -17,17 +17,18 @@ PY="$VENV/bin/python"
   exit 1
 }
 
-# official stg 0.1.2 uses collections.Sequence (gone in Python 3.10), so its import check applies the
-# same alias that python_baselines.py applies at import time (site-packages is never patched).
+# official stg 0.1.2 uses collections.Sequence etc. (gone in Python 3.10), so its check applies the
+# same alias that python_baselines.py applies at import time (site-packages is never patched). Its
+# package __init__ is empty: the class is stg.stg.STG (importing it also pulls in six and h5py).
 ALIAS='import collections, collections.abc
-for n in ("Sequence", "Mapping", "MutableMapping", "Iterable", "Callable"):
+for n in ("Sequence", "Set", "Mapping", "Iterable"):
     if not hasattr(collections, n): setattr(collections, n, getattr(collections.abc, n))'
 
 # "pip requirement|python import statement"
 PACKAGES=(
   "stog==0.1.0|import SToG"
   "stg==0.1.2|$ALIAS
-import stg"
+from stg.stg import STG"
   "lassonet|import lassonet"
   "scikit-learn|import sklearn"
 )

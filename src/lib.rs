@@ -10,6 +10,7 @@ pub mod gates;
 pub mod model;
 pub mod report;
 pub mod selector;
+pub mod sweep;
 pub mod train;
 
 pub use error::{Error, Result};

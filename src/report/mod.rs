@@ -1,5 +1,9 @@
 //! Writing results: JSON documents, CSV tables and SVG figures. Computing is separate from writing.
 
+mod csv;
 mod json;
+mod plots;
 
+pub use csv::*;
 pub use json::*;
+pub use plots::*;

@@ -1,10 +1,11 @@
-//! The `stog` command line: feature selection (`select`) on a CSV file.
+//! The `stog` command line: feature selection (`select`) and lambda sweeps (`sweep`) on CSV data.
 //!
 //! Exit status: 0 on success, 2 on bad input (the message names the file, line, column or
 //! argument), 1 on an internal failure.
 
 mod common;
 mod select;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,12 +22,15 @@ struct Cli {
 enum Command {
     /// Select features of a CSV data set with a gated MLP; lambda chosen for you.
     Select(select::SelectArgs),
+    /// Sweep gate kinds x lambdas x seeds as batched ensembles; runs.csv, summary.json, figures.
+    Sweep(sweep::SweepArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Select(args) => select::run(args),
+        Command::Sweep(args) => sweep::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,187 @@
+//! The sweep grid and its execution. A chunk is one gate kind and one seed with every lambda as a
+//! member of one batched ensemble; chunks are the unit of determinism (a chunk's numbers depend
+//! only on the config, its gate and its seed).
+
+use super::RunRecord;
+use crate::data::{Split, Table};
+use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
+use crate::model::{GatedMlpConfig, gated_mlp};
+use crate::train::{MemberTags, Prepared, TrainConfig, fit, metrics};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use tch::{Device, nn};
+
+/// Where the gates go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placement {
+    /// One gate layer in front of the network (feature selection).
+    Input,
+    /// Gates after every hidden activation (channel reduction).
+    Hidden,
+    /// Both.
+    All,
+}
+
+impl std::str::FromStr for Placement {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "input" => Ok(Placement::Input),
+            "hidden" => Ok(Placement::Hidden),
+            "all" => Ok(Placement::All),
+            _ => Err(Error::config("placement", format!("unknown placement `{s}`; expected input, hidden or all"))),
+        }
+    }
+}
+
+impl Placement {
+    /// The name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::Input => "input",
+            Placement::Hidden => "hidden",
+            Placement::All => "all",
+        }
+    }
+}
+
+/// A whole sweep: gate kinds x lambdas x seeds on one network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepConfig {
+    /// Gate kinds.
+    pub gates: Vec<GateKind>,
+    /// Lambdas (the members of every chunk).
+    pub lambdas: Vec<f64>,
+    /// Seeds: each is a split (of the split file, or a stratified split) and an initialisation.
+    pub seeds: Vec<u64>,
+    /// Where gates go.
+    pub placement: Placement,
+    /// Hidden layer sizes.
+    pub hidden: Vec<i64>,
+    /// BatchNorm after hidden layers.
+    pub batch_norm: bool,
+    /// Dropout per hidden layer.
+    pub dropout: Vec<f64>,
+    /// Noise override for the gates.
+    pub noise: Option<Noise>,
+    /// Training loop settings.
+    pub train: TrainConfig,
+}
+
+impl SweepConfig {
+    /// The SToG report's sweep (its network, 300 epochs, patience 50, full batch) over `gates`,
+    /// `lambdas` and seeds `0..seeds`.
+    pub fn report(gates: Vec<GateKind>, lambdas: Vec<f64>, seeds: u64, placement: Placement) -> Self {
+        SweepConfig {
+            gates,
+            lambdas,
+            seeds: (0..seeds).collect(),
+            placement,
+            hidden: vec![64, 32],
+            batch_norm: true,
+            dropout: vec![0.3, 0.2],
+            noise: None,
+            train: TrainConfig::default(),
+        }
+    }
+
+    /// Checks the grid and the training settings.
+    pub fn validate(&self) -> Result<()> {
+        if self.gates.is_empty() || self.lambdas.is_empty() || self.seeds.is_empty() {
+            return Err(Error::config("sweep", "needs at least one gate, one lambda and one seed"));
+        }
+        crate::train::check_lambdas(&self.lambdas)?;
+        self.train.validate()
+    }
+
+    /// The network of a chunk with gate `kind`.
+    pub fn network(&self, inputs: i64, outputs: i64, kind: GateKind) -> GatedMlpConfig {
+        let input = matches!(self.placement, Placement::Input | Placement::All);
+        let hidden = matches!(self.placement, Placement::Hidden | Placement::All);
+        GatedMlpConfig {
+            inputs,
+            hidden: self.hidden.clone(),
+            outputs,
+            activation: Default::default(),
+            batch_norm: self.batch_norm,
+            dropout: self.dropout.clone(),
+            input_gate: input.then_some(kind),
+            hidden_gates: if hidden { vec![Some(kind); self.hidden.len()] } else { vec![] },
+            noise: self.noise,
+            factor: None,
+        }
+    }
+
+    /// Every chunk of the grid, in a fixed order (gate-major).
+    pub fn chunks(&self) -> Vec<Chunk> {
+        self.gates.iter().flat_map(|g| self.seeds.iter().map(move |s| Chunk { gate: *g, seed: *s })).collect()
+    }
+}
+
+/// One gate kind and one seed; its members are the sweep's lambdas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Gate kind.
+    pub gate: GateKind,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Chunk {
+    /// The random seed of the chunk's training: a function of its gate and seed only.
+    pub fn rng_seed(&self) -> i64 {
+        let g = GateKind::ALL.iter().position(|k| *k == self.gate).unwrap_or(0) as i64;
+        (self.seed as i64).wrapping_mul(7919).wrapping_add(g)
+    }
+}
+
+/// Trains one chunk on `table` with `split`; one record per lambda.
+pub fn run_chunk(config: &SweepConfig, chunk: Chunk, table: &Table, split: &Split, device: Device, progress: Option<&indicatif::ProgressBar>) -> Result<Vec<RunRecord>> {
+    let start = std::time::Instant::now();
+    let data = Prepared::new(table, split, device)?;
+    let network = config.network(table.n_features() as i64, data.outputs, chunk.gate);
+    let factor = match (chunk.gate, network.input_gate) {
+        (GateKind::Correlated, Some(_)) => Some(CorrelationFactor::from_data(&data.train.x, CorrelationConfig::default())?),
+        _ => None,
+    };
+    let e = config.lambdas.len();
+    tch::manual_seed(chunk.rng_seed());
+    let vs = nn::VarStore::new(device);
+    let mut model = gated_mlp(&vs.root(), &network, &vec![chunk.seed; e], factor)?;
+    tch::manual_seed(chunk.rng_seed());
+    let tags = MemberTags { gate: chunk.gate.to_string(), seeds: vec![chunk.seed; e] };
+    let outcomes = fit(&mut model, &vs, &data, &config.lambdas, &config.train, &tags, progress)?;
+    let (val, test) = tch::no_grad(|| {
+        let v = metrics(data.task, &model.forward_t(&data.val.x, false), &data.val.y, data.target_scale.1);
+        let t = metrics(data.task, &model.forward_t(&data.test.x, false), &data.test.y, data.target_scale.1);
+        (v, t)
+    });
+    let seconds = start.elapsed().as_secs_f64() / e as f64;
+    let join = |v: &[i64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(";");
+    Ok(model
+        .usage()
+        .into_iter()
+        .enumerate()
+        .map(|(m, u)| RunRecord {
+            gate: chunk.gate.to_string(),
+            lambda: config.lambdas[m],
+            seed: chunk.seed,
+            placement: config.placement.name().to_string(),
+            n_selected: u.selected_inputs.len(),
+            units_kept: join(&u.units_kept),
+            units_total: join(&u.units_total),
+            macs: u.macs,
+            macs_full: u.macs_full,
+            val_score: val[m].score(),
+            test_score: test[m].score(),
+            val_loss: val[m].loss(),
+            test_loss: test[m].loss(),
+            epochs: outcomes[m].epochs,
+            best_epoch: outcomes[m].best_epoch,
+            fit_seconds: seconds,
+            selected: join(&u.selected_inputs),
+            failure: outcomes[m].failure.clone().unwrap_or_default(),
+        })
+        .collect())
+}

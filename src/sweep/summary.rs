@@ -1,0 +1,166 @@
+//! Summaries of a sweep: mean and spread per gate and lambda, and the accuracy at a feature
+//! budget (SPEC.md section 4: per seed, among that seed's runs with at most `k` features, the one
+//! with the best validation score, ties to fewer features; the mean test score over seeds).
+
+use super::RunRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The feature budgets of the report's table; `None` is "no budget".
+pub const BUDGETS: [Option<usize>; 5] = [Some(3), Some(5), Some(10), Some(15), None];
+
+/// Mean and standard deviation (population) of some values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation.
+    pub std: f64,
+}
+
+impl Stat {
+    /// The mean and spread of `values` (NaN for none).
+    pub fn of(values: &[f64]) -> Stat {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        Stat { mean, std }
+    }
+}
+
+/// The runs of one gate kind at one lambda, over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Gate kind.
+    pub gate: String,
+    /// Lambda.
+    pub lambda: f64,
+    /// Number of runs (seeds).
+    pub runs: usize,
+    /// Validation score (accuracy or R2).
+    pub val_score: Stat,
+    /// Test score.
+    pub test_score: Stat,
+    /// Test loss.
+    pub test_loss: Stat,
+    /// Selected input features.
+    pub n_selected: Stat,
+    /// Mean kept units per gate layer.
+    pub units_kept: Vec<f64>,
+    /// Mean multiply-adds of the pruned network.
+    pub macs: f64,
+    /// Mean epochs trained.
+    pub epochs: f64,
+    /// Runs that failed (non-finite loss).
+    pub failures: usize,
+}
+
+/// Accuracy at one feature budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontierPoint {
+    /// Gate kind, or `any` for the best run of any kind per seed.
+    pub gate: String,
+    /// The budget (`None`: no budget).
+    pub budget: Option<usize>,
+    /// Test score of the chosen runs over seeds.
+    pub test_score: Stat,
+    /// Mean number of features of the chosen runs.
+    pub features: f64,
+    /// Seeds that had a run within the budget.
+    pub seeds: usize,
+}
+
+/// Everything `summary.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// One cell per gate and lambda.
+    pub cells: Vec<Cell>,
+    /// Accuracy at each budget, per gate and for `any`.
+    pub frontier: Vec<FrontierPoint>,
+    /// Total of the runs' fit seconds.
+    pub fit_seconds: f64,
+}
+
+/// Summarises the records of a sweep.
+pub fn summarize(records: &[RunRecord]) -> Summary {
+    let mut groups: BTreeMap<(String, u64), Vec<&RunRecord>> = BTreeMap::new();
+    let mut gates: Vec<String> = Vec::new();
+    for r in records {
+        groups.entry((r.gate.clone(), r.lambda.to_bits())).or_default().push(r);
+        if !gates.contains(&r.gate) {
+            gates.push(r.gate.clone());
+        }
+    }
+    let mut cells: Vec<Cell> = groups
+        .into_values()
+        .map(|runs| {
+            let stat = |f: &dyn Fn(&RunRecord) -> f64| Stat::of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let layers = runs[0].units_kept_list().len();
+            let units_kept = (0..layers).map(|l| runs.iter().map(|r| r.units_kept_list().get(l).copied().unwrap_or(0) as f64).sum::<f64>() / runs.len() as f64).collect();
+            Cell {
+                gate: runs[0].gate.clone(),
+                lambda: runs[0].lambda,
+                runs: runs.len(),
+                val_score: stat(&|r| r.val_score),
+                test_score: stat(&|r| r.test_score),
+                test_loss: stat(&|r| r.test_loss),
+                n_selected: stat(&|r| r.n_selected as f64),
+                units_kept,
+                macs: stat(&|r| r.macs as f64).mean,
+                epochs: stat(&|r| r.epochs as f64).mean,
+                failures: runs.iter().filter(|r| !r.failure.is_empty()).count(),
+            }
+        })
+        .collect();
+    cells.sort_by(|a, b| (gates.iter().position(|g| *g == a.gate), a.lambda).partial_cmp(&(gates.iter().position(|g| *g == b.gate), b.lambda)).unwrap_or(std::cmp::Ordering::Equal));
+    let mut frontier = Vec::new();
+    for gate in gates.iter().map(String::as_str).chain(["any"]) {
+        let runs: Vec<&RunRecord> = records.iter().filter(|r| gate == "any" || r.gate == gate).collect();
+        for budget in BUDGETS {
+            frontier.push(frontier_point(gate, &runs, budget));
+        }
+    }
+    Summary { cells, frontier, fit_seconds: records.iter().map(|r| r.fit_seconds).sum() }
+}
+
+/// The accuracy at `budget` over the seeds of `runs`.
+pub fn frontier_point(gate: &str, runs: &[&RunRecord], budget: Option<usize>) -> FrontierPoint {
+    let mut by_seed: BTreeMap<u64, Vec<&RunRecord>> = BTreeMap::new();
+    for r in runs.iter().filter(|r| r.failure.is_empty() && budget.is_none_or(|k| r.n_selected <= k)) {
+        by_seed.entry(r.seed).or_default().push(r);
+    }
+    let chosen: Vec<&RunRecord> = by_seed
+        .values()
+        .filter_map(|rs| rs.iter().copied().max_by(|a, b| a.val_score.total_cmp(&b.val_score).then(b.n_selected.cmp(&a.n_selected))))
+        .collect();
+    FrontierPoint {
+        gate: gate.to_string(),
+        budget,
+        test_score: Stat::of(&chosen.iter().map(|r| r.test_score).collect::<Vec<_>>()),
+        features: chosen.iter().map(|r| r.n_selected as f64).sum::<f64>() / chosen.len().max(1) as f64,
+        seeds: chosen.len(),
+    }
+}
+
+/// The frontier as a Markdown table (test score in %, mean features in brackets).
+pub fn frontier_table(summary: &Summary) -> String {
+    let mut out = String::from("| gate | <= 3 | <= 5 | <= 10 | <= 15 | no budget |\n|---|---|---|---|---|---|\n");
+    let mut gates: Vec<&str> = Vec::new();
+    for p in &summary.frontier {
+        if !gates.contains(&p.gate.as_str()) {
+            gates.push(&p.gate);
+        }
+    }
+    for gate in gates {
+        out.push_str(&format!("| {gate} |"));
+        for p in summary.frontier.iter().filter(|p| p.gate == gate) {
+            if p.seeds == 0 {
+                out.push_str(" - |");
+            } else {
+                out.push_str(&format!(" {:.1} +- {:.1} ({:.1}) |", 100.0 * p.test_score.mean, 100.0 * p.test_score.std, p.features));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
