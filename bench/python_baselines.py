@@ -396,7 +396,6 @@ def run_official_stg(x, y, splits, seeds, lambdas, epochs):
 
 def run_lassonet(x, y, splits, seeds, path_multiplier):
     """LassoNet's full lambda path per seed (defaults; early stopping on our validation split)."""
-    import lassonet
     from lassonet import LassoNetClassifier
 
     runs, points, path_s = [], [], []
@@ -437,7 +436,6 @@ def run_lassonet(x, y, splits, seeds, path_multiplier):
     return summarise(
         runs,
         {
-            "version": lassonet.__version__ if hasattr(lassonet, "__version__") else None,
             "path_points": points,
             "seconds_per_path": float(np.mean(path_s)),
             "path_multiplier": path_multiplier,

@@ -36,7 +36,11 @@ fn main() -> Result<()> {
         }
         let val = t1.elapsed().as_secs_f64();
         let per = |s: f64| 1e3 * s / (epochs * e) as f64;
-        println!("E = {e:3}: train step {:.3} ms, validation {:.3} ms per member-epoch", per(train), per(val));
+        println!(
+            "E = {e:3}: train step {:.3} ms, validation {:.3} ms per member-epoch",
+            per(train),
+            per(val)
+        );
     }
     Ok(())
 }

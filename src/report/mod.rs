@@ -3,7 +3,9 @@
 mod csv;
 mod json;
 mod plots;
+mod sweep_outputs;
 
 pub use csv::*;
 pub use json::*;
 pub use plots::*;
+pub use sweep_outputs::*;

@@ -30,7 +30,10 @@ impl std::str::FromStr for Placement {
             "input" => Ok(Placement::Input),
             "hidden" => Ok(Placement::Hidden),
             "all" => Ok(Placement::All),
-            _ => Err(Error::config("placement", format!("unknown placement `{s}`; expected input, hidden or all"))),
+            _ => Err(Error::config(
+                "placement",
+                format!("unknown placement `{s}`; expected input, hidden or all"),
+            )),
         }
     }
 }
@@ -72,7 +75,12 @@ pub struct SweepConfig {
 impl SweepConfig {
     /// The SToG report's sweep (its network, 300 epochs, patience 50, full batch) over `gates`,
     /// `lambdas` and seeds `0..seeds`.
-    pub fn report(gates: Vec<GateKind>, lambdas: Vec<f64>, seeds: u64, placement: Placement) -> Self {
+    pub fn report(
+        gates: Vec<GateKind>,
+        lambdas: Vec<f64>,
+        seeds: u64,
+        placement: Placement,
+    ) -> Self {
         SweepConfig {
             gates,
             lambdas,
@@ -89,7 +97,10 @@ impl SweepConfig {
     /// Checks the grid and the training settings.
     pub fn validate(&self) -> Result<()> {
         if self.gates.is_empty() || self.lambdas.is_empty() || self.seeds.is_empty() {
-            return Err(Error::config("sweep", "needs at least one gate, one lambda and one seed"));
+            return Err(Error::config(
+                "sweep",
+                "needs at least one gate, one lambda and one seed",
+            ));
         }
         crate::train::check_lambdas(&self.lambdas)?;
         self.train.validate()
@@ -107,7 +118,11 @@ impl SweepConfig {
             batch_norm: self.batch_norm,
             dropout: self.dropout.clone(),
             input_gate: input.then_some(kind),
-            hidden_gates: if hidden { vec![Some(kind); self.hidden.len()] } else { vec![] },
+            hidden_gates: if hidden {
+                vec![Some(kind); self.hidden.len()]
+            } else {
+                vec![]
+            },
             noise: self.noise,
             factor: None,
         }
@@ -115,7 +130,10 @@ impl SweepConfig {
 
     /// Every chunk of the grid, in a fixed order (gate-major).
     pub fn chunks(&self) -> Vec<Chunk> {
-        self.gates.iter().flat_map(|g| self.seeds.iter().map(move |s| Chunk { gate: *g, seed: *s })).collect()
+        self.gates
+            .iter()
+            .flat_map(|g| self.seeds.iter().map(move |s| Chunk { gate: *g, seed: *s }))
+            .collect()
     }
 }
 
@@ -131,18 +149,31 @@ pub struct Chunk {
 impl Chunk {
     /// The random seed of the chunk's training: a function of its gate and seed only.
     pub fn rng_seed(&self) -> i64 {
-        let g = GateKind::ALL.iter().position(|k| *k == self.gate).unwrap_or(0) as i64;
+        let g = GateKind::ALL
+            .iter()
+            .position(|k| *k == self.gate)
+            .unwrap_or(0) as i64;
         (self.seed as i64).wrapping_mul(7919).wrapping_add(g)
     }
 }
 
 /// Trains one chunk on `table` with `split`; one record per lambda.
-pub fn run_chunk(config: &SweepConfig, chunk: Chunk, table: &Table, split: &Split, device: Device, progress: Option<&indicatif::ProgressBar>) -> Result<Vec<RunRecord>> {
+pub fn run_chunk(
+    config: &SweepConfig,
+    chunk: Chunk,
+    table: &Table,
+    split: &Split,
+    device: Device,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Vec<RunRecord>> {
     let start = std::time::Instant::now();
     let data = Prepared::new(table, split, device)?;
     let network = config.network(table.n_features() as i64, data.outputs, chunk.gate);
     let factor = match (chunk.gate, network.input_gate) {
-        (GateKind::Correlated, Some(_)) => Some(CorrelationFactor::from_data(&data.train.x, CorrelationConfig::default())?),
+        (GateKind::Correlated, Some(_)) => Some(CorrelationFactor::from_data(
+            &data.train.x,
+            CorrelationConfig::default(),
+        )?),
         _ => None,
     };
     let e = config.lambdas.len();
@@ -150,15 +181,41 @@ pub fn run_chunk(config: &SweepConfig, chunk: Chunk, table: &Table, split: &Spli
     let vs = nn::VarStore::new(device);
     let mut model = gated_mlp(&vs.root(), &network, &vec![chunk.seed; e], factor)?;
     tch::manual_seed(chunk.rng_seed());
-    let tags = MemberTags { gate: chunk.gate.to_string(), seeds: vec![chunk.seed; e] };
-    let outcomes = fit(&mut model, &vs, &data, &config.lambdas, &config.train, &tags, progress)?;
+    let tags = MemberTags {
+        gate: chunk.gate.to_string(),
+        seeds: vec![chunk.seed; e],
+    };
+    let outcomes = fit(
+        &mut model,
+        &vs,
+        &data,
+        &config.lambdas,
+        &config.train,
+        &tags,
+        progress,
+    )?;
     let (val, test) = tch::no_grad(|| {
-        let v = metrics(data.task, &model.forward_t(&data.val.x, false), &data.val.y, data.target_scale.1);
-        let t = metrics(data.task, &model.forward_t(&data.test.x, false), &data.test.y, data.target_scale.1);
+        let v = metrics(
+            data.task,
+            &model.forward_t(&data.val.x, false),
+            &data.val.y,
+            data.target_scale.1,
+        );
+        let t = metrics(
+            data.task,
+            &model.forward_t(&data.test.x, false),
+            &data.test.y,
+            data.target_scale.1,
+        );
         (v, t)
     });
     let seconds = start.elapsed().as_secs_f64() / e as f64;
-    let join = |v: &[i64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(";");
+    let join = |v: &[i64]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
     Ok(model
         .usage()
         .into_iter()

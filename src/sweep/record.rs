@@ -45,8 +45,22 @@ pub struct RunRecord {
 
 /// Column names of `runs.csv`; score columns are named for the task.
 pub fn csv_header(classification: bool) -> Vec<&'static str> {
-    let (score, loss) = if classification { ("accuracy", "loss") } else { ("r2", "mse") };
-    let mut h = vec!["gate", "lambda", "seed", "placement", "n_selected", "units_kept", "units_total", "macs", "macs_full"];
+    let (score, loss) = if classification {
+        ("accuracy", "loss")
+    } else {
+        ("r2", "mse")
+    };
+    let mut h = vec![
+        "gate",
+        "lambda",
+        "seed",
+        "placement",
+        "n_selected",
+        "units_kept",
+        "units_total",
+        "macs",
+        "macs_full",
+    ];
     h.extend(match (score, loss) {
         ("accuracy", _) => ["val_accuracy", "test_accuracy", "val_loss", "test_loss"],
         _ => ["val_r2", "test_r2", "val_mse", "test_mse"],
@@ -82,6 +96,9 @@ impl RunRecord {
 
     /// Kept units per gate layer as numbers.
     pub fn units_kept_list(&self) -> Vec<i64> {
-        self.units_kept.split(';').filter_map(|s| s.parse().ok()).collect()
+        self.units_kept
+            .split(';')
+            .filter_map(|s| s.parse().ok())
+            .collect()
     }
 }

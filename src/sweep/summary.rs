@@ -86,7 +86,10 @@ pub fn summarize(records: &[RunRecord]) -> Summary {
     let mut groups: BTreeMap<(String, u64), Vec<&RunRecord>> = BTreeMap::new();
     let mut gates: Vec<String> = Vec::new();
     for r in records {
-        groups.entry((r.gate.clone(), r.lambda.to_bits())).or_default().push(r);
+        groups
+            .entry((r.gate.clone(), r.lambda.to_bits()))
+            .or_default()
+            .push(r);
         if !gates.contains(&r.gate) {
             gates.push(r.gate.clone());
         }
@@ -94,9 +97,18 @@ pub fn summarize(records: &[RunRecord]) -> Summary {
     let mut cells: Vec<Cell> = groups
         .into_values()
         .map(|runs| {
-            let stat = |f: &dyn Fn(&RunRecord) -> f64| Stat::of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let stat = |f: &dyn Fn(&RunRecord) -> f64| {
+                Stat::of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
+            };
             let layers = runs[0].units_kept_list().len();
-            let units_kept = (0..layers).map(|l| runs.iter().map(|r| r.units_kept_list().get(l).copied().unwrap_or(0) as f64).sum::<f64>() / runs.len() as f64).collect();
+            let units_kept = (0..layers)
+                .map(|l| {
+                    runs.iter()
+                        .map(|r| r.units_kept_list().get(l).copied().unwrap_or(0) as f64)
+                        .sum::<f64>()
+                        / runs.len() as f64
+                })
+                .collect();
             Cell {
                 gate: runs[0].gate.clone(),
                 lambda: runs[0].lambda,
@@ -112,39 +124,62 @@ pub fn summarize(records: &[RunRecord]) -> Summary {
             }
         })
         .collect();
-    cells.sort_by(|a, b| (gates.iter().position(|g| *g == a.gate), a.lambda).partial_cmp(&(gates.iter().position(|g| *g == b.gate), b.lambda)).unwrap_or(std::cmp::Ordering::Equal));
+    cells.sort_by(|a, b| {
+        (gates.iter().position(|g| *g == a.gate), a.lambda)
+            .partial_cmp(&(gates.iter().position(|g| *g == b.gate), b.lambda))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     let mut frontier = Vec::new();
     for gate in gates.iter().map(String::as_str).chain(["any"]) {
-        let runs: Vec<&RunRecord> = records.iter().filter(|r| gate == "any" || r.gate == gate).collect();
+        let runs: Vec<&RunRecord> = records
+            .iter()
+            .filter(|r| gate == "any" || r.gate == gate)
+            .collect();
         for budget in BUDGETS {
             frontier.push(frontier_point(gate, &runs, budget));
         }
     }
-    Summary { cells, frontier, fit_seconds: records.iter().map(|r| r.fit_seconds).sum() }
+    Summary {
+        cells,
+        frontier,
+        fit_seconds: records.iter().map(|r| r.fit_seconds).sum(),
+    }
 }
 
 /// The accuracy at `budget` over the seeds of `runs`.
 pub fn frontier_point(gate: &str, runs: &[&RunRecord], budget: Option<usize>) -> FrontierPoint {
     let mut by_seed: BTreeMap<u64, Vec<&RunRecord>> = BTreeMap::new();
-    for r in runs.iter().filter(|r| r.failure.is_empty() && budget.is_none_or(|k| r.n_selected <= k)) {
+    for r in runs
+        .iter()
+        .filter(|r| r.failure.is_empty() && budget.is_none_or(|k| r.n_selected <= k))
+    {
         by_seed.entry(r.seed).or_default().push(r);
     }
     let chosen: Vec<&RunRecord> = by_seed
         .values()
-        .filter_map(|rs| rs.iter().copied().max_by(|a, b| a.val_score.total_cmp(&b.val_score).then(b.n_selected.cmp(&a.n_selected))))
+        .filter_map(|rs| {
+            rs.iter().copied().max_by(|a, b| {
+                a.val_score
+                    .total_cmp(&b.val_score)
+                    .then(b.n_selected.cmp(&a.n_selected))
+            })
+        })
         .collect();
     FrontierPoint {
         gate: gate.to_string(),
         budget,
         test_score: Stat::of(&chosen.iter().map(|r| r.test_score).collect::<Vec<_>>()),
-        features: chosen.iter().map(|r| r.n_selected as f64).sum::<f64>() / chosen.len().max(1) as f64,
+        features: chosen.iter().map(|r| r.n_selected as f64).sum::<f64>()
+            / chosen.len().max(1) as f64,
         seeds: chosen.len(),
     }
 }
 
 /// The frontier as a Markdown table (test score in %, mean features in brackets).
 pub fn frontier_table(summary: &Summary) -> String {
-    let mut out = String::from("| gate | <= 3 | <= 5 | <= 10 | <= 15 | no budget |\n|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| gate | <= 3 | <= 5 | <= 10 | <= 15 | no budget |\n|---|---|---|---|---|---|\n",
+    );
     let mut gates: Vec<&str> = Vec::new();
     for p in &summary.frontier {
         if !gates.contains(&p.gate.as_str()) {
@@ -157,7 +192,12 @@ pub fn frontier_table(summary: &Summary) -> String {
             if p.seeds == 0 {
                 out.push_str(" - |");
             } else {
-                out.push_str(&format!(" {:.1} +- {:.1} ({:.1}) |", 100.0 * p.test_score.mean, 100.0 * p.test_score.std, p.features));
+                out.push_str(&format!(
+                    " {:.1} +- {:.1} ({:.1}) |",
+                    100.0 * p.test_score.mean,
+                    100.0 * p.test_score.std,
+                    p.features
+                ));
             }
         }
         out.push('\n');

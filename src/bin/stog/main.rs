@@ -24,6 +24,8 @@ enum Command {
     Select(select::SelectArgs),
     /// Sweep gate kinds x lambdas x seeds as batched ensembles; runs.csv, summary.json, figures.
     Sweep(sweep::SweepArgs),
+    /// Merge the output folders of sweep shards into one sweep.
+    Merge(sweep::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Select(args) => select::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Merge(args) => sweep::merge(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

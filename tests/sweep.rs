@@ -1,0 +1,220 @@
+//! `stog sweep`: the files it writes, and that shards, worker processes and a resume after
+//! SIGKILL all give exactly the runs of one uninterrupted sweep.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stog-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+const GRID: [&str; 18] = [
+    "--data",
+    "data/breast_cancer.csv",
+    "--splits",
+    "data/splits_breast_cancer.csv",
+    "--gates",
+    "stg,ste",
+    "--lambdas",
+    "0,0.01,0.1",
+    "--seeds",
+    "3",
+    "--epochs",
+    "40",
+    "--patience",
+    "10",
+    "--device",
+    "cpu",
+    "--threads",
+    "1",
+];
+
+fn sweep(extra: &[&str], out: &Path) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .arg("sweep")
+        .args(GRID)
+        .args(extra)
+        .arg("--quiet")
+        .arg("--out-dir")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+/// runs.csv without the timing column, which is the only one allowed to differ.
+fn runs_without_time(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let t = header.iter().position(|h| *h == "fit_seconds").unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != t)
+                .map(|(_, v)| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() {
+    let base = tmp("base");
+    let (code, text) = sweep(&["--jobs", "1"], &base);
+    assert_eq!(code, 0, "{text}");
+    let csv = std::fs::read_to_string(base.join("runs.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    for col in [
+        "gate",
+        "lambda",
+        "seed",
+        "placement",
+        "n_selected",
+        "units_kept",
+        "units_total",
+        "val_accuracy",
+        "test_accuracy",
+        "val_loss",
+        "test_loss",
+        "epochs",
+        "best_epoch",
+        "fit_seconds",
+        "selected",
+    ] {
+        assert!(header.split(',').any(|h| h == col), "missing column {col}");
+    }
+    let runs = runs_without_time(&base);
+    assert_eq!(runs.len(), 2 * 3 * 3);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(base.join("summary.json")).unwrap()).unwrap();
+    let frontier = summary["summary"]["frontier"].as_array().unwrap();
+    assert_eq!(frontier.len(), 3 * 5, "stg, ste and any at five budgets");
+    for fig in ["lambda_panels.svg", "frontier.svg"] {
+        assert!(
+            std::fs::read_to_string(base.join(fig))
+                .unwrap()
+                .contains("<svg")
+        );
+    }
+    assert!(text.contains("| stg |"), "{text}");
+
+    // The same sweep again: bit-identical numbers on CPU.
+    let again = tmp("again");
+    assert_eq!(sweep(&["--jobs", "1"], &again).0, 0);
+    assert_eq!(runs_without_time(&again), runs);
+
+    // Two worker processes.
+    let jobs = tmp("jobs");
+    let (code, text) = sweep(&["--jobs", "2"], &jobs);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(runs_without_time(&jobs), runs);
+
+    // Two shards and a merge.
+    let (s0, s1, merged) = (tmp("s0"), tmp("s1"), tmp("merged"));
+    assert_eq!(sweep(&["--shard", "0/2"], &s0).0, 0);
+    assert_eq!(sweep(&["--shard", "1/2"], &s1).0, 0);
+    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args([
+            "merge",
+            s0.to_str().unwrap(),
+            s1.to_str().unwrap(),
+            "--out-dir",
+            merged.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(runs_without_time(&merged), runs);
+    // Merging one shard alone is refused: runs are missing.
+    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args([
+            "merge",
+            s0.to_str().unwrap(),
+            "--out-dir",
+            tmp("half").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing"));
+    // Merging a shard twice is refused: duplicates.
+    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args([
+            "merge",
+            s0.to_str().unwrap(),
+            s0.to_str().unwrap(),
+            s1.to_str().unwrap(),
+            "--out-dir",
+            tmp("dup").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("twice"));
+
+    // Killed part-way with SIGKILL, then resumed.
+    let killed = tmp("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .arg("sweep")
+        .args(GRID)
+        .args(["--jobs", "1", "--quiet", "--out-dir"])
+        .arg(&killed)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let lines =
+            std::fs::read_to_string(killed.join("runs.csv")).map_or(0, |t| t.lines().count());
+        if lines > 1 + 3 || start.elapsed().as_secs() > 120 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Simulate a write torn by the crash.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(killed.join("runs.csv"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"stg,0.1,2,inp"))
+        .unwrap();
+    let (code, text) = sweep(&["--jobs", "1", "--resume"], &killed);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(runs_without_time(&killed), runs);
+
+    // A resume with another config is refused, with the difference named.
+    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .arg("sweep")
+        .args(GRID)
+        .args([
+            "--jobs",
+            "1",
+            "--resume",
+            "--warmup",
+            "5",
+            "--quiet",
+            "--out-dir",
+        ])
+        .arg(&killed)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("warmup_epochs: 30 -> 5"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    for d in [base, again, jobs, s0, s1, merged, killed] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
