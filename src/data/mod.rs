@@ -3,8 +3,10 @@
 
 mod split;
 mod standardize;
+mod synthetic;
 mod table;
 
 pub use split::*;
 pub use standardize::*;
+pub use synthetic::*;
 pub use table::*;

@@ -47,6 +47,14 @@ pub struct SelectorParams {
     pub path: PathConfig,
     /// Seed of initialisation and noise.
     pub seed: u64,
+    /// Choose the mini-batch size from the data ([`auto_batch_size`]) instead of `train.batch_size`.
+    pub auto_batch: bool,
+}
+
+/// The default mini-batch size for `n` training rows: `n / 16` within `[32, 1024]` (small
+/// batches give small data sets enough optimiser steps per epoch; large data stays fast).
+pub fn auto_batch_size(n: usize) -> usize {
+    (n / 16).clamp(32, 1024)
 }
 
 impl Default for SelectorParams {
@@ -60,12 +68,10 @@ impl Default for SelectorParams {
             batch_norm: true,
             dropout: 0.0,
             noise: None,
-            train: TrainConfig {
-                batch_size: Some(128),
-                ..TrainConfig::default()
-            },
+            train: TrainConfig::default(),
             path: PathConfig::default(),
             seed: 0,
+            auto_batch: true,
         }
     }
 }
@@ -115,6 +121,7 @@ impl SelectorParams {
     /// Sets the mini-batch size (`None`: full batch).
     pub fn batch_size(mut self, batch_size: Option<usize>) -> Self {
         self.train.batch_size = batch_size;
+        self.auto_batch = false;
         self
     }
     /// Sets the seed.
@@ -176,6 +183,10 @@ impl SelectorParams {
     /// Fits on `table` with `split` on `device`.
     pub fn fit(&self, table: &Table, split: &Split, device: Device) -> Result<FittedSelector> {
         self.validate()?;
+        let mut params = self.clone();
+        if params.auto_batch {
+            params.train.batch_size = Some(auto_batch_size(split.train.len()));
+        }
         let data = Prepared::new(table, split, device)?;
         let factor = match self.gate {
             GateKind::Correlated => Some(CorrelationFactor::from_data(
@@ -195,14 +206,15 @@ impl SelectorParams {
         };
         let (lambda, path) = match self.lambda {
             LambdaChoice::Fixed(l) => {
-                let outcome = fit(&mut model, &vs, &data, &[l], &self.train, &tags, None)?;
+                let outcome = fit(&mut model, &vs, &data, &[l], &params.train, &tags, None)?;
                 if let Some(f) = &outcome[0].failure {
                     return Err(Error::config("training", f.clone()));
                 }
                 (l, vec![])
             }
             LambdaChoice::Auto => {
-                let points = lambda_path(&mut model, &vs, &data, &self.train, &self.path, &tags)?;
+                let points =
+                    lambda_path(&mut model, &vs, &data, &params.train, &params.path, &tags)?;
                 let choice = self
                     .max_features
                     .map_or(Choice::OneStandardError, Choice::MaxFeatures);

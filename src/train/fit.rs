@@ -161,9 +161,12 @@ impl Trainer {
                 .map_or(0.1, |g| default_gate_lr(g.gate.kind()))
         });
         let mut opt = nn::Adam::default().build(vs, config.lr)?;
-        opt.set_lr_group(1, gate_lr);
         opt.set_weight_decay_group(0, config.weight_decay);
-        opt.set_weight_decay_group(1, 0.0);
+        if !model.gates.is_empty() {
+            // Group 1 exists only when the model has gate parameters.
+            opt.set_lr_group(1, gate_lr);
+            opt.set_weight_decay_group(1, 0.0);
+        }
         let lambda = Tensor::zeros([model.members()], (Kind::Float, model.device()));
         Ok(Trainer {
             opt,
@@ -184,6 +187,8 @@ impl Trainer {
     /// scaled by `ramp`; returns the mean training task loss per member, `[E]`.
     pub fn epoch(&mut self, model: &GatedMlp, data: &Prepared, ramp: f64) -> Tensor {
         let device = model.device();
+        // Rows are axis 0 of [N, D], or axis 1 of member-specific inputs [E, N, D].
+        let rows_axis = data.train.x.dim() as i64 - 2;
         let n = data.train.len();
         let batch = self.config.batch_size.map_or(n, |b| (b as i64).min(n));
         let order = (batch < n).then(|| Tensor::randperm(n, (Kind::Int64, device)));
@@ -195,7 +200,7 @@ impl Trainer {
                 Some(order) => {
                     let idx = order.narrow(0, start, len);
                     (
-                        data.train.x.index_select(0, &idx),
+                        data.train.x.index_select(rows_axis, &idx),
                         data.train.y.index_select(0, &idx),
                     )
                 }

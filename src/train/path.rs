@@ -7,7 +7,8 @@ use super::{
     FitOutcome, MemberTags, Metrics, Prepared, TrainConfig, Trainer, anneal, fit, metrics, to_f64,
 };
 use crate::data::Task;
-use crate::model::GatedMlp;
+use crate::gates::assign;
+use crate::model::{GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor, nn};
@@ -27,6 +28,13 @@ pub struct PathConfig {
     pub stable_epochs: usize,
     /// Most penalised points.
     pub max_points: usize,
+    /// Score each point after refitting the network with its input gates frozen (models whose
+    /// only gate layer is at the input); the refit weights become that point's state.
+    pub refit: bool,
+    /// Most epochs of a refit.
+    pub refit_epochs: usize,
+    /// Early-stopping patience of a refit.
+    pub refit_patience: usize,
 }
 
 impl Default for PathConfig {
@@ -38,6 +46,9 @@ impl Default for PathConfig {
             max_epochs: 200,
             stable_epochs: 15,
             max_points: 60,
+            refit: true,
+            refit_epochs: 150,
+            refit_patience: 25,
         }
     }
 }
@@ -99,7 +110,16 @@ pub fn lambda_path(
     };
     let outcomes = fit(model, vs, data, &vec![0.0; e], &unpenalised, tags, None)?;
     check_failures(&outcomes)?;
-    let mut points = vec![point(model, vs, data, 0.0, &vec![outcomes[0].epochs; e])?];
+    let mut points = vec![point(
+        model,
+        vs,
+        data,
+        0.0,
+        &vec![outcomes[0].epochs; e],
+        path,
+        train,
+        tags,
+    )?];
     let mut trainer = Trainer::new(model, vs, train)?;
     // Gates with a temperature run the path at their final (coldest) value.
     anneal(model, 0, 1);
@@ -146,7 +166,16 @@ pub fn lambda_path(
                 break;
             }
         }
-        points.push(point(model, vs, data, lambda, &vec![epochs; e])?);
+        points.push(point(
+            model,
+            vs,
+            data,
+            lambda,
+            &vec![epochs; e],
+            path,
+            train,
+            tags,
+        )?);
         lambda *= path.growth;
     }
     Ok(points)
@@ -159,27 +188,41 @@ fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
     }
 }
 
-/// Scores the current state on validation and snapshots it.
+/// Scores the current state on validation (after a refit when configured) and snapshots it.
+#[allow(clippy::too_many_arguments)]
 fn point(
     model: &GatedMlp,
     vs: &nn::VarStore,
     data: &Prepared,
     lambda: f64,
     epochs: &[usize],
+    path: &PathConfig,
+    train: &TrainConfig,
+    tags: &MemberTags,
 ) -> Result<PathPoint> {
-    let (val, per_example) = tch::no_grad(|| {
-        let out = model.forward_t(&data.val.x, false);
-        let val = metrics(data.task, &out, &data.val.y, data.target_scale.1);
-        let per_example = match data.task {
-            Task::Classification => Tensor::zeros([1], (Kind::Float, out.device())),
-            Task::Regression => {
-                (out - data.val.y.unsqueeze(0))
-                    .square()
-                    .mean_dim(2, false, Kind::Float)
+    let mut state: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(k, v)| (k, v.detach().copy()))
+        .collect();
+    state.sort_by(|a, b| a.0.cmp(&b.0));
+    let refit_gate = (path.refit && model.gates.len() == 1)
+        .then(|| model.gates.iter().find(|g| g.position == 0))
+        .flatten();
+    let (val, per_example) = match refit_gate {
+        Some(gate) => {
+            let masked = data.masked(&gate.gate.inference_gate());
+            let (vs2, refit) = refit_network(model, vs, &masked, path, train, tags)?;
+            let fresh = vs2.variables();
+            for (name, value) in state.iter_mut() {
+                if let Some(v) = fresh.get(name) {
+                    *value = v.detach().copy();
+                }
             }
-        };
-        (val, per_example)
-    });
+            score(&refit, &masked)
+        }
+        None => score(model, data),
+    };
     let n = data.val.len() as f64;
     let members = model
         .usage()
@@ -209,17 +252,71 @@ fn point(
             }
         })
         .collect();
-    let mut state: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .map(|(k, v)| (k, v.detach().copy()))
-        .collect();
-    state.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(PathPoint {
         lambda,
         members,
         state,
     })
+}
+
+/// Validation metrics per member, and per-example squared errors `[E, N]` for regression.
+fn score(model: &GatedMlp, data: &Prepared) -> (Vec<Metrics>, Tensor) {
+    tch::no_grad(|| {
+        let out = model.forward_t(&data.val.x, false);
+        let val = metrics(data.task, &out, &data.val.y, data.target_scale.1);
+        let per_example = match data.task {
+            Task::Classification => Tensor::zeros([1], (Kind::Float, out.device())),
+            Task::Regression => {
+                (out - data.val.y.unsqueeze(0))
+                    .square()
+                    .mean_dim(2, false, Kind::Float)
+            }
+        };
+        (val, per_example)
+    })
+}
+
+/// Retrains the network of `model` (from its current weights, no gates) on `masked` data: the
+/// inputs as its frozen input gates let them through. Returns the refit's variables and model.
+fn refit_network(
+    model: &GatedMlp,
+    vs: &nn::VarStore,
+    masked: &Prepared,
+    path: &PathConfig,
+    train: &TrainConfig,
+    tags: &MemberTags,
+) -> Result<(nn::VarStore, GatedMlp)> {
+    let config = GatedMlpConfig {
+        input_gate: None,
+        hidden_gates: vec![],
+        factor: None,
+        ..model.config.clone()
+    };
+    let vs2 = nn::VarStore::new(vs.device());
+    let mut refit = gated_mlp(&vs2.root(), &config, &tags.seeds, None)?;
+    let current = vs.variables();
+    for (name, var) in vs2.variables() {
+        if let Some(value) = current.get(&name) {
+            assign(&var, value);
+        }
+    }
+    let cfg = TrainConfig {
+        epochs: path.refit_epochs,
+        patience: path.refit_patience,
+        warmup_epochs: 0,
+        ..train.clone()
+    };
+    let outcomes = fit(
+        &mut refit,
+        &vs2,
+        masked,
+        &vec![0.0; tags.seeds.len()],
+        &cfg,
+        tags,
+        None,
+    )?;
+    check_failures(&outcomes)?;
+    Ok((vs2, refit))
 }
 
 /// Index of the point chosen for member `m` by `choice`; `None` when no point qualifies.

@@ -8,7 +8,7 @@ use tch::{Device, Tensor};
 /// Features `[N, D]` and targets of one part of the data.
 #[derive(Debug)]
 pub struct Part {
-    /// Standardised features, float `[N, D]`.
+    /// Standardised features, float `[N, D]` (or `[E, N, D]`: one version per member).
     pub x: Tensor,
     /// Class indices int64 `[N]` (classification) or standardised targets float `[N, 1]`.
     pub y: Tensor,
@@ -17,7 +17,7 @@ pub struct Part {
 impl Part {
     /// Number of rows.
     pub fn len(&self) -> i64 {
-        self.x.size()[0]
+        self.y.size()[0]
     }
     /// Whether the part has no rows.
     pub fn is_empty(&self) -> bool {
@@ -45,6 +45,25 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// A copy whose features are multiplied by per-member gates `[E, D]`: `[E, N, D]` inputs, the
+    /// data an inference network with those input gates sees.
+    pub fn masked(&self, gates: &Tensor) -> Prepared {
+        let g = gates.detach().unsqueeze(1);
+        let part = |p: &Part| Part {
+            x: p.x.unsqueeze(0) * &g,
+            y: p.y.shallow_clone(),
+        };
+        Prepared {
+            train: part(&self.train),
+            val: part(&self.val),
+            test: part(&self.test),
+            task: self.task,
+            outputs: self.outputs,
+            scaler: self.scaler.clone(),
+            target_scale: self.target_scale,
+        }
+    }
+
     /// Splits and standardises `table` on `device`.
     pub fn new(table: &Table, split: &Split, device: Device) -> Result<Prepared> {
         let n = table.n_rows();

@@ -30,9 +30,9 @@ pub struct SelectArgs {
     /// Maximum epochs of a fit (and of the unpenalised start of the path).
     #[arg(long, default_value_t = 300)]
     epochs: usize,
-    /// Mini-batch size (0: full batch).
-    #[arg(long, default_value_t = 128)]
-    batch_size: usize,
+    /// Mini-batch size: auto (train rows / 16 within [32, 1024]), 0 (full batch) or a number.
+    #[arg(long, default_value = "auto")]
+    batch_size: String,
     /// Seed of initialisation and noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -51,7 +51,15 @@ pub fn run(args: SelectArgs) -> Result<()> {
         .hidden(parse_sizes(&args.hidden)?)
         .epochs(args.epochs)
         .seed(args.seed);
-    params = params.batch_size((args.batch_size > 0).then_some(args.batch_size));
+    if args.batch_size != "auto" {
+        let b: usize = args.batch_size.parse().with_context(|| {
+            format!(
+                "--batch-size `{}`: expected auto or a number",
+                args.batch_size
+            )
+        })?;
+        params = params.batch_size((b > 0).then_some(b));
+    }
     params.lambda = match args.lambda.as_str() {
         "auto" => LambdaChoice::Auto,
         s => LambdaChoice::Fixed(
