@@ -556,6 +556,12 @@ def main(argv=None):
         action="store_true",
         help="early-stop LassoNet's path points on our val split (default: its own 10 %% of train)",
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1, as BASELINES.md; 0 keeps torch's default threading)",
+    )
     args = p.parse_args(argv)
 
     n_seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
@@ -569,7 +575,8 @@ def main(argv=None):
     if unknown:
         p.error(f"unknown method(s): {', '.join(sorted(unknown))}")
 
-    torch.set_num_threads(1)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)  # stg's nn.Softmax() without dim
     x, y, splits = load_data(args.data, args.splits)
     seeds = sorted(splits)[:n_seeds]
