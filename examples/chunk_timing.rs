@@ -22,7 +22,7 @@ fn main() -> Result<()> {
         let vs = nn::VarStore::new(Device::Cpu);
         let config = GatedMlpConfig::report(30, 2, GateKind::Stg);
         let model = gated_mlp(&vs.root(), &config, &vec![0; e], None)?;
-        let mut trainer = Trainer::new(&model, &vs, &TrainConfig::default())?;
+        let mut trainer = Trainer::new(&model, &vs, &TrainConfig::default(), data.train.len())?;
         trainer.set_lambdas(&vec![0.01; e])?;
         let epochs = 200;
         let t0 = std::time::Instant::now();

@@ -16,7 +16,7 @@ pub struct TrainConfig {
     /// Adam learning rate of the network.
     pub lr: f64,
     /// Adam learning rate of the gate parameters (their own group, no weight decay); `None`
-    /// uses [`default_gate_lr`] for the kind.
+    /// uses [`default_gate_lr`] for the kind, divided by the mini-batches per epoch.
     pub gate_lr: Option<f64>,
     /// Weight decay of the network parameters.
     pub weight_decay: f64,

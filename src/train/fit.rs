@@ -62,7 +62,7 @@ pub fn fit(
             ),
         ));
     }
-    let mut trainer = Trainer::new(model, vs, config)?;
+    let mut trainer = Trainer::new(model, vs, config, data.train.len())?;
     trainer.set_lambdas(lambdas)?;
     let state = BestState::new(vs, e as i64);
     let mut outcomes = vec![
@@ -152,13 +152,26 @@ pub struct Trainer {
 
 impl Trainer {
     /// Adam over `vs` (gates in group 1 with their own learning rate, no weight decay).
-    pub fn new(model: &GatedMlp, vs: &nn::VarStore, config: &TrainConfig) -> Result<Trainer> {
+    ///
+    /// The default gate learning rate is calibrated per epoch: it is divided by the number of
+    /// mini-batches of `n_train` rows, so that gates drift as much per epoch with mini-batches as
+    /// with the full batch (a noisy gradient otherwise random-walks unpenalised gates shut).
+    pub fn new(
+        model: &GatedMlp,
+        vs: &nn::VarStore,
+        config: &TrainConfig,
+        n_train: i64,
+    ) -> Result<Trainer> {
         config.validate()?;
+        let steps = config
+            .batch_size
+            .map_or(1, |b| (n_train as usize).div_ceil(b.max(1)))
+            .max(1);
         let gate_lr = config.gate_lr.unwrap_or_else(|| {
             model
                 .gates
                 .first()
-                .map_or(0.1, |g| default_gate_lr(g.gate.kind()))
+                .map_or(0.1, |g| default_gate_lr(g.gate.kind()) / steps as f64)
         });
         let mut opt = nn::Adam::default().build(vs, config.lr)?;
         opt.set_weight_decay_group(0, config.weight_decay);

@@ -85,7 +85,8 @@ pub struct PathPoint {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Choice {
-    /// The sparsest point whose score is within one standard error of the best.
+    /// The sparsest point whose score is within one standard error of the best (the standard
+    /// error of a difference of two validation scores).
     OneStandardError,
     /// The best score among points with at most this many selected features (ties: fewer).
     MaxFeatures(usize),
@@ -120,7 +121,7 @@ pub fn lambda_path(
         train,
         tags,
     )?];
-    let mut trainer = Trainer::new(model, vs, train)?;
+    let mut trainer = Trainer::new(model, vs, train, data.train.len())?;
     // Gates with a temperature run the path at their final (coldest) value.
     anneal(model, 0, 1);
     let mut lambda = path.start;
@@ -325,7 +326,8 @@ pub fn choose_point(points: &[PathPoint], m: usize, choice: Choice) -> Option<us
     let candidates: Vec<usize> = match choice {
         Choice::OneStandardError => {
             let best = (0..points.len()).max_by(|a, b| at(*a).score.total_cmp(&at(*b).score))?;
-            let floor = at(best).score - at(best).score_se;
+            // The standard error of a difference of two scores: sqrt(2) times that of one.
+            let floor = at(best).score - std::f64::consts::SQRT_2 * at(best).score_se;
             (0..points.len())
                 .filter(|i| at(*i).score >= floor - 1e-12)
                 .collect()

@@ -1,0 +1,127 @@
+//! The high-level API: lambda chosen for the user finds known answers on small synthetic
+//! problems; a budget is respected; save / load round-trips.
+
+use stog::data::{
+    Split, Synthetic, Table, Task, duplicate_groups, interaction, nonlinear_regression,
+};
+use stog::gates::GateKind;
+use stog::selector::{FittedSelector, Selector, SelectorParams};
+use tch::Device;
+
+/// libtorch's CPU random generator is process-wide: fits run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn fit(p: &Synthetic, params: SelectorParams) -> FittedSelector {
+    let split = Split::stratified(
+        p.table.n_rows(),
+        p.table.labels().as_deref(),
+        [0.6, 0.2, 0.2],
+        0,
+    )
+    .unwrap();
+    params.fit(&p.table, &split, Device::Cpu).unwrap()
+}
+
+#[test]
+fn finds_an_interaction_only_signal_among_nuisance_features() {
+    let _serial = serial();
+    let p = interaction(500, 12, 1);
+    let f = fit(&p, Selector::params());
+    assert_eq!(f.selected(), vec![0, 1], "path {:?}", f.info.path);
+    assert!(f.metrics().unwrap().test.score() > 0.9);
+}
+
+#[test]
+fn finds_every_informative_feature_of_a_nonlinear_regression() {
+    let _serial = serial();
+    let p = nonlinear_regression(500, 12, 2);
+    let f = fit(&p, Selector::params());
+    assert_eq!(f.selected(), vec![0, 1, 2, 3, 4], "path {:?}", f.info.path);
+    assert!(f.metrics().unwrap().test.score() > 0.85);
+}
+
+#[test]
+fn a_feature_budget_is_respected() {
+    let _serial = serial();
+    let p = interaction(400, 10, 3);
+    let f = fit(&p, Selector::params().max_features(1));
+    assert!(f.selected().len() <= 1, "{:?}", f.selected());
+    // The chosen point is the best validation score among points with at most 1 feature.
+    let best = f
+        .info
+        .path
+        .iter()
+        .filter(|q| q.n_selected <= 1)
+        .map(|q| q.val)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let chosen = f
+        .info
+        .path
+        .iter()
+        .find(|q| q.lambda == f.info.lambda)
+        .unwrap();
+    assert_eq!(chosen.val, best);
+}
+
+#[test]
+fn picks_one_representative_per_group_of_near_duplicates() {
+    let _serial = serial();
+    // With a budget of two features the correlated gate keeps one copy of each relevant latent.
+    // (The 1-SE rule alone keeps more here: validation cannot tell 2 copies from 12.)
+    let p = duplicate_groups(500, 3, 4, 0);
+    let f = fit(
+        &p,
+        Selector::params()
+            .gate(GateKind::Correlated)
+            .max_features(2),
+    );
+    assert!(
+        p.recovered(&f.selected()),
+        "selected {:?}, path {:?}",
+        f.selected(),
+        f.info.path
+    );
+}
+
+#[test]
+fn save_and_load_give_the_same_predictions() {
+    let _serial = serial();
+    let table = Table::from_csv("data/wine.csv", "target", Task::Classification).unwrap();
+    let split = Split::stratified(
+        table.n_rows(),
+        table.labels().as_deref(),
+        [0.6, 0.2, 0.2],
+        0,
+    )
+    .unwrap();
+    for gate in [GateKind::Stg, GateKind::Correlated] {
+        let f = Selector::params()
+            .gate(gate)
+            .lambda(0.05)
+            .epochs(60)
+            .fit(&table, &split, Device::Cpu)
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("stog-selector-{}-{gate}", std::process::id()));
+        f.save(&dir).unwrap();
+        let g = FittedSelector::load(&dir, Device::Cpu).unwrap();
+        assert_eq!(f.selected(), g.selected());
+        let rows = &table.x[..10 * table.n_features()];
+        assert_eq!(f.predict(rows).unwrap(), g.predict(rows).unwrap());
+        let labels: Vec<f64> = f.predict(&table.x).unwrap();
+        let correct = labels
+            .iter()
+            .zip(&table.y)
+            .filter(|(p, y)| **p == table.classes[**y as usize] as f64)
+            .count();
+        assert!(correct as f64 / table.n_rows() as f64 > 0.85);
+        assert_eq!(f.transform(rows).unwrap().len(), 10 * f.selected().len());
+        assert!(
+            f.predict(&rows[..5]).is_err(),
+            "a partial row is a shape error"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
