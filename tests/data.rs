@@ -196,3 +196,23 @@ fn the_bundled_breast_cancer_file_loads() {
     assert_eq!(t.feature_names[0], "mean radius");
     assert_eq!(t.y.iter().filter(|v| **v == 1.0).count(), 357);
 }
+
+proptest::proptest! {
+    /// Arbitrary bytes give data or an error, never a panic.
+    #[test]
+    fn the_csv_loader_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+        for task in [Task::Classification, Task::Regression] {
+            if let Ok(t) = Table::from_bytes(Path::new("fuzz.csv"), &bytes, "target", task) {
+                proptest::prop_assert_eq!(t.x.len(), t.n_rows() * t.n_features());
+                proptest::prop_assert!(t.x.iter().chain(&t.y).all(|v| v.is_finite()));
+            }
+        }
+    }
+
+    /// CSV-shaped text (digits, commas, newlines, a target header) parses or errors cleanly.
+    #[test]
+    fn csv_shaped_text_never_panics(body in "[0-9a-z.,\\-\n ]{0,300}") {
+        let text = format!("a,b,target\n{body}");
+        let _ = Table::from_bytes(Path::new("fuzz.csv"), text.as_bytes(), "target", Task::Classification);
+    }
+}

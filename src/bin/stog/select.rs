@@ -85,7 +85,20 @@ pub fn run(args: SelectArgs) -> Result<()> {
         );
     }
     let start = std::time::Instant::now();
-    let fitted = params.fit(&table, &split, device)?;
+    // A spinner on a terminal (indicatif draws nothing when stderr is not one).
+    let spinner = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    spinner.set_message(match params.lambda {
+        LambdaChoice::Auto => "running the lambda path",
+        LambdaChoice::Fixed(_) => "training",
+    });
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let fitted = params.fit(&table, &split, device);
+    spinner.finish_and_clear();
+    let fitted = fitted?;
     fitted.save(&args.out_dir)?;
     let info = &fitted.info;
     let metrics = fitted.metrics().context("metrics are missing")?;

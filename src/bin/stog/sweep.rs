@@ -192,8 +192,8 @@ fn differences(stored: &Value, new: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Refuses when the stored `config.json` of `dir` describes another sweep.
-fn check_same_sweep(dir: &Path, identity: &Value) -> Result<()> {
+/// The stored `config.json` of a sweep folder, without its shard.
+fn read_identity(dir: &Path) -> Result<Value> {
     let path = dir.join("config.json");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
@@ -202,6 +202,13 @@ fn check_same_sweep(dir: &Path, identity: &Value) -> Result<()> {
     if let Some(o) = stored.as_object_mut() {
         o.remove("shard");
     }
+    Ok(stored)
+}
+
+/// Refuses when the stored `config.json` of `dir` describes another sweep.
+fn check_same_sweep(dir: &Path, identity: &Value) -> Result<()> {
+    let path = dir.join("config.json");
+    let stored = read_identity(dir)?;
     let mut diff = Vec::new();
     differences(&stored, identity, "", &mut diff);
     if !diff.is_empty() {
@@ -539,13 +546,7 @@ pub struct MergeArgs {
 /// or missing runs.
 pub fn merge(args: MergeArgs) -> Result<()> {
     let path = args.dirs[0].join("config.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let mut identity: Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    if let Some(o) = identity.as_object_mut() {
-        o.remove("shard");
-    }
+    let identity = read_identity(&args.dirs[0])?;
     let config: SweepConfig = serde_json::from_value(identity["sweep"].clone())
         .with_context(|| format!("{}: not a sweep config", path.display()))?;
     let records = merge_dirs(&args.dirs, &config, &identity)?;
