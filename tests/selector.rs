@@ -69,21 +69,10 @@ fn a_feature_budget_is_respected() {
 #[test]
 fn picks_one_representative_per_group_of_near_duplicates() {
     let _serial = serial();
-    // With a budget of two features the correlated gate keeps one copy of each relevant latent.
-    // (The 1-SE rule alone keeps more here: validation cannot tell 2 copies from 12.)
-    let p = duplicate_groups(500, 3, 4, 0);
-    let f = fit(
-        &p,
-        Selector::params()
-            .gate(GateKind::Correlated)
-            .max_features(2),
-    );
-    assert!(
-        p.recovered(&f.selected()),
-        "selected {:?}, path {:?}",
-        f.selected(),
-        f.info.path
-    );
+    // Three groups of five copies (two relevant) and 20 noise features; defaults, correlated gate.
+    let p = duplicate_groups(600, 5, 20, 0);
+    let f = fit(&p, Selector::params().gate(GateKind::Correlated));
+    assert!(p.recovered(&f.selected()), "selected {:?}, path {:?}", f.selected(), f.info.path);
 }
 
 #[test]
