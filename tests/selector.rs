@@ -72,7 +72,12 @@ fn picks_one_representative_per_group_of_near_duplicates() {
     // Three groups of five copies (two relevant) and 20 noise features; defaults, correlated gate.
     let p = duplicate_groups(600, 5, 20, 0);
     let f = fit(&p, Selector::params().gate(GateKind::Correlated));
-    assert!(p.recovered(&f.selected()), "selected {:?}, path {:?}", f.selected(), f.info.path);
+    assert!(
+        p.recovered(&f.selected()),
+        "selected {:?}, path {:?}",
+        f.selected(),
+        f.info.path
+    );
 }
 
 #[test]
