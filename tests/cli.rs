@@ -162,6 +162,12 @@ fn bad_input_exits_2_naming_the_problem_and_writes_no_result() {
     std::fs::write(&nan, "a,b,target\n1,2,0\n3,NaN,1\n5,6,1\n7,8,0\n").unwrap();
     let one_class = dir.join("one.csv");
     std::fs::write(&one_class, "a,b,target\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n").unwrap();
+    let header_only = dir.join("header.csv");
+    std::fs::write(&header_only, "a,b,target\n").unwrap();
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let tiny = dir.join("tiny.csv");
+    std::fs::write(&tiny, "a,b,target\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n").unwrap();
     let out = dir.join("out");
     let o = out.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -212,6 +218,54 @@ fn bad_input_exits_2_naming_the_problem_and_writes_no_result() {
         assert_eq!(code, 2, "{args:?}: {text}");
         assert!(text.contains(needle), "{args:?}: {text}");
         assert!(!out.join("result.json").exists(), "{args:?} wrote a result");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn constant_and_duplicated_columns_are_handled_by_every_gate() {
+    // Wine with a constant column and a copy of `alcohol` appended.
+    let dir = tmp("degenerate");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string("data/wine.csv").unwrap();
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap()
+        .replace(",target", ",constant,alcohol_copy,target");
+    let mut csv = header + "\n";
+    for line in lines {
+        let (features, target) = line.rsplit_once(',').unwrap();
+        let alcohol = features.split(',').next().unwrap();
+        csv.push_str(&format!("{features},7,{alcohol},{target}\n"));
+    }
+    let path = dir.join("wine_degenerate.csv");
+    std::fs::write(&path, csv).unwrap();
+    for gate in ["correlated", "stg"] {
+        let out = dir.join(gate);
+        let (code, text) = stog(&[
+            "select",
+            "--data",
+            path.to_str().unwrap(),
+            "--gate",
+            gate,
+            "--lambda",
+            "0.02",
+            "--epochs",
+            "60",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{gate}: {text}");
+        let r = read_json(&out.join("result.json"));
+        assert!(
+            r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.8,
+            "{gate}"
+        );
+        assert_eq!(r["n_features"], 15);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
