@@ -119,6 +119,14 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
     assert_eq!(code, 0, "{text}");
     assert_eq!(runs_without_time(&jobs), runs);
 
+    // Resuming finished sweeps (one made by workers, one by a single process) with the default
+    // job count keeps their layout and changes nothing.
+    for dir in [&jobs, &base] {
+        let (code, text) = sweep(&["--resume"], dir);
+        assert_eq!(code, 0, "{text}");
+        assert_eq!(runs_without_time(dir), runs);
+    }
+
     // Two shards and a merge.
     let (s0, s1, merged) = (tmp("s0"), tmp("s1"), tmp("merged"));
     assert_eq!(sweep(&["--shard", "0/2"], &s0).0, 0);
@@ -213,6 +221,22 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+
+    // A grid with a repeated lambda is refused.
+    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args([
+            "sweep",
+            "--data",
+            "data/wine.csv",
+            "--lambdas",
+            "0.1,0.1",
+            "--out-dir",
+        ])
+        .arg(tmp("dup-lambda"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("0.1 appears twice"));
 
     for d in [base, again, jobs, s0, s1, merged, killed] {
         let _ = std::fs::remove_dir_all(d);

@@ -134,7 +134,7 @@ fn the_best_state_is_restored_not_the_last() {
     let objective = tch::no_grad(|| {
         let out = model.forward_t(&data.val.x, false);
         task_loss(data.task, &out, &data.val.y)
-            + Tensor::from_slice(&[0.01f32, 0.2]) * model.inference_penalty(tc.reduction, false)
+            + Tensor::from_slice(&[0.01f32, 0.2]) * model.inference_penalty(&tc.penalty_spec())
     });
     let objective = Vec::<f64>::try_from(objective.to_kind(Kind::Double)).unwrap();
     for (m, o) in outcomes.iter().enumerate() {
@@ -297,4 +297,71 @@ fn regression_fits_a_smooth_target() {
     });
     assert!(m[0].score() > 0.9, "{m:?}");
     assert_eq!(model.usage()[0].selected_inputs, vec![0, 1]);
+}
+
+#[test]
+fn target_rate_training_lands_near_the_rate_with_decisive_gates() {
+    let _serial = serial();
+    let table = Table::from_csv("data/breast_cancer.csv", "target", Task::Classification).unwrap();
+    let split = Split::from_file("data/splits_breast_cancer.csv", 0, table.n_rows()).unwrap();
+    let data = Prepared::new(&table, &split, Device::Cpu).unwrap();
+    let config = GatedMlpConfig {
+        input_gate: None,
+        ..GatedMlpConfig::report(30, 2, GateKind::Gumbel)
+    }
+    .with_hidden_gates(GateKind::Gumbel);
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut model = gated_mlp(&vs.root(), &config, &[0, 1], None).unwrap();
+    let tc = TrainConfig {
+        target_rate: Some(0.3),
+        epochs: 200,
+        ..Default::default()
+    };
+    fit(
+        &mut model,
+        &vs,
+        &data,
+        &[2.0, 2.0],
+        &tc,
+        &MemberTags {
+            gate: "gumbel".into(),
+            seeds: vec![0, 1],
+        },
+        None,
+    )
+    .unwrap();
+    let test = tch::no_grad(|| {
+        metrics(
+            data.task,
+            &model.forward_t(&data.test.x, false),
+            &data.test.y,
+            1.0,
+        )
+    });
+    for (m, u) in model.usage().iter().enumerate() {
+        for (kept, total) in u.units_kept.iter().zip(&u.units_total) {
+            let rate = *kept as f64 / *total as f64;
+            assert!(
+                (rate - 0.3).abs() <= 0.1,
+                "member {m}: {kept} of {total} open"
+            );
+        }
+        assert!(test[m].score() > 0.93, "member {m}: {:?}", test[m]);
+    }
+    // Decisive gates: P(open) far from the inference gate would mean training and inference
+    // disagree; gates hovering at P(open) = t would give a mean gap of 0.3 here.
+    for g in &model.gates {
+        let p = Vec::<f32>::try_from(g.gate.open_probability().flatten(0, -1)).unwrap();
+        let gap = p
+            .iter()
+            .map(|v| if *v > 0.5 { 1.0 - v } else { *v })
+            .sum::<f32>()
+            / p.len() as f32;
+        assert!(
+            gap < 0.15,
+            "{}: mean |P(open) - inference gate| = {gap}",
+            g.name
+        );
+    }
 }

@@ -203,12 +203,12 @@ impl Split {
     }
 }
 
-/// Checks that split fractions are in [0, 1], train is positive, and they sum to 1.
+/// Checks that split fractions are in (0, 1] (every part is scored) and sum to 1.
 pub fn check_fractions(f: [f64; 3]) -> Result<()> {
-    if f.iter().any(|v| !v.is_finite() || *v < 0.0 || *v > 1.0) || f[0] <= 0.0 {
+    if f.iter().any(|v| !v.is_finite() || *v <= 0.0 || *v > 1.0) {
         return Err(Error::config(
             "split",
-            format!("fractions {f:?} must lie in [0, 1] with a positive train part"),
+            format!("fractions {f:?} must lie in (0, 1]: every part needs rows"),
         ));
     }
     let sum: f64 = f.iter().sum();

@@ -107,6 +107,9 @@ impl Correlated {
 }
 
 impl Gate for Correlated {
+    fn as_dyn(&self) -> &dyn Gate {
+        self
+    }
     fn kind(&self) -> GateKind {
         GateKind::Correlated
     }

@@ -112,6 +112,8 @@ pub enum Reduction {
 pub trait Gate: std::fmt::Debug + Send {
     /// The kind of this gate.
     fn kind(&self) -> GateKind;
+    /// This gate as a trait object.
+    fn as_dyn(&self) -> &dyn Gate;
     /// Number of gated units `D`.
     fn units(&self) -> i64;
     /// Number of ensemble members, if the gate has a member axis.
@@ -161,7 +163,14 @@ pub trait Gate: std::fmt::Debug + Send {
     }
 
     /// Multiplies `xs` by the training gate (`train`) or the inference gate.
+    ///
+    /// # Panics
+    /// When `xs` does not have the gate's units on its unit axis (the message of
+    /// [`check_input`]); call [`check_input`] first to get the error as a value.
     fn gate_input(&self, xs: &Tensor, train: bool) -> Tensor {
+        if let Err(e) = check_input(self.as_dyn(), xs) {
+            panic!("{e}");
+        }
         let lead = i64::from(self.members().is_some());
         let g = if train {
             self.training_gate(xs.size()[lead as usize])

@@ -102,6 +102,9 @@ impl Gumbel {
 }
 
 impl Gate for Gumbel {
+    fn as_dyn(&self) -> &dyn Gate {
+        self
+    }
     fn kind(&self) -> GateKind {
         GateKind::Gumbel
     }

@@ -90,6 +90,9 @@ impl HardConcrete {
 }
 
 impl Gate for HardConcrete {
+    fn as_dyn(&self) -> &dyn Gate {
+        self
+    }
     fn kind(&self) -> GateKind {
         GateKind::HardConcrete
     }

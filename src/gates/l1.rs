@@ -66,6 +66,9 @@ pub fn l1<'a, T: Borrow<nn::Path<'a>>>(vs: T, units: i64, config: L1Config) -> L
 }
 
 impl Gate for L1 {
+    fn as_dyn(&self) -> &dyn Gate {
+        self
+    }
     fn kind(&self) -> GateKind {
         GateKind::L1
     }

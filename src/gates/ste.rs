@@ -76,6 +76,9 @@ pub fn ste<'a, T: Borrow<nn::Path<'a>>>(vs: T, units: i64, config: SteConfig) ->
 }
 
 impl Gate for Ste {
+    fn as_dyn(&self) -> &dyn Gate {
+        self
+    }
     fn kind(&self) -> GateKind {
         GateKind::Ste
     }

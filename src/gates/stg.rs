@@ -85,6 +85,9 @@ impl Stg {
 }
 
 impl Gate for Stg {
+    fn as_dyn(&self) -> &dyn Gate {
+        self
+    }
     fn kind(&self) -> GateKind {
         GateKind::Stg
     }

@@ -4,7 +4,7 @@
 //! batch norm and dropout `[0.3, 0.2]` this is the network of the SToG report.
 
 use crate::gates::{
-    CorrelationFactor, FactorSummary, Gate, GateKind, Noise, Reduction, build_gate,
+    CorrelationFactor, FactorSummary, Gate, GateKind, Noise, Reduction, apply_gate, build_gate,
 };
 use crate::model::{EnsembleBatchNorm, EnsembleLinear, ensemble_batch_norm, ensemble_linear};
 use crate::{Error, Result};
@@ -128,6 +128,17 @@ impl GatedMlpConfig {
         w.push(self.outputs);
         w
     }
+}
+
+/// How the gate layers' penalties make one number per member.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PenaltySpec {
+    /// Sum or mean over units.
+    pub reduction: Reduction,
+    /// Weight each unit by the multiply-adds it saves.
+    pub cost_aware: bool,
+    /// Replace the expected count by `(t - mean P(open))^2` per layer (static pruning to a rate).
+    pub target_rate: Option<f64>,
 }
 
 /// One gate layer of a model: its name, position and the gate.
@@ -293,15 +304,33 @@ impl GatedMlp {
     /// Forward pass. `xs` is `[N, D]` (the same data for every member) or `[E, N, D]`; the
     /// output is `[E, N, outputs]`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.forward_sampled(xs, train).0
+    }
+
+    /// Forward pass that also returns the gate each gate layer applied, `[E, S, D]` (the random
+    /// training gate, or the inference gate with `S = 1`), for losses on the sampled gates.
+    pub fn forward_sampled(&self, xs: &Tensor, train: bool) -> (Tensor, Vec<Tensor>) {
         let mut h = if xs.dim() == 2 {
             xs.unsqueeze(0).expand([self.members, -1, -1], false)
         } else {
             xs.shallow_clone()
         };
-        let gate_at = |pos: usize| self.gates.iter().find(|g| g.position == pos);
-        if let Some(g) = gate_at(0) {
-            h = g.gate.gate_input(&h, train);
-        }
+        let mut applied = Vec::new();
+        let mut gate = |pos: usize, h: &Tensor| match self.gates.iter().find(|g| g.position == pos)
+        {
+            Some(g) => {
+                let z = if train {
+                    g.gate.training_gate(h.size()[1])
+                } else {
+                    g.gate.inference_gate().unsqueeze(1)
+                };
+                let out = apply_gate(h, &z, 1);
+                applied.push(z);
+                out
+            }
+            None => h.shallow_clone(),
+        };
+        h = gate(0, &h);
         let last = self.linears.len() - 1;
         for (l, linear) in self.linears.iter().enumerate() {
             h = linear.forward(&h);
@@ -312,36 +341,57 @@ impl GatedMlp {
                 h = norm.forward_t(&h, train);
             }
             h = self.config.activation.apply(&h);
-            if let Some(g) = gate_at(l + 1) {
-                h = g.gate.gate_input(&h, train);
-            }
+            h = gate(l + 1, &h);
             if let Some(p) = self.config.dropout.get(l).filter(|p| **p > 0.0) {
                 h = h.dropout(*p, train);
             }
         }
-        h
+        (h, applied)
     }
 
-    /// The penalty of every member, `[E]`: the sum over gate layers of each layer's penalty,
-    /// weighted by saved multiply-adds when `cost_aware`.
-    pub fn penalty(&self, reduction: Reduction, cost_aware: bool) -> Tensor {
+    /// The target-rate loss of Herrmann et al. (2020) on sampled gates, `[E]`: the sum over
+    /// layers of `(t - mean z)^2`. With noise shared per batch its expectation is the squared
+    /// bias plus the variance of the open fraction, which pushes gates to be decisive.
+    pub fn rate_penalty(&self, sampled: &[Tensor], t: f64) -> Tensor {
+        let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
+        for z in sampled {
+            total += (z.mean_dim([1, 2].as_slice(), false, Kind::Float) - t).square();
+        }
+        total
+    }
+
+    /// The penalty of every member, `[E]`, summed over gate layers: each layer's expected open
+    /// units (weighted by saved multiply-adds when `cost_aware`).
+    pub fn penalty(&self, spec: &PenaltySpec) -> Tensor {
         let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
         for g in &self.gates {
-            total += g.gate.penalty(reduction, cost_aware.then_some(&g.costs));
+            total += g
+                .gate
+                .penalty(spec.reduction, spec.cost_aware.then_some(&g.costs));
         }
         total
     }
 
     /// The penalty's value at inference, `[E]`: open inference gates counted as the penalty
-    /// counts them (1 per unit, or its cost; divided by the units with `Mean`).
-    pub fn inference_penalty(&self, reduction: Reduction, cost_aware: bool) -> Tensor {
+    /// counts them (1 per unit, or its cost; divided by the units with `Mean`; or the squared
+    /// distance of the open fraction to the target rate).
+    pub fn inference_penalty(&self, spec: &PenaltySpec) -> Tensor {
         let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
         for g in &self.gates {
             let open = g.gate.inference_gate().ne(0.0).to_kind(Kind::Float);
-            let open = if cost_aware { open * &g.costs } else { open };
-            total += match reduction {
-                Reduction::Sum => open.sum_dim_intlist(-1, false, Kind::Float),
-                Reduction::Mean => open.mean_dim(-1, false, Kind::Float),
+            total += match (spec.target_rate, spec.reduction) {
+                (Some(t), _) => (open.mean_dim(-1, false, Kind::Float) - t).square(),
+                (None, reduction) => {
+                    let open = if spec.cost_aware {
+                        open * &g.costs
+                    } else {
+                        open
+                    };
+                    match reduction {
+                        Reduction::Sum => open.sum_dim_intlist(-1, false, Kind::Float),
+                        Reduction::Mean => open.mean_dim(-1, false, Kind::Float),
+                    }
+                }
             };
         }
         total

@@ -188,6 +188,7 @@ impl SelectorParams {
             params.train.batch_size = Some(auto_batch_size(split.train.len()));
         }
         let data = Prepared::new(table, split, device)?;
+        tch::manual_seed(self.seed as i64);
         let factor = match self.gate {
             GateKind::Correlated => Some(CorrelationFactor::from_data(
                 &data.train.x,
@@ -218,9 +219,17 @@ impl SelectorParams {
                 let choice = self
                     .max_features
                     .map_or(Choice::OneStandardError, Choice::MaxFeatures);
-                let i = choose_point(&points, 0, choice).ok_or_else(|| {
-                    Error::config("max_features", "no point of the path has that few features")
-                })?;
+                let i =
+                    choose_point(&points, 0, choice).ok_or_else(|| match self.max_features {
+                        Some(k) => Error::config(
+                            "max_features",
+                            format!("no point of the path has at most {k} features"),
+                        ),
+                        None => Error::config(
+                            "lambda",
+                            "no point of the path has a finite validation score",
+                        ),
+                    })?;
                 restore_point(&vs, &points[i]);
                 let summary = points
                     .iter()

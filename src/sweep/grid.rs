@@ -103,6 +103,21 @@ impl SweepConfig {
             ));
         }
         crate::train::check_lambdas(&self.lambdas)?;
+        for (i, l) in self.lambdas.iter().enumerate() {
+            if self.lambdas[..i].contains(l) {
+                return Err(Error::config("lambdas", format!("{l} appears twice")));
+            }
+        }
+        for (i, g) in self.gates.iter().enumerate() {
+            if self.gates[..i].contains(g) {
+                return Err(Error::config("gates", format!("{g} appears twice")));
+            }
+        }
+        for (i, s) in self.seeds.iter().enumerate() {
+            if self.seeds[..i].contains(s) {
+                return Err(Error::config("seeds", format!("{s} appears twice")));
+            }
+        }
         self.train.validate()
     }
 
@@ -169,6 +184,8 @@ pub fn run_chunk(
     let start = std::time::Instant::now();
     let data = Prepared::new(table, split, device)?;
     let network = config.network(table.n_features() as i64, data.outputs, chunk.gate);
+    // The low-rank factor draws random numbers: seed first so a chunk depends only on itself.
+    tch::manual_seed(chunk.rng_seed());
     let factor = match (chunk.gate, network.input_gate) {
         (GateKind::Correlated, Some(_)) => Some(CorrelationFactor::from_data(
             &data.train.x,

@@ -1,6 +1,7 @@
 //! Settings of the training loop.
 
 use crate::gates::{GateKind, Reduction};
+use crate::model::PenaltySpec;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,10 @@ pub struct TrainConfig {
     pub reduction: Reduction,
     /// Weight each unit's penalty by the multiply-adds it saves.
     pub cost_aware: bool,
+    /// Train each gate layer towards this fraction of open units (target-rate loss) instead of
+    /// penalising the expected count.
+    #[serde(default)]
+    pub target_rate: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -40,6 +45,7 @@ impl Default for TrainConfig {
             warmup_epochs: 30,
             reduction: Reduction::Sum,
             cost_aware: false,
+            target_rate: None,
         }
     }
 }
@@ -55,8 +61,20 @@ pub fn default_gate_lr(kind: GateKind) -> f64 {
 }
 
 impl TrainConfig {
+    /// The penalty these settings describe.
+    pub fn penalty_spec(&self) -> PenaltySpec {
+        PenaltySpec {
+            reduction: self.reduction,
+            cost_aware: self.cost_aware,
+            target_rate: self.target_rate,
+        }
+    }
+
     /// Checks ranges.
     pub fn validate(&self) -> Result<()> {
+        if self.target_rate.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+            return Err(Error::config("target_rate", "must lie in [0, 1]"));
+        }
         if self.epochs == 0 {
             return Err(Error::config("epochs", "must be at least 1"));
         }

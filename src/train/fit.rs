@@ -219,9 +219,12 @@ impl Trainer {
                 }
                 None => (data.train.x.shallow_clone(), data.train.y.shallow_clone()),
             };
-            let out = model.forward_t(&xb, true);
+            let (out, sampled) = model.forward_sampled(&xb, true);
             let task = task_loss(data.task, &out, &yb);
-            let penalty = model.penalty(self.config.reduction, self.config.cost_aware);
+            let penalty = match self.config.target_rate {
+                Some(t) => model.rate_penalty(&sampled, t),
+                None => model.penalty(&self.config.penalty_spec()),
+            };
             let loss = (&task + &self.lambda * ramp * penalty).sum(Kind::Float);
             self.opt.zero_grad();
             loss.backward();
@@ -239,8 +242,7 @@ impl Trainer {
         tch::no_grad(|| {
             let out = model.forward_t(&data.val.x, false);
             task_loss(data.task, &out, &data.val.y)
-                + &self.lambda
-                    * model.inference_penalty(self.config.reduction, self.config.cost_aware)
+                + &self.lambda * model.inference_penalty(&self.config.penalty_spec())
         })
     }
 }

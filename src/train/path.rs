@@ -116,7 +116,7 @@ pub fn lambda_path(
         vs,
         data,
         0.0,
-        &vec![outcomes[0].epochs; e],
+        &outcomes.iter().map(|o| o.epochs).collect::<Vec<_>>(),
         path,
         train,
         tags,

@@ -54,6 +54,10 @@ pub struct SweepArgs {
     /// Weight each unit's penalty by the multiply-adds it saves.
     #[arg(long)]
     cost_aware: bool,
+    /// Train every gate layer towards this fraction of open units (target-rate loss, Herrmann
+    /// et al. 2020) instead of penalising the expected count; lambda weighs it.
+    #[arg(long, value_name = "T")]
+    target_rate: Option<f64>,
     /// Run only share I of N of the grid (0 <= I < N): chunks I, I + N, ... (for clusters).
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
@@ -130,6 +134,7 @@ fn plan(args: &SweepArgs) -> Result<Plan> {
     config.train.batch_size = (args.batch_size > 0).then_some(args.batch_size);
     config.train.gate_lr = args.gate_lr;
     config.train.cost_aware = args.cost_aware;
+    config.train.target_rate = args.target_rate;
     config.validate()?;
     let fractions = crate::common::parse_fractions(&args.data.split)?;
     let splits: Vec<Split> = config
@@ -253,6 +258,16 @@ pub fn run(args: SweepArgs) -> Result<()> {
         }
         0 => 1,
         j => j,
+    };
+    if args.resume && args.out_dir.join("config.json").exists() {
+        check_same_sweep(&args.out_dir, &plan.identity)?;
+    }
+    // A resume keeps the layout of the interrupted sweep: as many workers as it had shard
+    // folders, or one process when it ran in one.
+    let jobs = match std::fs::read_dir(args.out_dir.join("shards")) {
+        Ok(dirs) if args.resume && shard.is_none() => dirs.count().max(1),
+        Err(_) if args.resume && args.out_dir.join("runs.csv").exists() => 1,
+        _ => jobs,
     };
     let chunks = plan.config.chunks();
     if shard.is_none() && jobs > 1 && chunks.len() > 1 {
