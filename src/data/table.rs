@@ -78,12 +78,23 @@ impl Table {
     /// and the column.
     pub fn from_csv(path: impl AsRef<Path>, target: &str, task: Task) -> Result<Table> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Table::from_bytes(path, &bytes, target, task)
+        // Streamed: the file is never held in memory besides the parsed numbers.
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Table::from_reader(path, file, target, task)
     }
 
     /// Parses CSV bytes as [`Table::from_csv`] does; `path` is used in errors only.
     pub fn from_bytes(path: &Path, bytes: &[u8], target: &str, task: Task) -> Result<Table> {
+        Table::from_reader(path, bytes, target, task)
+    }
+
+    /// Parses CSV from any reader as [`Table::from_csv`] does; `path` is used in errors only.
+    pub fn from_reader<R: std::io::Read>(
+        path: &Path,
+        source: R,
+        target: &str,
+        task: Task,
+    ) -> Result<Table> {
         let err = |line: Option<usize>, column: Option<&str>, reason: String| Error::Data {
             file: path.to_path_buf(),
             line,
@@ -93,7 +104,7 @@ impl Table {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(bytes);
+            .from_reader(source);
         let mut records = reader.records();
         let header = match records.next() {
             None => return Err(err(None, None, "the file is empty".into())),
