@@ -3,6 +3,7 @@
 
 use crate::sweep::{Cell, Summary};
 use crate::{Error, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -17,6 +18,24 @@ const PALETTE: [RGBColor; 6] = [
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::io(path, std::io::Error::other(e.to_string()))
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A line with a legend entry.
+fn labelled_line(
+    chart: &mut Chart,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: &str,
+    path: &Path,
+) -> Result<()> {
+    chart
+        .draw_series(LineSeries::new(points, color.stroke_width(2)))
+        .map_err(|e| plot_err(path, e))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+    Ok(())
 }
 
 /// One panel: for each gate a line of `value(cell)` (mean, with a +- std band) against the lambda
@@ -83,16 +102,13 @@ fn lambda_panel(
         chart
             .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15))))
             .map_err(|e| plot_err(path, e))?;
-        chart
-            .draw_series(LineSeries::new(
-                series.iter().map(|(x, m, _)| (*x, *m)),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| plot_err(path, e))?
-            .label(gate.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+        labelled_line(
+            &mut chart,
+            series.iter().map(|(x, m, _)| (*x, *m)).collect(),
+            color,
+            gate,
+            path,
+        )?;
     }
     chart
         .configure_series_labels()
@@ -230,13 +246,7 @@ pub fn plot_score_against(
                 &|c, s, st| Circle::new(c, s, st),
             ))
             .map_err(|e| plot_err(path, e))?;
-        chart
-            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-            .map_err(|e| plot_err(path, e))?
-            .label(gate.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+        labelled_line(&mut chart, pts, color, gate, path)?;
     }
     chart
         .configure_series_labels()
