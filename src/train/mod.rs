@@ -7,6 +7,7 @@ mod fit;
 mod metrics;
 mod path;
 mod prepared;
+mod pretrain;
 
 pub use config::*;
 pub use device::*;
@@ -14,3 +15,4 @@ pub use fit::*;
 pub use metrics::*;
 pub use path::*;
 pub use prepared::*;
+pub use pretrain::*;
