@@ -269,3 +269,52 @@ fn constant_and_duplicated_columns_are_handled_by_every_gate() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rows_without_a_target_and_an_unlabeled_file_feed_pretraining() {
+    let dir = tmp("unlabeled");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string("data/wine.csv").unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Blank the target of every third data row.
+    for (i, line) in lines.iter_mut().enumerate().skip(1) {
+        if i % 3 == 0 {
+            let (features, _) = line.rsplit_once(',').unwrap();
+            *line = format!("{features},");
+        }
+    }
+    let data = dir.join("partly_labeled.csv");
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let extra = dir.join("extra.csv");
+    std::fs::write(
+        &extra,
+        text.lines().take(21).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (code, msg) = stog(&[
+        "select",
+        "--data",
+        data.to_str().unwrap(),
+        "--unlabeled",
+        extra.to_str().unwrap(),
+        "--pretrain-epochs",
+        "20",
+        "--lambda",
+        "0.02",
+        "--epochs",
+        "60",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{msg}");
+    let r = read_json(&out.join("result.json"));
+    assert_eq!(r["unlabeled_rows"], 59 + 20);
+    assert!(r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.8);
+    let config = read_json(&out.join("config.json"));
+    assert_eq!(config["params"]["pretrain"]["epochs"], 20);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -95,6 +95,75 @@ impl Table {
         target: &str,
         task: Task,
     ) -> Result<Table> {
+        Table::parse(path, source, target, task, None)
+    }
+
+    /// Reads `path` like [`Table::from_csv`], but rows whose target cell is empty are unlabeled:
+    /// their features are returned (row-major) instead of being an error.
+    pub fn from_csv_semi_supervised(
+        path: impl AsRef<Path>,
+        target: &str,
+        task: Task,
+    ) -> Result<(Table, Vec<f64>)> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut unlabeled = Vec::new();
+        let table = Table::parse(path, file, target, task, Some(&mut unlabeled))?;
+        Ok((table, unlabeled))
+    }
+
+    /// Reads the columns `names` of a CSV file of unlabeled rows (other columns are ignored),
+    /// row-major.
+    pub fn features_from_csv(path: impl AsRef<Path>, names: &[String]) -> Result<Vec<f64>> {
+        let path = path.as_ref();
+        let err = |line: Option<usize>, column: Option<&str>, reason: String| Error::Data {
+            file: path.to_path_buf(),
+            line,
+            column: column.map(str::to_string),
+            reason,
+        };
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = csv::ReaderBuilder::new().from_reader(file);
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| err(Some(1), None, e.to_string()))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let idx: Vec<usize> = names
+            .iter()
+            .map(|n| {
+                header
+                    .iter()
+                    .position(|h| h == n)
+                    .ok_or_else(|| err(Some(1), Some(n), "feature column missing".into()))
+            })
+            .collect::<Result<_>>()?;
+        let mut x = Vec::new();
+        for record in reader.records() {
+            let record = record
+                .map_err(|e| err(e.position().map(|p| p.line() as usize), None, e.to_string()))?;
+            let line = record.position().map(|p| p.line() as usize);
+            for (n, i) in names.iter().zip(&idx) {
+                x.push(
+                    parse_cell(record.get(*i).unwrap_or(""))
+                        .map_err(|reason| err(line, Some(n), reason))?,
+                );
+            }
+        }
+        if x.is_empty() {
+            return Err(err(None, None, "no unlabeled rows".into()));
+        }
+        Ok(x)
+    }
+
+    fn parse<R: std::io::Read>(
+        path: &Path,
+        source: R,
+        target: &str,
+        task: Task,
+        mut unlabeled: Option<&mut Vec<f64>>,
+    ) -> Result<Table> {
         let err = |line: Option<usize>, column: Option<&str>, reason: String| Error::Data {
             file: path.to_path_buf(),
             line,
@@ -163,6 +232,16 @@ impl Table {
                         names.len()
                     ),
                 ));
+            }
+            let unlabeled_row = record.get(t).is_some_and(|c| c.trim().is_empty());
+            if unlabeled_row && let Some(rows) = unlabeled.as_deref_mut() {
+                for (c, cell) in record.iter().enumerate().filter(|(c, _)| *c != t) {
+                    rows.push(
+                        parse_cell(cell)
+                            .map_err(|reason| err(Some(line), Some(&names[c]), reason))?,
+                    );
+                }
+                continue;
             }
             for (c, cell) in record.iter().enumerate() {
                 let v =

@@ -2,11 +2,12 @@
 
 use super::FittedSelector;
 use crate::data::{Split, Table};
+use crate::gates::assign;
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
 use crate::model::{Activation, GatedMlpConfig, gated_mlp};
 use crate::train::{
-    Choice, MemberTags, PathConfig, Prepared, TrainConfig, choose_point, fit, lambda_path,
-    restore_point,
+    Choice, MemberTags, PathConfig, Prepared, PretrainConfig, TrainConfig, choose_point, fit,
+    lambda_path, pretrain_encoder, restore_point,
 };
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,9 @@ pub struct SelectorParams {
     pub path: PathConfig,
     /// Seed of initialisation and noise.
     pub seed: u64,
+    /// SEFS self-supervised pretraining of the first layer (see [`crate::train::pretrain_encoder`]).
+    #[serde(default)]
+    pub pretrain: Option<PretrainConfig>,
     /// Choose the mini-batch size from the data ([`auto_batch_size`]) instead of `train.batch_size`.
     pub auto_batch: bool,
 }
@@ -71,6 +75,7 @@ impl Default for SelectorParams {
             train: TrainConfig::default(),
             path: PathConfig::default(),
             seed: 0,
+            pretrain: None,
             auto_batch: true,
         }
     }
@@ -151,6 +156,12 @@ impl SelectorParams {
                 format!("must lie in [0, 1), got {}", self.dropout),
             ));
         }
+        if self.pretrain.is_some() && self.hidden.is_empty() {
+            return Err(Error::config(
+                "pretrain",
+                "needs a hidden layer to pretrain",
+            ));
+        }
         if self.hidden.iter().any(|h| *h < 1) {
             return Err(Error::config(
                 "hidden",
@@ -182,24 +193,73 @@ impl SelectorParams {
 
     /// Fits on `table` with `split` on `device`.
     pub fn fit(&self, table: &Table, split: &Split, device: Device) -> Result<FittedSelector> {
+        self.fit_semi_supervised(table, split, &[], device)
+    }
+
+    /// Fits like [`SelectorParams::fit`]; with `pretrain` set, the first layer is first
+    /// pretrained on the SEFS pretext task over the training rows plus `unlabeled` (row-major raw
+    /// rows of the same features), which also enter the feature correlation of a correlated gate.
+    pub fn fit_semi_supervised(
+        &self,
+        table: &Table,
+        split: &Split,
+        unlabeled: &[f64],
+        device: Device,
+    ) -> Result<FittedSelector> {
         self.validate()?;
+        let d = table.n_features();
+        if !unlabeled.len().is_multiple_of(d) {
+            return Err(Error::shape(
+                "unlabeled rows",
+                format!("{} values are not rows of {d} features", unlabeled.len()),
+            ));
+        }
         let mut params = self.clone();
         if params.auto_batch {
             params.train.batch_size = Some(auto_batch_size(split.train.len()));
         }
         let data = Prepared::new(table, split, device)?;
+        // Rows of the pretext task and of the feature correlation: training rows, plus the
+        // unlabeled ones when pretraining (standardised with the training rows).
+        let pool = if self.pretrain.is_some() && !unlabeled.is_empty() {
+            let rows: Vec<usize> = (0..unlabeled.len() / d).collect();
+            let extra = Tensor::from_slice(&data.scaler.transform(unlabeled, &rows))
+                .view([rows.len() as i64, d as i64])
+                .to_device(device);
+            Tensor::cat(&[&data.train.x, &extra], 0)
+        } else {
+            data.train.x.shallow_clone()
+        };
         tch::manual_seed(self.seed as i64);
-        let factor = match self.gate {
-            GateKind::Correlated => Some(CorrelationFactor::from_data(
-                &data.train.x,
+        let factor = match (self.gate, &self.pretrain) {
+            (GateKind::Correlated, _) | (_, Some(_)) => Some(CorrelationFactor::from_data(
+                &pool,
                 CorrelationConfig::default(),
             )?),
             _ => None,
+        };
+        let encoder = match (&self.pretrain, &factor) {
+            (Some(pc), Some(f)) => Some(pretrain_encoder(&pool, f, self.hidden[0], pc)?),
+            _ => None,
+        };
+        let factor = if self.gate == GateKind::Correlated {
+            factor
+        } else {
+            None
         };
         tch::manual_seed(self.seed as i64);
         let vs = nn::VarStore::new(device);
         let config = self.network(table.n_features() as i64, data.outputs);
         let mut model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
+        if let Some(enc) = &encoder {
+            let vars = vs.variables();
+            if let (Some(w), Some(b)) =
+                (vars.get("net/linear0/weight"), vars.get("net/linear0/bias"))
+            {
+                assign(w, &enc.weight.unsqueeze(0));
+                assign(b, &enc.bias.unsqueeze(0));
+            }
+        }
         tch::manual_seed(self.seed as i64);
         let tags = MemberTags {
             gate: self.gate.to_string(),

@@ -36,6 +36,19 @@ impl DataArgs {
     pub fn load(&self) -> Result<(Table, Split)> {
         let task: Task = self.task.parse()?;
         let table = Table::from_csv(&self.data, &self.target, task)?;
+        let split = self.split_for(&table)?;
+        Ok((table, split))
+    }
+
+    /// Reads the table, keeping rows with an empty target apart as unlabeled rows.
+    pub fn load_semi_supervised(&self) -> Result<(Table, Split, Vec<f64>)> {
+        let task: Task = self.task.parse()?;
+        let (table, unlabeled) = Table::from_csv_semi_supervised(&self.data, &self.target, task)?;
+        let split = self.split_for(&table)?;
+        Ok((table, split, unlabeled))
+    }
+
+    fn split_for(&self, table: &Table) -> Result<Split> {
         let split = match &self.splits {
             Some(path) => Split::from_file(path, self.split_seed, table.n_rows())?,
             None => Split::stratified(
@@ -45,7 +58,7 @@ impl DataArgs {
                 self.split_seed,
             )?,
         };
-        Ok((table, split))
+        Ok(split)
     }
 }
 

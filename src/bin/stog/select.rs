@@ -5,10 +5,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
+use stog::data::Table;
 use stog::gates::GateKind;
 use stog::report::write_json;
 use stog::selector::{LambdaChoice, Selector};
-use stog::train::{device_name, parse_device};
+use stog::train::{PretrainConfig, device_name, parse_device};
 
 /// Arguments of `stog select`.
 #[derive(Args, Debug)]
@@ -36,6 +37,13 @@ pub struct SelectArgs {
     /// Seed of initialisation and noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// A CSV of unlabeled rows (same feature columns): SEFS self-supervised pretraining on them.
+    /// Rows of --data with an empty target are used the same way.
+    #[arg(long)]
+    unlabeled: Option<PathBuf>,
+    /// Epochs of the pretext task (0: no pretraining; default 300 when there are unlabeled rows).
+    #[arg(long)]
+    pretrain_epochs: Option<usize>,
     /// Print nothing but errors.
     #[arg(long)]
     quiet: bool,
@@ -70,7 +78,17 @@ pub fn run(args: SelectArgs) -> Result<()> {
     params.max_features = args.max_features;
     params.validate()?;
     let device = parse_device(&args.data.device)?;
-    let (table, split) = args.data.load()?;
+    let (table, split, mut unlabeled) = args.data.load_semi_supervised()?;
+    if let Some(path) = &args.unlabeled {
+        unlabeled.extend(Table::features_from_csv(path, &table.feature_names)?);
+    }
+    let epochs = args
+        .pretrain_epochs
+        .unwrap_or(if unlabeled.is_empty() { 0 } else { 300 });
+    params.pretrain = (epochs > 0).then(|| PretrainConfig {
+        epochs,
+        ..Default::default()
+    });
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
@@ -96,7 +114,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
         LambdaChoice::Fixed(_) => "training",
     });
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let fitted = params.fit(&table, &split, device);
+    let fitted = params.fit_semi_supervised(&table, &split, &unlabeled, device);
     spinner.finish_and_clear();
     let fitted = fitted?;
     fitted.save(&args.out_dir)?;
@@ -115,6 +133,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
         "metrics": metrics,
         "usage": fitted.usage(),
         "fit_seconds": start.elapsed().as_secs_f64(),
+        "unlabeled_rows": unlabeled.len() / table.n_features(),
     });
     if params.lambda == LambdaChoice::Auto {
         result["path"] = serde_json::to_value(&info.path)?;
