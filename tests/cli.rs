@@ -11,6 +11,7 @@ fn tmp(name: &str) -> PathBuf {
 
 fn stog(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .args(args)
         .output()
         .unwrap();

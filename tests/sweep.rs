@@ -33,6 +33,7 @@ const GRID: [&str; 18] = [
 
 fn sweep(extra: &[&str], out: &Path) -> (i32, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .arg("sweep")
         .args(GRID)
         .args(extra)
@@ -132,6 +133,7 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
     assert_eq!(sweep(&["--shard", "0/2"], &s0).0, 0);
     assert_eq!(sweep(&["--shard", "1/2"], &s1).0, 0);
     let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .args([
             "merge",
             s0.to_str().unwrap(),
@@ -145,6 +147,7 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
     assert_eq!(runs_without_time(&merged), runs);
     // Merging one shard alone is refused: runs are missing.
     let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .args([
             "merge",
             s0.to_str().unwrap(),
@@ -157,6 +160,7 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing"));
     // Merging a shard twice is refused: duplicates.
     let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .args([
             "merge",
             s0.to_str().unwrap(),
@@ -172,6 +176,7 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
     // Killed part-way with SIGKILL, then resumed.
     let killed = tmp("killed");
     let mut child = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .arg("sweep")
         .args(GRID)
         .args(["--jobs", "1", "--quiet", "--out-dir"])
@@ -201,6 +206,7 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
 
     // A resume with another config is refused, with the difference named.
     let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .arg("sweep")
         .args(GRID)
         .args([
@@ -224,6 +230,7 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
 
     // A grid with a repeated lambda is refused.
     let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
         .args([
             "sweep",
             "--data",

@@ -11,7 +11,11 @@ use tch::{Device, Kind, Tensor, nn};
 /// libtorch's CPU random generator is process-wide: tests that draw from it run one at a time.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // One intra-op thread: small models gain nothing from more, and a busy machine makes
+    // libtorch's spinning threads very slow.
+    tch::set_num_threads(1);
+    guard
 }
 
 /// A classification table whose label is the sign of x0 + x1, with `d` features.
