@@ -38,6 +38,10 @@ pub enum Error {
         value: f64,
     },
 
+    /// A TorchScript model that cannot be loaded or run as asked.
+    #[error("TorchScript model {}: {reason}", model.display())]
+    Script { model: PathBuf, reason: String },
+
     /// An error from libtorch.
     #[error(transparent)]
     Torch(#[from] tch::TchError),

@@ -9,6 +9,7 @@ mod error;
 pub mod gates;
 pub mod model;
 pub mod report;
+pub mod script;
 pub mod selector;
 pub mod sweep;
 pub mod train;

@@ -1,0 +1,104 @@
+//! Input gates in front of a TorchScript model made by PyTorch in the test run (the setup venv).
+
+use std::path::PathBuf;
+use stog::data::{Split, Table, Task};
+use stog::gates::GateKind;
+use stog::script::gated_script;
+use stog::train::Prepared;
+use tch::Device;
+
+/// Runs tests/fixtures/make_script_mlp.py with the setup venv's Python.
+fn fixture() -> (PathBuf, PathBuf) {
+    static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = ONCE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("stog-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (model, data) = (dir.join("mlp.pt"), dir.join("mlp.csv"));
+    if !model.exists() {
+        let python = std::env::var("STOG_PYTHON")
+            .expect("STOG_PYTHON is set by scripts/setup.sh in .cargo/config.toml");
+        let status = std::process::Command::new(python)
+            .arg("tests/fixtures/make_script_mlp.py")
+            .arg(&model)
+            .arg(&data)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    (model, data)
+}
+
+#[test]
+fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
+    let (model, data) = fixture();
+    let table = Table::from_csv(&data, "target", Task::Classification).unwrap();
+    let split = Split::stratified(
+        table.n_rows(),
+        table.labels().as_deref(),
+        [0.6, 0.2, 0.2],
+        0,
+    )
+    .unwrap();
+    let prepared = Prepared::new(&table, &split, Device::Cpu).unwrap();
+    tch::manual_seed(0);
+    let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
+    let before = g
+        .score(Task::Classification, &prepared.test)
+        .unwrap()
+        .score();
+    // Gradients reach the gate through the loaded model.
+    let out = g.forward(&prepared.train.x, true).unwrap();
+    out.sum(tch::Kind::Float).backward();
+    assert!(
+        g.gate.parameters()[0]
+            .grad()
+            .abs()
+            .sum(tch::Kind::Float)
+            .double_value(&[])
+            > 0.0
+    );
+    g.gate.parameters()[0].zero_grad();
+    // x0 and x1 are needed jointly: the warm-up lets the task loss hold them open.
+    g.fit(&prepared, 0.05, 300, 30, 0.05).unwrap();
+    assert_eq!(g.selected(), vec![0, 1]);
+    let after = g
+        .score(Task::Classification, &prepared.test)
+        .unwrap()
+        .score();
+    assert!(
+        after > 0.9 && after >= before - 0.05,
+        "test accuracy {before} -> {after}"
+    );
+}
+
+#[test]
+fn model_errors_name_the_model() {
+    let (model, _) = fixture();
+    let not_a_model =
+        std::env::temp_dir().join(format!("stog-not-a-model-{}.pt", std::process::id()));
+    std::fs::write(&not_a_model, b"not a zip file").unwrap();
+    let err = gated_script(&not_a_model, GateKind::Stg, 6, None, Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not-a-model") && err.contains("not a TorchScript model"),
+        "{err}"
+    );
+    assert!(
+        gated_script("no/such/model.pt", GateKind::Stg, 6, None, Device::Cpu)
+            .unwrap_err()
+            .to_string()
+            .contains("no/such/model.pt")
+    );
+    // Rows of the wrong width: a shape error naming the gate, not a panic.
+    let g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
+    let err = g
+        .forward(
+            &tch::Tensor::zeros([4, 5], (tch::Kind::Float, Device::Cpu)),
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("5 units"), "{err}");
+    assert!(gated_script(&model, GateKind::Stg, 6, Some(&[2, 2, 2]), Device::Cpu).is_err());
+}
