@@ -102,3 +102,37 @@ fn model_errors_name_the_model() {
     assert!(err.contains("5 units"), "{err}");
     assert!(gated_script(&model, GateKind::Stg, 6, Some(&[2, 2, 2]), Device::Cpu).is_err());
 }
+
+#[test]
+fn stog_script_writes_the_result_and_the_pruned_model() {
+    let (model, data) = fixture();
+    let out = model.with_file_name("cli-out");
+    let run = |m: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
+            .env("OMP_NUM_THREADS", "1")
+            .args([
+                "script",
+                "--model",
+                m.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+                "--device",
+                "cpu",
+                "--out-dir",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = run(&model);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
+    assert_eq!(r["gates"][0]["units_total"], 6);
+    assert_eq!(r["gates"][0]["selected"], serde_json::json!([0, 1]));
+    assert!(r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.9);
+    assert!(tch::CModule::load(out.join("pruned.pt")).is_ok());
+    let o = run(&data);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a TorchScript model"));
+}

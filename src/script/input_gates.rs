@@ -143,18 +143,34 @@ impl GatedScript {
     /// the gate's scale. Returns the name of that parameter.
     pub fn export_pruned(&self, out: impl AsRef<Path>) -> Result<String> {
         let out = out.as_ref();
-        let module = tch::CModule::load_on_device(&self.path, self.vs.device()).map_err(|e| script_error(&self.path, "reload", e))?;
-        let params = module.named_parameters().map_err(|e| script_error(&self.path, "parameters", e))?;
+        let module = tch::CModule::load_on_device(&self.path, self.vs.device())
+            .map_err(|e| script_error(&self.path, "reload", e))?;
+        let params = module
+            .named_parameters()
+            .map_err(|e| script_error(&self.path, "parameters", e))?;
         let units = self.gate.units();
         let (name, weight) = params
             .into_iter()
             .find(|(_, p)| p.dim() >= 2 && p.size()[1] == units)
-            .ok_or_else(|| script_error(&self.path, "export", format!("no parameter reads {units} inputs on axis 1")))?;
+            .ok_or_else(|| {
+                script_error(
+                    &self.path,
+                    "export",
+                    format!("no parameter reads {units} inputs on axis 1"),
+                )
+            })?;
         let mut shape = vec![1, units];
         shape.extend(std::iter::repeat_n(1, weight.dim() - 2));
-        let gate = self.gate.inference_gate().detach().to_kind(weight.kind()).view(shape.as_slice());
+        let gate = self
+            .gate
+            .inference_gate()
+            .detach()
+            .to_kind(weight.kind())
+            .view(shape.as_slice());
         tch::no_grad(|| crate::gates::assign(&weight, &(&weight * gate)));
-        module.save(out).map_err(|e| script_error(&self.path, "save", e))?;
+        module
+            .save(out)
+            .map_err(|e| script_error(&self.path, "save", e))?;
         Ok(name)
     }
 

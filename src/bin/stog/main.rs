@@ -1,9 +1,11 @@
-//! The `stog` command line: feature selection (`select`) and lambda sweeps (`sweep`) on CSV data.
+//! The `stog` command line: feature selection (`select`), lambda sweeps (`sweep`, `merge`) on CSV
+//! data, and gates in front of TorchScript models (`script`).
 //!
 //! Exit status: 0 on success, 2 on bad input (the message names the file, line, column or
 //! argument), 1 on an internal failure.
 
 mod common;
+mod script;
 mod select;
 mod sweep;
 
@@ -26,6 +28,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge the output folders of sweep shards into one sweep.
     Merge(sweep::MergeArgs),
+    /// Gate the inputs of a TorchScript model and export it pruned.
+    Script(script::ScriptArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
         Command::Select(args) => select::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Script(args) => script::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
