@@ -50,17 +50,17 @@ fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
     let out = g.forward(&prepared.train.x, true).unwrap();
     out.sum(tch::Kind::Float).backward();
     assert!(
-        g.gate.parameters()[0]
+        g.gates[0].parameters()[0]
             .grad()
             .abs()
             .sum(tch::Kind::Float)
             .double_value(&[])
             > 0.0
     );
-    g.gate.parameters()[0].zero_grad();
+    g.gates[0].parameters()[0].zero_grad();
     // x0 and x1 are needed jointly: the warm-up lets the task loss hold them open.
     g.fit(&prepared, 0.05, 300, 30, 0.05).unwrap();
-    assert_eq!(g.selected(), vec![0, 1]);
+    assert_eq!(g.selected(), vec![vec![0, 1]]);
     let after = g
         .score(Task::Classification, &prepared.test)
         .unwrap()
@@ -135,4 +135,74 @@ fn stog_script_writes_the_result_and_the_pruned_model() {
     let o = run(&data);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a TorchScript model"));
+}
+
+#[test]
+fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_errors() {
+    static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = ONCE.lock().unwrap_or_else(|e| e.into_inner());
+    let (mlp, _) = fixture();
+    let cnn = mlp.with_file_name("cnn.pt");
+    if !cnn.exists() {
+        let python = std::env::var("STOG_PYTHON").unwrap();
+        assert!(
+            std::process::Command::new(python)
+                .arg("tests/fixtures/make_script_cnn.py")
+                .arg(&cnn)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    // Digits-like rows: 64 pixels reshaped to [1, 8, 8], 10 classes.
+    let table = Table::from_csv("data/digits.csv", "target", Task::Classification).unwrap();
+    let split = Split::stratified(
+        table.n_rows(),
+        table.labels().as_deref(),
+        [0.6, 0.2, 0.2],
+        0,
+    )
+    .unwrap();
+    let data = Prepared::new(&table, &split, Device::Cpu).unwrap();
+    let probe = data.train.x.narrow(0, 0, 4);
+    let stages =
+        stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
+            .unwrap();
+    // The CNN exports gate_dims, so the protocol wins over its stage methods.
+    assert_eq!(stages.layout, stog::script::Layout::Protocol);
+    assert_eq!(
+        stages.gates.iter().map(|g| g.units()).collect::<Vec<_>>(),
+        vec![8, 12]
+    );
+    let out = stages.forward(&data.train.x, true).unwrap();
+    assert_eq!(out.size(), vec![data.train.len(), 10]);
+    out.sum(tch::Kind::Float).backward();
+    for g in &stages.gates {
+        assert!(
+            g.parameters()[0]
+                .grad()
+                .abs()
+                .sum(tch::Kind::Float)
+                .double_value(&[])
+                > 0.0
+        );
+    }
+    // A strong penalty closes channels inside the model.
+    let mut closing =
+        stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
+            .unwrap();
+    closing.fit(&data, 1.0, 60, 5, 0.1).unwrap();
+    let kept: usize = closing.selected().iter().map(Vec::len).sum();
+    assert!(kept < 20, "kept {kept} of 20 channels");
+    // A model with neither stages nor the protocol is refused, naming it.
+    let err = stog::script::gated_stages(
+        &mlp,
+        GateKind::Stg,
+        &tch::Tensor::zeros([2, 6], (tch::Kind::Float, Device::Cpu)),
+        None,
+        Device::Cpu,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("mlp.pt") && err.contains("stage0"), "{err}");
 }

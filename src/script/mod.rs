@@ -1,6 +1,6 @@
 //! TorchScript models from PyTorch, gated by stog: input gates in front of a loaded model (its
 //! features `[N, D]`, or the channels of `[N, C, H, W]` inputs), trained with the backbone frozen.
 
-mod input_gates;
+mod gated_script;
 
-pub use input_gates::*;
+pub use gated_script::*;

@@ -7,7 +7,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use stog::gates::GateKind;
 use stog::report::write_json;
-use stog::script::gated_script;
+use stog::script::{Layout, gated_script, gated_stages};
 use stog::train::{Prepared, device_name, parse_device};
 
 /// Arguments of `stog script`.
@@ -21,6 +21,10 @@ pub struct ScriptArgs {
     /// Reshape each row to C,H,W; the gate then acts on the C input channels.
     #[arg(long)]
     input_shape: Option<String>,
+    /// Where the gates go: `input` (in front of forward) or `inside` (between the exported
+    /// stage0..stageK methods, or where the model's gate_dims / forward_gates protocol says).
+    #[arg(long, default_value = "input")]
+    placement: String,
     /// Gate kind: stg, ste, gumbel, correlated, hard-concrete or l1.
     #[arg(long, default_value = "stg")]
     gate: String,
@@ -51,13 +55,12 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     let (table, split) = args.data.load()?;
     let data = Prepared::new(&table, &split, device)?;
     tch::manual_seed(args.seed as i64);
-    let mut g = gated_script(
-        &args.model,
-        kind,
-        table.n_features() as i64,
-        shape.as_deref(),
-        device,
-    )?;
+    let n_features = table.n_features() as i64;
+    let mut g = match args.placement.as_str() {
+        "input" => gated_script(&args.model, kind, n_features, shape.as_deref(), device)?,
+        "inside" => gated_stages(&args.model, kind, &data.train.x, shape.as_deref(), device)?,
+        other => anyhow::bail!("--placement `{other}`: expected input or inside"),
+    };
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
@@ -76,24 +79,29 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         args.warmup_epochs,
         args.gate_lr,
     )?;
-    let parameter = g.export_pruned(args.out_dir.join("pruned.pt"))?;
+    let pruned = match g.layout {
+        Layout::Input => Some(g.export_pruned(args.out_dir.join("pruned.pt"))?),
+        _ => None,
+    };
     let test = g.score(data.task, &data.test)?;
-    let selected = g.selected();
+    let gates: Vec<_> = g
+        .gate_names()
+        .into_iter()
+        .zip(g.selected())
+        .zip(&g.gates)
+        .map(|((name, selected), gate)| json!({ "name": name, "units_total": gate.units(), "selected": selected }))
+        .collect();
     write_json(
         &args.out_dir.join("result.json"),
-        &json!({
-            "gates": [{ "name": "input", "units_total": g.gate.units(), "selected": selected }],
-            "metrics": { "test": test },
-            "pruned_parameter": parameter,
-        }),
+        &json!({ "gates": gates, "metrics": { "test": test }, "pruned_parameter": pruned }),
     )
     .context("writing result.json")?;
-    println!(
-        "kept {} of {} inputs: {selected:?}; test {}",
-        selected.len(),
-        g.gate.units(),
-        serde_json::to_string(&test)?
-    );
-    println!("wrote {}", args.out_dir.join("pruned.pt").display());
+    for (name, selected) in g.gate_names().iter().zip(g.selected()) {
+        println!("{name}: kept {} units: {selected:?}", selected.len());
+    }
+    println!("test {}", serde_json::to_string(&test)?);
+    if pruned.is_some() {
+        println!("wrote {}", args.out_dir.join("pruned.pt").display());
+    }
     Ok(())
 }
