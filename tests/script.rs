@@ -194,6 +194,34 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     closing.fit(&data, 1.0, 60, 5, 0.1).unwrap();
     let kept: usize = closing.selected().iter().map(Vec::len).sum();
     assert!(kept < 20, "kept {kept} of 20 channels");
+    // Stage methods only: gates go between the three stages, sized by the probe forward.
+    let staged = mlp.with_file_name("cnn_stages.pt");
+    if !staged.exists() {
+        let python = std::env::var("STOG_PYTHON").unwrap();
+        assert!(
+            std::process::Command::new(python)
+                .arg("tests/fixtures/make_script_cnn.py")
+                .arg(&staged)
+                .arg("--stages-only")
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let s = stog::script::gated_stages(
+        &staged,
+        GateKind::Stg,
+        &probe,
+        Some(&[1, 8, 8]),
+        Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(s.layout, stog::script::Layout::Stages(3));
+    assert_eq!(
+        s.gates.iter().map(|g| g.units()).collect::<Vec<_>>(),
+        vec![8, 12]
+    );
+    assert_eq!(s.forward(&probe, false).unwrap().size(), vec![4, 10]);
     // A model with neither stages nor the protocol is refused, naming it.
     let err = stog::script::gated_stages(
         &mlp,
