@@ -7,6 +7,22 @@ use stog::script::gated_script;
 use stog::train::Prepared;
 use tch::Device;
 
+/// Runs a fixture script of tests/fixtures with the setup venv's Python, unless `out` exists.
+fn python_fixture(script: &str, out: &std::path::Path, args: &[&std::ffi::OsStr]) {
+    if out.exists() {
+        return;
+    }
+    let python = std::env::var("STOG_PYTHON")
+        .expect("STOG_PYTHON is set by scripts/setup.sh in .cargo/config.toml");
+    let status = std::process::Command::new(python)
+        .arg(format!("tests/fixtures/{script}"))
+        .arg(out)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{script} failed");
+}
+
 /// Runs tests/fixtures/make_script_mlp.py with the setup venv's Python.
 fn fixture() -> (PathBuf, PathBuf) {
     static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -14,17 +30,7 @@ fn fixture() -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("stog-script-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (model, data) = (dir.join("mlp.pt"), dir.join("mlp.csv"));
-    if !model.exists() {
-        let python = std::env::var("STOG_PYTHON")
-            .expect("STOG_PYTHON is set by scripts/setup.sh in .cargo/config.toml");
-        let status = std::process::Command::new(python)
-            .arg("tests/fixtures/make_script_mlp.py")
-            .arg(&model)
-            .arg(&data)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    python_fixture("make_script_mlp.py", &model, &[data.as_os_str()]);
     (model, data)
 }
 
@@ -143,17 +149,7 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     let _once = ONCE.lock().unwrap_or_else(|e| e.into_inner());
     let (mlp, _) = fixture();
     let cnn = mlp.with_file_name("cnn.pt");
-    if !cnn.exists() {
-        let python = std::env::var("STOG_PYTHON").unwrap();
-        assert!(
-            std::process::Command::new(python)
-                .arg("tests/fixtures/make_script_cnn.py")
-                .arg(&cnn)
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
+    python_fixture("make_script_cnn.py", &cnn, &[]);
     // Digits-like rows: 64 pixels reshaped to [1, 8, 8], 10 classes.
     let table = Table::from_csv("data/digits.csv", "target", Task::Classification).unwrap();
     let split = Split::stratified(
@@ -196,18 +192,11 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     assert!(kept < 20, "kept {kept} of 20 channels");
     // Stage methods only: gates go between the three stages, sized by the probe forward.
     let staged = mlp.with_file_name("cnn_stages.pt");
-    if !staged.exists() {
-        let python = std::env::var("STOG_PYTHON").unwrap();
-        assert!(
-            std::process::Command::new(python)
-                .arg("tests/fixtures/make_script_cnn.py")
-                .arg(&staged)
-                .arg("--stages-only")
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
+    python_fixture(
+        "make_script_cnn.py",
+        &staged,
+        &[std::ffi::OsStr::new("--stages-only")],
+    );
     let s = stog::script::gated_stages(
         &staged,
         GateKind::Stg,
