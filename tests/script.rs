@@ -65,7 +65,7 @@ fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
     );
     g.gates[0].parameters()[0].zero_grad();
     // x0 and x1 are needed jointly: the warm-up lets the task loss hold them open.
-    g.fit(&prepared, 0.05, 300, 30, 0.05).unwrap();
+    g.fit(&prepared, 0.05, 300, 30, 0.05, 0.0).unwrap();
     assert_eq!(g.selected(), vec![vec![0, 1]]);
     let after = g
         .score(Task::Classification, &prepared.test)
@@ -187,7 +187,7 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     let mut closing =
         stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
             .unwrap();
-    closing.fit(&data, 1.0, 60, 5, 0.1).unwrap();
+    closing.fit(&data, 1.0, 60, 5, 0.1, 0.0).unwrap();
     let kept: usize = closing.selected().iter().map(Vec::len).sum();
     assert!(kept < 20, "kept {kept} of 20 channels");
     // Stage methods only: gates go between the three stages, sized by the probe forward.
@@ -222,4 +222,37 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     .unwrap_err()
     .to_string();
     assert!(err.contains("mlp.pt") && err.contains("stage0"), "{err}");
+}
+
+#[test]
+fn a_fine_tuned_backbone_is_what_the_export_contains() {
+    let (model, data) = fixture();
+    let table = Table::from_csv(&data, "target", Task::Classification).unwrap();
+    let split = Split::stratified(
+        table.n_rows(),
+        table.labels().as_deref(),
+        [0.6, 0.2, 0.2],
+        1,
+    )
+    .unwrap();
+    let prepared = Prepared::new(&table, &split, Device::Cpu).unwrap();
+    let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
+    let first = |g: &stog::script::GatedScript| g.module.named_parameters().unwrap()[0].1.copy();
+    let before = first(&g);
+    g.train_backbone().unwrap();
+    g.fit(&prepared, 0.05, 20, 5, 0.05, 0.01).unwrap();
+    assert!(
+        (first(&g) - before).abs().max().double_value(&[]) > 1e-4,
+        "the backbone did not move"
+    );
+    let pruned = model.with_file_name("pruned_tuned.pt");
+    g.export_pruned(&pruned).unwrap();
+    let exported = tch::CModule::load(&pruned).unwrap();
+    let (ours, theirs) = tch::no_grad(|| {
+        (
+            g.forward(&prepared.test.x, false).unwrap(),
+            exported.forward_ts(&[&prepared.test.x]).unwrap(),
+        )
+    });
+    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-5);
 }

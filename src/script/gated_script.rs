@@ -41,6 +41,7 @@ pub struct GatedScript {
     pub path: PathBuf,
     input_shape: Option<Vec<i64>>,
     vs: nn::VarStore,
+    backbone_trains: bool,
 }
 
 fn script_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
@@ -84,7 +85,7 @@ pub fn gated_script(
     };
     let vs = nn::VarStore::new(device);
     let gate = build_gate(
-        &(vs.root() / "input_gate"),
+        &(vs.root().set_group(1) / "input_gate"),
         kind,
         gated_units,
         None,
@@ -98,6 +99,7 @@ pub fn gated_script(
         path: path.to_path_buf(),
         input_shape: input_shape.map(<[i64]>::to_vec),
         vs,
+        backbone_trains: false,
     })
 }
 
@@ -154,7 +156,7 @@ pub fn gated_stages(
         .enumerate()
         .map(|(i, d)| {
             build_gate(
-                &(script.vs.root() / format!("gate{i}")),
+                &(script.vs.root().set_group(1) / format!("gate{i}")),
                 kind,
                 *d,
                 None,
@@ -239,8 +241,26 @@ impl GatedScript {
         }
     }
 
-    /// Trains the gates for `epochs` full-batch steps with penalty weight `lambda` (ramped from 0
-    /// over `warmup` epochs) and gate learning rate `lr`; the backbone stays frozen.
+    /// Lets the backbone's parameters train too (with their own learning rate in [`fit`]).
+    ///
+    /// [`fit`]: GatedScript::fit
+    pub fn train_backbone(&mut self) -> Result<()> {
+        let params = self
+            .module
+            .named_parameters()
+            .map_err(|e| script_error(&self.path, "parameters", e))?;
+        let root = self.vs.root() / "backbone";
+        for (name, tensor) in params {
+            let _ = root.add(&name.replace('.', "_"), tensor, true);
+        }
+        self.backbone_trains = true;
+        Ok(())
+    }
+
+    /// Trains the gates (and the backbone after [`GatedScript::train_backbone`], at
+    /// `backbone_lr`) for `epochs` full-batch steps with penalty weight `lambda` (ramped from 0
+    /// over `warmup` epochs) and gate learning rate `lr`.
+    #[allow(clippy::too_many_arguments)]
     pub fn fit(
         &mut self,
         data: &Prepared,
@@ -248,9 +268,17 @@ impl GatedScript {
         epochs: usize,
         warmup: usize,
         lr: f64,
+        backbone_lr: f64,
     ) -> Result<()> {
         check_lambdas(&[lambda])?;
         let mut opt = nn::Adam::default().build(&self.vs, lr)?;
+        opt.set_lr_group(1, lr);
+        if self.backbone_trains {
+            opt.set_lr_group(0, backbone_lr);
+            self.module
+                .f_set_train()
+                .map_err(|e| script_error(&self.path, "train mode", e))?;
+        }
         for epoch in 0..epochs {
             let ramp = if warmup == 0 {
                 1.0
@@ -279,6 +307,9 @@ impl GatedScript {
                 g.clamp_parameters();
             }
         }
+        self.module
+            .f_set_eval()
+            .map_err(|e| script_error(&self.path, "eval mode", e))?;
         Ok(())
     }
 
@@ -302,6 +333,18 @@ impl GatedScript {
         let params = module
             .named_parameters()
             .map_err(|e| script_error(&self.path, "parameters", e))?;
+        // The reloaded module gets the current (possibly fine-tuned) weights.
+        let live: std::collections::HashMap<String, Tensor> = self
+            .module
+            .named_parameters()
+            .map_err(|e| script_error(&self.path, "parameters", e))?
+            .into_iter()
+            .collect();
+        for (name, p) in &params {
+            if let Some(v) = live.get(name) {
+                crate::gates::assign(p, v);
+            }
+        }
         let units = gate.units();
         let (name, weight) = params
             .into_iter()

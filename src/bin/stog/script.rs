@@ -40,6 +40,12 @@ pub struct ScriptArgs {
     /// Gate learning rate.
     #[arg(long, default_value_t = 0.05)]
     gate_lr: f64,
+    /// Fine-tune the backbone with the gates (its own learning rate, --backbone-lr).
+    #[arg(long)]
+    train_backbone: bool,
+    /// Learning rate of the backbone with --train-backbone.
+    #[arg(long, default_value_t = 1e-3)]
+    backbone_lr: f64,
     /// Seed of the gate noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -64,7 +70,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "seed": args.seed, "input_shape": shape }),
+        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "seed": args.seed, "input_shape": shape }),
     )?;
     eprintln!(
         "stog script: {} on {} rows, gate {kind}, device {}",
@@ -72,12 +78,16 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         table.n_rows(),
         device_name(device)
     );
+    if args.train_backbone {
+        g.train_backbone()?;
+    }
     g.fit(
         &data,
         args.lambda,
         args.epochs,
         args.warmup_epochs,
         args.gate_lr,
+        args.backbone_lr,
     )?;
     let pruned = match g.layout {
         Layout::Input => Some(g.export_pruned(args.out_dir.join("pruned.pt"))?),
