@@ -161,6 +161,10 @@ fn bad_input_exits_2_naming_the_problem_and_writes_no_result() {
     std::fs::write(&ragged, "a,b,target\n1,2,0\n3,4\n5,6,1\n7,8,0\n").unwrap();
     let nan = dir.join("nan.csv");
     std::fs::write(&nan, "a,b,target\n1,2,0\n3,NaN,1\n5,6,1\n7,8,0\n").unwrap();
+    let inf = dir.join("inf.csv");
+    std::fs::write(&inf, "a,b,target\n1,2,0\n3,4,1\n5,-inf,1\n7,8,0\n").unwrap();
+    let word = dir.join("word.csv");
+    std::fs::write(&word, "a,b,target\n1,2,0\nthree,4,1\n5,6,1\n7,8,0\n").unwrap();
     let one_class = dir.join("one.csv");
     std::fs::write(&one_class, "a,b,target\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n").unwrap();
     let header_only = dir.join("header.csv");
@@ -176,6 +180,15 @@ fn bad_input_exits_2_naming_the_problem_and_writes_no_result() {
         (vec!["--data", ragged.to_str().unwrap()], "line 3"),
         (vec!["--data", nan.to_str().unwrap()], "column `b`"),
         (vec!["--data", one_class.to_str().unwrap()], "one class"),
+        (
+            vec!["--data", inf.to_str().unwrap()],
+            "line 4, column `b`: `-inf` is not a finite number",
+        ),
+        (
+            vec!["--data", word.to_str().unwrap()],
+            "line 3, column `a`: `three` is not a number",
+        ),
+        (vec!["--data", "data/wine.csv", "--lambda", "nan"], "lambda"),
         (
             vec!["--data", "data/wine.csv", "--target", "label"],
             "no target column `label`",
