@@ -189,7 +189,7 @@ fn copula_noise_has_the_data_correlation() {
     let r = Tensor::from_slice(&[1.0f32, 0.9, 0.0, 0.9, 1.0, 0.0, 0.0, 0.0, 1.0]).view([3, 3]);
     let factor = CorrelationFactor::from_matrix(&r).unwrap();
     let eps = Tensor::randn([100_000, 3], (Kind::Float, Device::Cpu));
-    let z = factor.correlate(&eps);
+    let z = factor.correlate(&eps, Noise::PerExample);
     let emp = z.transpose(0, 1).corrcoef();
     assert!(emp.f_sub(&r).unwrap().abs().max().double_value(&[]) < 0.03);
 
@@ -228,7 +228,10 @@ fn correlation_from_data_copes_with_constant_and_duplicate_columns() {
         panic!("expected dense")
     };
     assert!(*jitter > 0.0, "duplicated columns need jitter");
-    let z = f.correlate(&Tensor::randn([50_000, 4], (Kind::Float, Device::Cpu)));
+    let z = f.correlate(
+        &Tensor::randn([50_000, 4], (Kind::Float, Device::Cpu)),
+        Noise::PerExample,
+    );
     let emp = z.transpose(0, 1).corrcoef();
     assert!(emp.double_value(&[0, 1]) > 0.97);
     assert!(emp.double_value(&[0, 2]).abs() < 0.03);
@@ -253,11 +256,20 @@ fn low_rank_factor_keeps_the_block_structure() {
     };
     let f = CorrelationFactor::from_data(&x, config).unwrap();
     assert_eq!(f.summary().form, "low-rank");
-    let z = f.correlate(&Tensor::randn([50_000, 20], (Kind::Float, Device::Cpu)));
+    let z = f.correlate(
+        &Tensor::randn([50_000, 20], (Kind::Float, Device::Cpu)),
+        Noise::PerExample,
+    );
     let emp = z.transpose(0, 1).corrcoef();
     let data = x.transpose(0, 1).corrcoef();
     let (e01, d01) = (emp.double_value(&[0, 1]), data.double_value(&[0, 1]));
     assert!((e01 - d01).abs() < 0.05, "{e01} vs {d01}");
     assert!((emp.double_value(&[0, 15]) - data.double_value(&[0, 15])).abs() < 0.05);
     assert!((z.select(1, 3).var(true).double_value(&[]) - 1.0).abs() < 0.05);
+    // With noise off the whole draw is at its median: exactly 0.
+    let off = f.correlate(
+        &Tensor::zeros([3, 20], (Kind::Float, Device::Cpu)),
+        Noise::Off,
+    );
+    assert_eq!(off.abs().max().double_value(&[]), 0.0);
 }

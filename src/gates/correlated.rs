@@ -95,7 +95,7 @@ impl Correlated {
         let shape = noise_shape(self.config.members, rows, self.units);
         let eps = standard_normal(self.config.noise, &shape, self.logits.device());
         self.factor
-            .correlate(&eps)
+            .correlate(&eps, self.config.noise)
             .special_ndtr()
             .clamp(1e-6, 1.0 - 1e-6)
     }

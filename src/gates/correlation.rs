@@ -154,8 +154,9 @@ impl CorrelationFactor {
         }
     }
 
-    /// Correlated standard normals: `eps` (`[..., D]`) mapped to `F eps`.
-    pub fn correlate(&self, eps: &Tensor) -> Tensor {
+    /// Correlated standard normals: `eps` (`[..., D]`) mapped to `F eps`. The low-rank form draws
+    /// the noise of its rank-k part itself; with `noise` off that part is 0 too.
+    pub fn correlate(&self, eps: &Tensor, noise: crate::gates::Noise) -> Tensor {
         match self {
             CorrelationFactor::Dense { l, .. } => eps.matmul(&l.transpose(0, 1)),
             CorrelationFactor::LowRank { v, diag } => {
@@ -163,7 +164,7 @@ impl CorrelationFactor {
                 let mut shape = eps.size();
                 let last = shape.len() - 1;
                 shape[last] = k;
-                let e2 = Tensor::randn(shape.as_slice(), (Kind::Float, eps.device()));
+                let e2 = crate::gates::standard_normal(noise, &shape, eps.device());
                 e2.matmul(&v.transpose(0, 1)) + eps * diag
             }
         }

@@ -49,7 +49,7 @@ pub fn correlated_masks(
 ) -> Tensor {
     let eps = Tensor::randn([n, factor.dim()], (Kind::Float, device));
     factor
-        .correlate(&eps)
+        .correlate(&eps, crate::gates::Noise::PerExample)
         .special_ndtr()
         .lt(rate)
         .to_kind(Kind::Float)
