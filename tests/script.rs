@@ -34,18 +34,23 @@ fn fixture() -> (PathBuf, PathBuf) {
     (model, data)
 }
 
-#[test]
-fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
-    let (model, data) = fixture();
-    let table = Table::from_csv(&data, "target", Task::Classification).unwrap();
+/// The fixture's rows, split 60/20/20 (stratified, `seed`) and standardised.
+fn prepared(data: &std::path::Path, seed: u64) -> Prepared {
+    let table = Table::from_csv(data, "target", Task::Classification).unwrap();
     let split = Split::stratified(
         table.n_rows(),
         table.labels().as_deref(),
         [0.6, 0.2, 0.2],
-        0,
+        seed,
     )
     .unwrap();
-    let prepared = Prepared::new(&table, &split, Device::Cpu).unwrap();
+    Prepared::new(&table, &split, Device::Cpu).unwrap()
+}
+
+#[test]
+fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
+    let (model, data) = fixture();
+    let prepared = prepared(&data, 0);
     tch::manual_seed(0);
     let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
     let before = g
@@ -227,15 +232,7 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
 #[test]
 fn a_fine_tuned_backbone_is_what_the_export_contains() {
     let (model, data) = fixture();
-    let table = Table::from_csv(&data, "target", Task::Classification).unwrap();
-    let split = Split::stratified(
-        table.n_rows(),
-        table.labels().as_deref(),
-        [0.6, 0.2, 0.2],
-        1,
-    )
-    .unwrap();
-    let prepared = Prepared::new(&table, &split, Device::Cpu).unwrap();
+    let prepared = prepared(&data, 1);
     let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
     let first = |g: &stog::script::GatedScript| g.module.named_parameters().unwrap()[0].1.copy();
     let before = first(&g);
