@@ -1,10 +1,12 @@
 //! Networks with gate layers, built as ensembles: `E` independent members stored as one set of
 //! tensors with a leading member axis, trained together by batched matmuls. `E = 1` is a single fit.
 
+mod dropout;
 mod ensemble_batch_norm;
 mod ensemble_linear;
 mod gated_mlp;
 
+pub use dropout::*;
 pub use ensemble_batch_norm::*;
 pub use ensemble_linear::*;
 pub use gated_mlp::*;
