@@ -82,9 +82,12 @@ fn a_member_trains_exactly_like_a_single_fit() {
         noise: Some(stog::gates::Noise::Off),
         ..small_config(GateKind::Ste)
     };
+    // Members stop at different epochs, so the later ones also train as a subset of the chunk.
     let tc = TrainConfig {
-        epochs: 60,
+        epochs: 150,
         patience: 10,
+        min_delta: 0.0,
+        lr: 0.01,
         warmup_epochs: 5,
         gate_lr: Some(0.1),
         ..Default::default()
@@ -103,13 +106,16 @@ fn a_member_trains_exactly_like_a_single_fit() {
             alone_outcome[0].best_epoch, joint_outcomes[m].best_epoch,
             "member {m}"
         );
-        for (a, b) in alone
+        let diff = alone
             .iter()
             .zip(&joint[m * per_member..(m + 1) * per_member])
-        {
-            assert!((a - b).abs() < 1e-4, "member {m}: {a} vs {b}");
-        }
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(diff < 1e-4, "member {m}: outputs differ by {diff}");
     }
+    // One member stopped early: the others went on as a subset of the chunk.
+    assert!(joint_outcomes.iter().any(|o| o.epochs < tc.epochs));
+    assert!(joint_outcomes.iter().any(|o| o.epochs == tc.epochs));
     // The members really differ (different seeds and lambdas).
     assert_ne!(joint[..per_member], joint[per_member..2 * per_member]);
 }

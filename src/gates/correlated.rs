@@ -134,6 +134,18 @@ impl Gate for Correlated {
     fn unit_penalty(&self) -> Tensor {
         self.logits.sigmoid()
     }
+    fn select_members(&self, idx: &Tensor) -> Box<dyn Gate> {
+        Box::new(Correlated {
+            logits: self.logits.index_select(0, idx),
+            factor: self.factor.shallow_clone(),
+            config: CorrelatedConfig {
+                members: Some(idx.size()[0]),
+                ..self.config
+            },
+            tau: self.tau,
+            units: self.units,
+        })
+    }
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.logits.shallow_clone()]
     }

@@ -59,6 +59,20 @@ pub struct FactorSummary {
 }
 
 impl CorrelationFactor {
+    /// The same factor sharing its tensors.
+    pub fn shallow_clone(&self) -> Self {
+        match self {
+            CorrelationFactor::Dense { l, jitter } => CorrelationFactor::Dense {
+                l: l.shallow_clone(),
+                jitter: *jitter,
+            },
+            CorrelationFactor::LowRank { v, diag } => CorrelationFactor::LowRank {
+                v: v.shallow_clone(),
+                diag: diag.shallow_clone(),
+            },
+        }
+    }
+
     /// Identity correlation (independent gates) of `d` features.
     pub fn identity(d: i64) -> Self {
         CorrelationFactor::Dense {

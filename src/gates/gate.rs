@@ -130,6 +130,10 @@ pub trait Gate: std::fmt::Debug + Send {
     fn unit_penalty(&self) -> Tensor;
     /// The learnable parameters of this gate.
     fn parameters(&self) -> Vec<Tensor>;
+    /// This gate restricted to the members `idx` (an `Int64` index `[E']`) of an ensemble: the
+    /// parameters are gathered differentiably, so gradients reach the full gate. The trainer
+    /// uses it to compute only the members that are still training.
+    fn select_members(&self, idx: &Tensor) -> Box<dyn Gate>;
     /// Current temperature, for kinds that have one.
     fn temperature(&self) -> Option<f64> {
         None

@@ -134,6 +134,17 @@ impl Gate for Gumbel {
     fn unit_penalty(&self) -> Tensor {
         self.logits.sigmoid()
     }
+    fn select_members(&self, idx: &Tensor) -> Box<dyn Gate> {
+        Box::new(Gumbel {
+            logits: self.logits.index_select(0, idx),
+            config: GumbelConfig {
+                members: Some(idx.size()[0]),
+                ..self.config
+            },
+            tau: self.tau,
+            units: self.units,
+        })
+    }
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.logits.shallow_clone()]
     }

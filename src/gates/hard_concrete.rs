@@ -124,6 +124,16 @@ impl Gate for HardConcrete {
         let c = &self.config;
         (&self.log_alpha - c.beta * (-c.gamma / c.zeta).ln()).sigmoid()
     }
+    fn select_members(&self, idx: &Tensor) -> Box<dyn Gate> {
+        Box::new(HardConcrete {
+            log_alpha: self.log_alpha.index_select(0, idx),
+            config: HardConcreteConfig {
+                members: Some(idx.size()[0]),
+                ..self.config
+            },
+            units: self.units,
+        })
+    }
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.log_alpha.shallow_clone()]
     }

@@ -101,6 +101,16 @@ impl Gate for L1 {
     fn unit_penalty(&self) -> Tensor {
         self.weight.abs()
     }
+    fn select_members(&self, idx: &Tensor) -> Box<dyn Gate> {
+        Box::new(L1 {
+            weight: self.weight.index_select(0, idx),
+            config: L1Config {
+                members: Some(idx.size()[0]),
+                ..self.config
+            },
+            units: self.units,
+        })
+    }
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.weight.shallow_clone()]
     }

@@ -113,6 +113,16 @@ impl Gate for Ste {
     fn unit_penalty(&self) -> Tensor {
         self.logits.sigmoid()
     }
+    fn select_members(&self, idx: &Tensor) -> Box<dyn Gate> {
+        Box::new(Ste {
+            logits: self.logits.index_select(0, idx),
+            config: SteConfig {
+                members: Some(idx.size()[0]),
+                ..self.config
+            },
+            units: self.units,
+        })
+    }
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.logits.shallow_clone()]
     }

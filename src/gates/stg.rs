@@ -114,6 +114,16 @@ impl Gate for Stg {
     fn unit_penalty(&self) -> Tensor {
         ((&self.mu + 0.5) / self.config.sigma).special_ndtr()
     }
+    fn select_members(&self, idx: &Tensor) -> Box<dyn Gate> {
+        Box::new(Stg {
+            mu: self.mu.index_select(0, idx),
+            config: StgConfig {
+                members: Some(idx.size()[0]),
+                ..self.config
+            },
+            units: self.units,
+        })
+    }
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.mu.shallow_clone()]
     }

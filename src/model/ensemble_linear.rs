@@ -40,6 +40,14 @@ pub fn ensemble_linear<'a, T: Borrow<nn::Path<'a>>>(
 }
 
 impl EnsembleLinear {
+    /// The members `idx` only (differentiable gather: gradients reach the full layer).
+    pub fn select_members(&self, idx: &Tensor) -> EnsembleLinear {
+        EnsembleLinear {
+            weight: self.weight.index_select(0, idx),
+            bias: self.bias.index_select(0, idx),
+        }
+    }
+
     /// `[E, N, in] -> [E, N, out]`.
     pub fn forward(&self, xs: &Tensor) -> Tensor {
         self.bias.unsqueeze(1).baddbmm(xs, &self.weight, 1.0, 1.0)

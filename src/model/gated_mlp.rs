@@ -301,6 +301,28 @@ impl GatedMlp {
         self.members
     }
 
+    /// The members `idx` (an `Int64` index `[E']`) as a model of their own whose parameters are
+    /// gathered differentiably from this one: a training step on it updates these members of
+    /// this model (BatchNorm running statistics included) and computes nothing for the others.
+    pub fn select_members(&self, idx: &Tensor) -> GatedMlp {
+        GatedMlp {
+            config: self.config.clone(),
+            gates: self
+                .gates
+                .iter()
+                .map(|g| GateLayer {
+                    name: g.name.clone(),
+                    position: g.position,
+                    gate: g.gate.select_members(idx),
+                    costs: g.costs.shallow_clone(),
+                })
+                .collect(),
+            linears: self.linears.iter().map(|l| l.select_members(idx)).collect(),
+            norms: self.norms.iter().map(|n| n.select_members(idx)).collect(),
+            members: idx.size()[0],
+        }
+    }
+
     /// Forward pass. `xs` is `[N, D]` (the same data for every member) or `[E, N, D]`; the
     /// output is `[E, N, outputs]`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
@@ -343,7 +365,7 @@ impl GatedMlp {
             h = self.config.activation.apply(&h);
             h = gate(l + 1, &h);
             if let Some(p) = self.config.dropout.get(l).filter(|p| **p > 0.0) {
-                h = h.dropout(*p, train);
+                h = super::dropout(&h, *p, train);
             }
         }
         (h, applied)

@@ -82,7 +82,11 @@ pub fn fit(
             ((epoch + 1) as f64 / config.warmup_epochs as f64).min(1.0)
         };
         anneal(model, epoch, config.epochs);
-        let train_loss = trainer.epoch(model, data, ramp);
+        // Once a member stops, only the others are computed.
+        let running: Vec<i64> = (0..e as i64).filter(|m| active[*m as usize]).collect();
+        let subset =
+            (running.len() < e).then(|| Tensor::from_slice(&running).to_device(model.device()));
+        let train_loss = trainer.epoch_members(model, data, ramp, subset.as_ref());
         let objective = trainer.objective(model, data);
         let values = to_f64(&Tensor::stack(&[objective, train_loss], 0))?;
         let (objective, train_loss) = values.split_at(e);
@@ -107,7 +111,7 @@ pub fn fit(
                 active[m] = false;
                 continue;
             }
-            if objective[m] < outcomes[m].best_objective - 1e-7 {
+            if objective[m] < outcomes[m].best_objective - config.min_delta.max(1e-7) {
                 outcomes[m].best_objective = objective[m];
                 outcomes[m].best_epoch = epoch + 1;
                 improved[m] = true;
@@ -199,13 +203,39 @@ impl Trainer {
     /// One pass over the training rows (shuffled mini-batches, or the full batch) with lambda
     /// scaled by `ramp`; returns the mean training task loss per member, `[E]`.
     pub fn epoch(&mut self, model: &GatedMlp, data: &Prepared, ramp: f64) -> Tensor {
+        self.epoch_members(model, data, ramp, None)
+    }
+
+    /// [`Trainer::epoch`] for the members `active` only (all when `None`): the others are not
+    /// computed at all (their gradients are zero) and get a loss of 0. Stopped members of a
+    /// chunk cost nothing this way.
+    pub fn epoch_members(
+        &mut self,
+        model: &GatedMlp,
+        data: &Prepared,
+        ramp: f64,
+        active: Option<&Tensor>,
+    ) -> Tensor {
         let device = model.device();
         // Rows are axis 0 of [N, D], or axis 1 of member-specific inputs [E, N, D].
-        let rows_axis = data.train.x.dim() as i64 - 2;
+        let member_inputs = data.train.x.dim() == 3;
+        let rows_axis = i64::from(member_inputs);
+        let (x, lambda) = match active {
+            Some(idx) if member_inputs => (
+                data.train.x.index_select(0, idx),
+                self.lambda.index_select(0, idx),
+            ),
+            Some(idx) => (
+                data.train.x.shallow_clone(),
+                self.lambda.index_select(0, idx),
+            ),
+            None => (data.train.x.shallow_clone(), self.lambda.shallow_clone()),
+        };
+        let members = active.map_or(model.members(), |idx| idx.size()[0]);
         let n = data.train.len();
         let batch = self.config.batch_size.map_or(n, |b| (b as i64).min(n));
         let order = (batch < n).then(|| Tensor::randperm(n, (Kind::Int64, device)));
-        let mut train_loss = Tensor::zeros([model.members()], (Kind::Float, device));
+        let mut train_loss = Tensor::zeros([members], (Kind::Float, device));
         let mut start = 0;
         while start < n {
             let len = batch.min(n - start);
@@ -213,19 +243,22 @@ impl Trainer {
                 Some(order) => {
                     let idx = order.narrow(0, start, len);
                     (
-                        data.train.x.index_select(rows_axis, &idx),
+                        x.index_select(rows_axis, &idx),
                         data.train.y.index_select(0, &idx),
                     )
                 }
-                None => (data.train.x.shallow_clone(), data.train.y.shallow_clone()),
+                None => (x.shallow_clone(), data.train.y.shallow_clone()),
             };
-            let (out, sampled) = model.forward_sampled(&xb, true);
+            // The subset's parameters are gathered anew each step (they change with it).
+            let subset = active.map(|idx| model.select_members(idx));
+            let m = subset.as_ref().unwrap_or(model);
+            let (out, sampled) = m.forward_sampled(&xb, true);
             let task = task_loss(data.task, &out, &yb);
             let penalty = match self.config.target_rate {
-                Some(t) => model.rate_penalty(&sampled, t),
-                None => model.penalty(&self.config.penalty_spec()),
+                Some(t) => m.rate_penalty(&sampled, t),
+                None => m.penalty(&self.config.penalty_spec()),
             };
-            let loss = (&task + &self.lambda * ramp * penalty).sum(Kind::Float);
+            let loss = (&task + &lambda * ramp * penalty).sum(Kind::Float);
             self.opt.zero_grad();
             loss.backward();
             self.opt.step();
@@ -233,7 +266,14 @@ impl Trainer {
             train_loss += task.detach() * (len as f64 / n as f64);
             start += len;
         }
-        train_loss
+        match active {
+            Some(idx) => Tensor::zeros([model.members()], (Kind::Float, device)).index_copy(
+                0,
+                idx,
+                &train_loss,
+            ),
+            None => train_loss,
+        }
     }
 
     /// The early-stopping objective per member, `[E]`: validation task loss of the inference
