@@ -4,6 +4,7 @@
 //! and add a sparsity penalty; after training, units whose inference gate is exactly 0 are not
 //! used. See the README for the CLI and `SPEC.md`-level semantics in each gate's docs.
 
+mod allocator;
 pub mod data;
 mod error;
 pub mod gates;
@@ -13,6 +14,8 @@ pub mod script;
 pub mod selector;
 pub mod sweep;
 pub mod train;
+
+pub use allocator::reuse_freed_memory;
 
 pub use error::{Error, Result};
 

@@ -24,14 +24,19 @@ fn python_fixture(script: &str, out: &std::path::Path, args: &[&std::ffi::OsStr]
 }
 
 /// Runs tests/fixtures/make_script_mlp.py with the setup venv's Python.
+/// Made once per test process: tests run in parallel, and a model rewritten while another test
+/// reloads it for export would mix two models.
 fn fixture() -> (PathBuf, PathBuf) {
-    static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _once = ONCE.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("stog-script-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (model, data) = (dir.join("mlp.pt"), dir.join("mlp.csv"));
-    python_fixture("make_script_mlp.py", &model, &[data.as_os_str()]);
-    (model, data)
+    static FIXTURE: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    FIXTURE
+        .get_or_init(|| {
+            let dir = std::env::temp_dir().join(format!("stog-script-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let (model, data) = (dir.join("mlp.pt"), dir.join("mlp.csv"));
+            python_fixture("make_script_mlp.py", &model, &[data.as_os_str()]);
+            (model, data)
+        })
+        .clone()
 }
 
 /// The fixture's rows, split 60/20/20 (stratified, `seed`) and standardised.

@@ -12,6 +12,11 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Epochs without improvement of the validation objective before a member stops.
     pub patience: usize,
+    /// What counts as an improvement: the objective must fall below the best so far by more than
+    /// this. Validation cross-entropy keeps creeping down by tiny amounts long after the network
+    /// stopped changing what it predicts; without a margin, patience rarely runs out.
+    #[serde(default = "default_min_delta")]
+    pub min_delta: f64,
     /// Mini-batch size; `None` trains on the full batch.
     pub batch_size: Option<usize>,
     /// Adam learning rate of the network.
@@ -38,6 +43,7 @@ impl Default for TrainConfig {
         TrainConfig {
             epochs: 300,
             patience: 50,
+            min_delta: default_min_delta(),
             batch_size: None,
             lr: 1e-3,
             gate_lr: None,
@@ -48,6 +54,11 @@ impl Default for TrainConfig {
             target_rate: None,
         }
     }
+}
+
+/// The default improvement margin of early stopping (see [`TrainConfig::min_delta`]).
+pub fn default_min_delta() -> f64 {
+    1e-3
 }
 
 /// The gate learning rate that works for a kind with Adam: logits started at +3 need about 0.1
@@ -88,6 +99,9 @@ impl TrainConfig {
                     format!("must be a positive number, got {v}"),
                 ));
             }
+        }
+        if !(self.min_delta.is_finite() && self.min_delta >= 0.0) {
+            return Err(Error::config("min_delta", "must be a finite number >= 0"));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(Error::config("weight_decay", "must be >= 0"));

@@ -33,6 +33,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    stog::reuse_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Select(args) => select::run(args),

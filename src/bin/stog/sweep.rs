@@ -42,6 +42,9 @@ pub struct SweepArgs {
     /// Early-stopping patience in epochs.
     #[arg(long, default_value_t = 50)]
     patience: usize,
+    /// Early stopping: the least fall of the validation objective that counts as an improvement.
+    #[arg(long, default_value_t = stog::train::default_min_delta())]
+    min_delta: f64,
     /// Epochs of the lambda warm-up.
     #[arg(long, default_value_t = 30)]
     warmup: usize,
@@ -130,6 +133,7 @@ fn plan(args: &SweepArgs) -> Result<Plan> {
         .collect();
     config.train.epochs = args.epochs;
     config.train.patience = args.patience;
+    config.train.min_delta = args.min_delta;
     config.train.warmup_epochs = args.warmup;
     config.train.batch_size = (args.batch_size > 0).then_some(args.batch_size);
     config.train.gate_lr = args.gate_lr;
