@@ -6,7 +6,10 @@
 use crate::gates::{
     CorrelationFactor, FactorSummary, Gate, GateKind, Noise, Reduction, apply_gate, build_gate,
 };
-use crate::model::{EnsembleBatchNorm, EnsembleLinear, ensemble_batch_norm, ensemble_linear};
+use crate::model::{
+    ConditionalConfig, ConditionalGate, EnsembleBatchNorm, EnsembleLinear, conditional_gate,
+    ensemble_batch_norm, ensemble_linear,
+};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tch::nn::ModuleT;
@@ -58,6 +61,9 @@ pub struct GatedMlpConfig {
     pub noise: Option<Noise>,
     /// Form of the input correlation factor (correlated input gates; set when built).
     pub factor: Option<FactorSummary>,
+    /// Input-dependent gates (conditional computation), at positions without a static gate.
+    #[serde(default)]
+    pub conditional: Option<ConditionalConfig>,
 }
 
 impl GatedMlpConfig {
@@ -75,6 +81,7 @@ impl GatedMlpConfig {
             hidden_gates: vec![],
             noise: None,
             factor: None,
+            conditional: None,
         }
     }
 
@@ -107,6 +114,30 @@ impl GatedMlpConfig {
         }
         if self.dropout.iter().any(|p| !(0.0..1.0).contains(p)) {
             return Err(Error::config("dropout", "probabilities must lie in [0, 1)"));
+        }
+        if let Some(c) = &self.conditional {
+            let gated = |p: usize| match p {
+                0 => self.input_gate.is_some(),
+                h => self.hidden_gates.get(h - 1).is_some_and(|g| g.is_some()),
+            };
+            if let Some(p) = c
+                .positions
+                .iter()
+                .find(|p| **p > self.hidden.len() || gated(**p))
+            {
+                return Err(Error::config(
+                    "conditional",
+                    format!(
+                        "position {p} is not a hidden layer or the input, or already has a static gate"
+                    ),
+                ));
+            }
+            if c.bottleneck < 1 {
+                return Err(Error::config(
+                    "conditional",
+                    "bottleneck must be at least 1",
+                ));
+            }
         }
         if !self.hidden_gates.is_empty() && self.hidden_gates.len() != self.hidden.len() {
             return Err(Error::config(
@@ -154,6 +185,31 @@ pub struct GateLayer {
     pub costs: Tensor,
 }
 
+/// One input-dependent gate layer: the gate network for the units at `position`.
+#[derive(Debug)]
+pub struct ConditionalLayer {
+    /// `input`, `hidden1`, `hidden2`, ...
+    pub name: String,
+    /// Index into [`GatedMlpConfig::widths`] of the units it gates.
+    pub position: usize,
+    /// The gate network.
+    pub gate: ConditionalGate,
+    /// Multiply-adds saved by dropping one unit, relative to an input feature (cost weights).
+    pub costs: Tensor,
+}
+
+/// A forward pass with what its gates did.
+#[derive(Debug)]
+pub struct Pass {
+    /// Network output `[E, N, outputs]`.
+    pub out: Tensor,
+    /// Gate applied at each gated position, in position order: `(position, [E, S, D])`, with
+    /// `S = N` for conditional gates and noise per example, else 1.
+    pub applied: Vec<(usize, Tensor)>,
+    /// Logits `[E, N, D]` of each conditional layer, in layer order.
+    pub logits: Vec<Tensor>,
+}
+
 /// What one member's inference network really uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberUsage {
@@ -176,6 +232,8 @@ pub struct GatedMlp {
     pub config: GatedMlpConfig,
     /// Gate layers, input first.
     pub gates: Vec<GateLayer>,
+    /// Input-dependent gate layers, input first.
+    pub conditional: Vec<ConditionalLayer>,
     linears: Vec<EnsembleLinear>,
     norms: Vec<EnsembleBatchNorm>,
     members: i64,
@@ -275,13 +333,61 @@ pub fn gated_mlp(
             });
         }
     }
+    let mut conditional = Vec::new();
+    if let Some(c) = config.conditional.clone() {
+        let root = vs.set_group(2) / "conditional";
+        let mut positions = c.positions.clone();
+        positions.sort_unstable();
+        for p in positions {
+            let name = if p == 0 {
+                "input".to_string()
+            } else {
+                format!("hidden{p}")
+            };
+            // The gate network reads the input of the layer that makes the gated units.
+            let reads = widths[p.saturating_sub(1)];
+            let gate_seeds: Vec<u64> = seeds
+                .iter()
+                .map(|s| s.wrapping_add(104_729 * (p as u64 + 1)))
+                .collect();
+            let gate = conditional_gate(
+                &(&root / name.as_str()),
+                reads,
+                widths[p],
+                &gate_seeds,
+                &c,
+                config.noise.unwrap_or(Noise::PerExample),
+            );
+            conditional.push(ConditionalLayer {
+                name,
+                position: p,
+                gate,
+                costs: unit_costs(&widths, p, vs.device()),
+            });
+        }
+    }
     Ok(GatedMlp {
         config,
         gates,
+        conditional,
         linears,
         norms,
         members: e,
     })
+}
+
+/// Open units `[E, D]` (0/1 or fractions) counted as the penalty counts them, `[E]`: 1 per unit
+/// or its cost, divided by the units with `Mean`, or the squared distance of the open fraction
+/// to the target rate.
+fn count_open_units(open: Tensor, costs: &Tensor, spec: &PenaltySpec) -> Tensor {
+    if let Some(t) = spec.target_rate {
+        return (open.mean_dim(-1, false, Kind::Float) - t).square();
+    }
+    let open = if spec.cost_aware { open * costs } else { open };
+    match spec.reduction {
+        Reduction::Sum => open.sum_dim_intlist(-1, false, Kind::Float),
+        Reduction::Mean => open.mean_dim(-1, false, Kind::Float),
+    }
 }
 
 /// Multiply-adds saved by dropping one unit at `position`, divided by those of an input feature.
@@ -317,6 +423,16 @@ impl GatedMlp {
                     costs: g.costs.shallow_clone(),
                 })
                 .collect(),
+            conditional: self
+                .conditional
+                .iter()
+                .map(|c| ConditionalLayer {
+                    name: c.name.clone(),
+                    position: c.position,
+                    gate: c.gate.select_members(idx),
+                    costs: c.costs.shallow_clone(),
+                })
+                .collect(),
             linears: self.linears.iter().map(|l| l.select_members(idx)).collect(),
             norms: self.norms.iter().map(|n| n.select_members(idx)).collect(),
             members: idx.size()[0],
@@ -332,29 +448,51 @@ impl GatedMlp {
     /// Forward pass that also returns the gate each gate layer applied, `[E, S, D]` (the random
     /// training gate, or the inference gate with `S = 1`), for losses on the sampled gates.
     pub fn forward_sampled(&self, xs: &Tensor, train: bool) -> (Tensor, Vec<Tensor>) {
+        let pass = self.pass(xs, train);
+        (pass.out, pass.applied.into_iter().map(|(_, z)| z).collect())
+    }
+
+    /// Forward pass with the gates it applied and the logits of its conditional gates.
+    pub fn pass(&self, xs: &Tensor, train: bool) -> Pass {
         let mut h = if xs.dim() == 2 {
             xs.unsqueeze(0).expand([self.members, -1, -1], false)
         } else {
             xs.shallow_clone()
         };
         let mut applied = Vec::new();
-        let mut gate = |pos: usize, h: &Tensor| match self.gates.iter().find(|g| g.position == pos)
-        {
-            Some(g) => {
-                let z = if train {
-                    g.gate.training_gate(h.size()[1])
+        let mut logits = Vec::new();
+        // The conditional gate of `pos` reads the input of the layer that makes those units.
+        let mut decide = |pos: usize, h_in: &Tensor| -> Option<Tensor> {
+            if let Some(g) = self.gates.iter().find(|g| g.position == pos) {
+                return Some(if train {
+                    g.gate.training_gate(h_in.size()[1])
                 } else {
                     g.gate.inference_gate().unsqueeze(1)
-                };
+                });
+            }
+            let c = self.conditional.iter().find(|c| c.position == pos)?;
+            let l = c.gate.logits(h_in);
+            let z = if train {
+                c.gate.training_gate(&l)
+            } else {
+                ConditionalGate::inference_gate(&l)
+            };
+            logits.push(l);
+            Some(z)
+        };
+        let mut gate = |pos: usize, h: &Tensor, z: Option<Tensor>| match z {
+            Some(z) => {
                 let out = apply_gate(h, &z, 1);
-                applied.push(z);
+                applied.push((pos, z));
                 out
             }
             None => h.shallow_clone(),
         };
-        h = gate(0, &h);
+        let z = decide(0, &h);
+        h = gate(0, &h, z);
         let last = self.linears.len() - 1;
         for (l, linear) in self.linears.iter().enumerate() {
+            let z = if l == last { None } else { decide(l + 1, &h) };
             h = linear.forward(&h);
             if l == last {
                 break;
@@ -363,12 +501,16 @@ impl GatedMlp {
                 h = norm.forward_t(&h, train);
             }
             h = self.config.activation.apply(&h);
-            h = gate(l + 1, &h);
+            h = gate(l + 1, &h, z);
             if let Some(p) = self.config.dropout.get(l).filter(|p| **p > 0.0) {
                 h = super::dropout(&h, *p, train);
             }
         }
-        (h, applied)
+        Pass {
+            out: h,
+            applied,
+            logits,
+        }
     }
 
     /// The target-rate loss of Herrmann et al. (2020) on sampled gates, `[E]`: the sum over
@@ -394,6 +536,31 @@ impl GatedMlp {
         total
     }
 
+    /// The penalty of the conditional gates, `[E]`, from the logits of a training pass: each
+    /// layer's expected open units per example (cost-weighted when `cost_aware`).
+    pub fn conditional_penalty(&self, logits: &[Tensor], spec: &PenaltySpec) -> Tensor {
+        let open = logits.iter().map(ConditionalGate::mean_open_probability);
+        self.count_open(open, spec)
+    }
+
+    /// The conditional gates' penalty at inference, `[E]`, from the logits of an inference pass:
+    /// open units per example, averaged over the examples.
+    pub fn conditional_inference_penalty(&self, logits: &[Tensor], spec: &PenaltySpec) -> Tensor {
+        let open = logits
+            .iter()
+            .map(|l| ConditionalGate::inference_gate(l).mean_dim(1, false, Kind::Float));
+        self.count_open(open, spec)
+    }
+
+    /// Sums per-unit open fractions `[E, D]` of the conditional layers as the penalty counts.
+    fn count_open(&self, open: impl Iterator<Item = Tensor>, spec: &PenaltySpec) -> Tensor {
+        let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
+        for (c, open) in self.conditional.iter().zip(open) {
+            total += count_open_units(open, &c.costs, spec);
+        }
+        total
+    }
+
     /// The penalty's value at inference, `[E]`: open inference gates counted as the penalty
     /// counts them (1 per unit, or its cost; divided by the units with `Mean`; or the squared
     /// distance of the open fraction to the target rate).
@@ -401,20 +568,7 @@ impl GatedMlp {
         let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
         for g in &self.gates {
             let open = g.gate.inference_gate().ne(0.0).to_kind(Kind::Float);
-            total += match (spec.target_rate, spec.reduction) {
-                (Some(t), _) => (open.mean_dim(-1, false, Kind::Float) - t).square(),
-                (None, reduction) => {
-                    let open = if spec.cost_aware {
-                        open * &g.costs
-                    } else {
-                        open
-                    };
-                    match reduction {
-                        Reduction::Sum => open.sum_dim_intlist(-1, false, Kind::Float),
-                        Reduction::Mean => open.mean_dim(-1, false, Kind::Float),
-                    }
-                }
-            };
+            total += count_open_units(open, &g.costs, spec);
         }
         total
     }
@@ -486,5 +640,74 @@ impl GatedMlp {
                 }
             })
             .collect()
+    }
+
+    /// What each member's inference network uses on the rows `x` (`[N, D]`): [`Self::usage`],
+    /// with conditional layers added to `units_kept` (units open for at least one row) and
+    /// `macs` the mean multiply-adds executed per row: each row runs only its open units, and
+    /// the gate networks it runs are counted too.
+    pub fn usage_on(&self, x: &Tensor) -> Vec<MemberUsage> {
+        let mut usage = self.usage();
+        if self.conditional.is_empty() {
+            return usage;
+        }
+        let pass = tch::no_grad(|| self.pass(x, false));
+        let widths = self.config.widths();
+        let (e, n) = (self.members, x.size()[x.dim() - 2]);
+        let opts = (Kind::Float, self.device());
+        // Units each row runs at every position, [E, N].
+        let kept: Vec<Tensor> = (0..widths.len())
+            .map(|p| match pass.applied.iter().find(|(q, _)| *q == p) {
+                Some((_, z)) => z
+                    .ne(0.0)
+                    .sum_dim_intlist(-1, false, Kind::Float)
+                    .expand([e, n], false),
+                None => Tensor::full([e, n], widths[p] as f64, opts),
+            })
+            .collect();
+        let mut macs = Tensor::zeros([e, n], opts);
+        for w in kept.windows(2) {
+            macs += &w[0] * &w[1];
+        }
+        for c in &self.conditional {
+            // The input gate reads every feature; a hidden one reads the previous layer's units.
+            macs += match c.position {
+                0 => c.gate.macs(&Tensor::full([e, n], widths[0] as f64, opts)),
+                p => c.gate.macs(&kept[p - 1]),
+            };
+        }
+        let macs = crate::train::to_f64(&macs.mean_dim(1, false, Kind::Double)).unwrap_or_default();
+        let any_open: Vec<Vec<f64>> = self
+            .conditional
+            .iter()
+            .map(|c| {
+                let (_, z) = pass
+                    .applied
+                    .iter()
+                    .find(|(q, _)| *q == c.position)
+                    .expect("every conditional layer applies a gate");
+                let any = z
+                    .ne(0.0)
+                    .any_dim(1, false)
+                    .sum_dim_intlist(-1, false, Kind::Float);
+                crate::train::to_f64(&any).unwrap_or_default()
+            })
+            .collect();
+        for (m, u) in usage.iter_mut().enumerate() {
+            let mut layers: Vec<(usize, i64, i64)> = self
+                .gates
+                .iter()
+                .zip(u.units_kept.iter().zip(&u.units_total))
+                .map(|(g, (k, t))| (g.position, *k, *t))
+                .collect();
+            for (c, any) in self.conditional.iter().zip(&any_open) {
+                layers.push((c.position, any[m] as i64, widths[c.position]));
+            }
+            layers.sort_unstable();
+            u.units_kept = layers.iter().map(|l| l.1).collect();
+            u.units_total = layers.iter().map(|l| l.2).collect();
+            u.macs = macs.get(m).map_or(u.macs, |v| v.round() as i64);
+        }
+        usage
     }
 }

@@ -1,11 +1,13 @@
 //! Networks with gate layers, built as ensembles: `E` independent members stored as one set of
 //! tensors with a leading member axis, trained together by batched matmuls. `E = 1` is a single fit.
 
+mod conditional_gate;
 mod dropout;
 mod ensemble_batch_norm;
 mod ensemble_linear;
 mod gated_mlp;
 
+pub use conditional_gate::*;
 pub use dropout::*;
 pub use ensemble_batch_norm::*;
 pub use ensemble_linear::*;

@@ -188,6 +188,7 @@ impl SelectorParams {
             hidden_gates: vec![],
             noise: self.noise,
             factor: None,
+            conditional: None,
         }
     }
 

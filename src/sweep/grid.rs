@@ -5,7 +5,7 @@
 use super::RunRecord;
 use crate::data::{Split, Table};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
-use crate::model::{GatedMlpConfig, gated_mlp};
+use crate::model::{ConditionalConfig, GatedMlpConfig, gated_mlp};
 use crate::train::{MemberTags, Prepared, TrainConfig, fit, metrics};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,9 @@ pub enum Placement {
     Hidden,
     /// Both.
     All,
+    /// Input-dependent (conditional) gates on every hidden layer: each example runs its own
+    /// subset of units. Binary-concrete gates, so only `gumbel` goes with it.
+    Dynamic,
 }
 
 impl std::str::FromStr for Placement {
@@ -30,9 +33,10 @@ impl std::str::FromStr for Placement {
             "input" => Ok(Placement::Input),
             "hidden" => Ok(Placement::Hidden),
             "all" => Ok(Placement::All),
+            "dynamic" => Ok(Placement::Dynamic),
             _ => Err(Error::config(
                 "placement",
-                format!("unknown placement `{s}`; expected input, hidden or all"),
+                format!("unknown placement `{s}`; expected input, hidden, all or dynamic"),
             )),
         }
     }
@@ -45,6 +49,7 @@ impl Placement {
             Placement::Input => "input",
             Placement::Hidden => "hidden",
             Placement::All => "all",
+            Placement::Dynamic => "dynamic",
         }
     }
 }
@@ -103,6 +108,12 @@ impl SweepConfig {
             ));
         }
         crate::train::check_lambdas(&self.lambdas)?;
+        if self.placement == Placement::Dynamic && self.gates != [GateKind::Gumbel] {
+            return Err(Error::config(
+                "gates",
+                "dynamic placement uses binary-concrete gates: give --gates gumbel",
+            ));
+        }
         for (i, l) in self.lambdas.iter().enumerate() {
             if self.lambdas[..i].contains(l) {
                 return Err(Error::config("lambdas", format!("{l} appears twice")));
@@ -138,6 +149,8 @@ impl SweepConfig {
             } else {
                 vec![]
             },
+            conditional: (self.placement == Placement::Dynamic)
+                .then(|| ConditionalConfig::at((1..=self.hidden.len()).collect())),
             noise: self.noise,
             factor: None,
         }
@@ -233,8 +246,9 @@ pub fn run_chunk(
             .collect::<Vec<_>>()
             .join(";")
     };
+    // Conditional networks run a subset per row: their cost is measured on the test rows.
     Ok(model
-        .usage()
+        .usage_on(&data.test.x)
         .into_iter()
         .enumerate()
         .map(|(m, u)| RunRecord {

@@ -56,6 +56,10 @@ impl Default for TrainConfig {
     }
 }
 
+/// Adam learning rate of conditional gate networks (their own group): ten times the network's,
+/// so that logits started at +3 can close within a few hundred epochs.
+pub const DEFAULT_CONDITIONAL_LR: f64 = 0.01;
+
 /// The default improvement margin of early stopping (see [`TrainConfig::min_delta`]).
 pub fn default_min_delta() -> f64 {
     1e-3

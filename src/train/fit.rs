@@ -184,6 +184,14 @@ impl Trainer {
             opt.set_lr_group(1, gate_lr);
             opt.set_weight_decay_group(1, 0.0);
         }
+        if !model.conditional.is_empty() {
+            // Group 2: the conditional gates' networks.
+            let lr = config
+                .gate_lr
+                .unwrap_or(super::DEFAULT_CONDITIONAL_LR / steps as f64);
+            opt.set_lr_group(2, lr);
+            opt.set_weight_decay_group(2, 0.0);
+        }
         let lambda = Tensor::zeros([model.members()], (Kind::Float, model.device()));
         Ok(Trainer {
             opt,
@@ -252,11 +260,19 @@ impl Trainer {
             // The subset's parameters are gathered anew each step (they change with it).
             let subset = active.map(|idx| model.select_members(idx));
             let m = subset.as_ref().unwrap_or(model);
-            let (out, sampled) = m.forward_sampled(&xb, true);
-            let task = task_loss(data.task, &out, &yb);
+            let pass = m.pass(&xb, true);
+            let task = task_loss(data.task, &pass.out, &yb);
+            let spec = self.config.penalty_spec();
             let penalty = match self.config.target_rate {
-                Some(t) => m.rate_penalty(&sampled, t),
-                None => m.penalty(&self.config.penalty_spec()),
+                Some(t) => {
+                    let sampled: Vec<Tensor> = pass
+                        .applied
+                        .iter()
+                        .map(|(_, z)| z.shallow_clone())
+                        .collect();
+                    m.rate_penalty(&sampled, t)
+                }
+                None => m.penalty(&spec) + m.conditional_penalty(&pass.logits, &spec),
             };
             let loss = (&task + &lambda * ramp * penalty).sum(Kind::Float);
             self.opt.zero_grad();
@@ -280,9 +296,12 @@ impl Trainer {
     /// network plus lambda times its open gates (as the penalty counts them).
     pub fn objective(&self, model: &GatedMlp, data: &Prepared) -> Tensor {
         tch::no_grad(|| {
-            let out = model.forward_t(&data.val.x, false);
-            task_loss(data.task, &out, &data.val.y)
-                + &self.lambda * model.inference_penalty(&self.config.penalty_spec())
+            let pass = model.pass(&data.val.x, false);
+            let spec = self.config.penalty_spec();
+            task_loss(data.task, &pass.out, &data.val.y)
+                + &self.lambda
+                    * (model.inference_penalty(&spec)
+                        + model.conditional_inference_penalty(&pass.logits, &spec))
         })
     }
 }
@@ -297,6 +316,12 @@ pub fn anneal(model: &mut GatedMlp, epoch: usize, epochs: usize) {
     for g in model.gates.iter_mut() {
         if let Some((start, end)) = g.gate.temperature_range() {
             g.gate.set_temperature(start * (end / start).powf(t));
+        }
+    }
+    if let Some(c) = &model.config.conditional {
+        let tau = c.tau * (c.tau_min / c.tau).powf(t);
+        for layer in model.conditional.iter_mut() {
+            layer.gate.tau = tau;
         }
     }
 }

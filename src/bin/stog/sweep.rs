@@ -30,7 +30,9 @@ pub struct SweepArgs {
     /// Number of seeds (0..N; with --splits, the file's seeds).
     #[arg(long, default_value_t = 10)]
     seeds: u64,
-    /// Gates at the input (feature selection), after hidden layers, or both.
+    /// Gates at the input (feature selection), after hidden layers, both (`all`), or
+    /// input-dependent gates on the hidden layers (`dynamic`, with `--gates gumbel`; runs.csv's
+    /// `macs` is then the mean executed per test row, gate networks included).
     #[arg(long, default_value = "input")]
     placement: String,
     /// Hidden layer sizes.
