@@ -2,6 +2,7 @@
 # `make demo`: the two demos of the SToG report on breast cancer, on CPU, into results/.
 #   Fig. 2, feature selection: every gate kind at the input, a dense lambda grid, 10 seeds.
 #   Fig. 3, channel reduction: gates at the input and after each hidden layer, cost-aware penalty.
+#   Conditional computation: static hidden gates against input-dependent ones, by executed cost.
 # Every run is one of the 10 reference splits of data/splits_breast_cancer.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,5 +27,16 @@ $STOG sweep "${COMMON[@]}" --placement all --cost-aware \
 ./scripts/channel_table.py "$OUT/channel_reduction/summary.json"
 
 echo
+echo "== Conditional computation: static hidden gates against input-dependent ones, 10 seeds"
+GRID=0,0.001,0.002,0.003,0.005,0.01,0.02,0.05
+$STOG sweep "${COMMON[@]}" --placement hidden --cost-aware --gates stg,gumbel --lambdas "$GRID" \
+  --quiet --out-dir "$OUT/static_hidden" > /dev/null
+$STOG sweep "${COMMON[@]}" --placement dynamic --bottleneck 4 --cost-aware --gates gumbel \
+  --lambdas "$GRID" --quiet --out-dir "$OUT/dynamic" > /dev/null
+./target/release/examples/static_vs_dynamic "$OUT/static_vs_dynamic.svg" \
+  "$OUT/static_hidden" "$OUT/dynamic"
+
+echo
 echo "Figures: $OUT/feature_selection/{lambda_panels,frontier}.svg"
 echo "         $OUT/channel_reduction/{lambda_panels,units_per_layer,accuracy_vs_macs}.svg"
+echo "         $OUT/static_vs_dynamic.svg"

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use stog::data::{Split, Table, Task};
 use stog::gates::GateKind;
-use stog::script::gated_script;
+use stog::script::{ScriptFitConfig, gated_script};
 use stog::train::Prepared;
 use tch::Device;
 
@@ -75,7 +75,7 @@ fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
     );
     g.gates[0].parameters()[0].zero_grad();
     // x0 and x1 are needed jointly: the warm-up lets the task loss hold them open.
-    g.fit(&prepared, 0.05, 300, 30, 0.05, 0.0).unwrap();
+    g.fit(&prepared, &ScriptFitConfig::default()).unwrap();
     assert_eq!(g.selected(), vec![vec![0, 1]]);
     let after = g
         .score(Task::Classification, &prepared.test)
@@ -197,9 +197,49 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     let mut closing =
         stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
             .unwrap();
-    closing.fit(&data, 1.0, 60, 5, 0.1, 0.0).unwrap();
+    closing
+        .fit(
+            &data,
+            &ScriptFitConfig {
+                lambda: 1.0,
+                epochs: 60,
+                warmup: 5,
+                gate_lr: 0.1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let kept: usize = closing.selected().iter().map(Vec::len).sum();
     assert!(kept < 20, "kept {kept} of 20 channels");
+    // The export carries the gates inside the model: the layers reading the gated channels get
+    // exactly zero columns for dropped channels, and the pruned model computes the gated one.
+    let pruned = cnn.with_file_name("cnn_pruned.pt");
+    let carriers = closing.export_pruned(&pruned, &data.val.x).unwrap();
+    assert_eq!(carriers, vec!["conv2.weight", "head.weight"]);
+    let exported = tch::CModule::load(&pruned).unwrap();
+    let params: std::collections::HashMap<String, tch::Tensor> =
+        exported.named_parameters().unwrap().into_iter().collect();
+    for ((carrier, selected), g) in carriers.iter().zip(closing.selected()).zip(&closing.gates) {
+        for unit in 0..g.units() {
+            let column = params[carrier]
+                .select(1, unit)
+                .abs()
+                .max()
+                .double_value(&[]);
+            assert_eq!(
+                column == 0.0,
+                !selected.contains(&unit),
+                "{carrier} column {unit}"
+            );
+        }
+    }
+    let ours = tch::no_grad(|| closing.forward(&data.test.x, false).unwrap());
+    let theirs = tch::no_grad(|| {
+        exported
+            .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
+            .unwrap()
+    });
+    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-5);
     // Stage methods only: gates go between the three stages, sized by the probe forward.
     let staged = mlp.with_file_name("cnn_stages.pt");
     python_fixture(
@@ -242,13 +282,22 @@ fn a_fine_tuned_backbone_is_what_the_export_contains() {
     let first = |g: &stog::script::GatedScript| g.module.named_parameters().unwrap()[0].1.copy();
     let before = first(&g);
     g.train_backbone().unwrap();
-    g.fit(&prepared, 0.05, 20, 5, 0.05, 0.01).unwrap();
+    g.fit(
+        &prepared,
+        &ScriptFitConfig {
+            epochs: 20,
+            warmup: 5,
+            backbone_lr: 0.01,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(
         (first(&g) - before).abs().max().double_value(&[]) > 1e-4,
         "the backbone did not move"
     );
     let pruned = model.with_file_name("pruned_tuned.pt");
-    g.export_pruned(&pruned).unwrap();
+    g.export_pruned(&pruned, &prepared.val.x).unwrap();
     let exported = tch::CModule::load(&pruned).unwrap();
     let (ours, theirs) = tch::no_grad(|| {
         (
@@ -256,5 +305,10 @@ fn a_fine_tuned_backbone_is_what_the_export_contains() {
             exported.forward_ts(&[&prepared.test.x]).unwrap(),
         )
     });
-    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-5);
+    let diff = (&ours - &theirs).abs().max().double_value(&[]);
+    let scale = ours.abs().max().double_value(&[]);
+    assert!(
+        diff < 1e-5,
+        "outputs differ by {diff} (largest output {scale})"
+    );
 }

@@ -13,6 +13,7 @@
 use crate::gates::{Gate, GateKind, build_gate};
 use crate::train::{Metrics, Part, Prepared, check_lambdas, metrics, task_loss};
 use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::nn::OptimizerConfig;
 use tch::{Device, Kind, Tensor, nn};
@@ -26,6 +27,36 @@ pub enum Layout {
     Stages(usize),
     /// Gate vectors passed to the exported `forward_gates(x, gates)`.
     Protocol,
+}
+
+/// How [`GatedScript::fit`] trains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptFitConfig {
+    /// Penalty weight (sum convention).
+    pub lambda: f64,
+    /// Epochs.
+    pub epochs: usize,
+    /// Epochs over which lambda ramps up from 0; the best state is only taken after them.
+    pub warmup: usize,
+    /// Adam learning rate of the gates.
+    pub gate_lr: f64,
+    /// Adam learning rate of the backbone (after [`GatedScript::train_backbone`]).
+    pub backbone_lr: f64,
+    /// Mini-batch size; `None` trains on the full batch.
+    pub batch_size: Option<usize>,
+}
+
+impl Default for ScriptFitConfig {
+    fn default() -> Self {
+        ScriptFitConfig {
+            lambda: 0.05,
+            epochs: 300,
+            warmup: 30,
+            gate_lr: 0.05,
+            backbone_lr: 1e-3,
+            batch_size: None,
+        }
+    }
 }
 
 /// A TorchScript model with gate layers.
@@ -257,77 +288,104 @@ impl GatedScript {
         Ok(())
     }
 
-    /// Trains the gates (and the backbone after [`GatedScript::train_backbone`], at
-    /// `backbone_lr`) for `epochs` full-batch steps with penalty weight `lambda` (ramped from 0
-    /// over `warmup` epochs) and gate learning rate `lr`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit(
-        &mut self,
-        data: &Prepared,
-        lambda: f64,
-        epochs: usize,
-        warmup: usize,
-        lr: f64,
-        backbone_lr: f64,
-    ) -> Result<()> {
+    /// Trains the gates (and the backbone after [`GatedScript::train_backbone`]) with Adam on
+    /// `task + lambda * ramp * sum of gate penalties`, lambda ramping up over `warmup` epochs,
+    /// on mini-batches or the full batch. After the warm-up, the state with the best validation
+    /// objective (task loss of the inference network plus lambda times its open gates) is kept
+    /// and restored at the end. Returns the epoch of that state (0 when none was better).
+    pub fn fit(&mut self, data: &Prepared, config: &ScriptFitConfig) -> Result<usize> {
+        let lambda = config.lambda;
         check_lambdas(&[lambda])?;
-        let mut opt = nn::Adam::default().build(&self.vs, lr)?;
-        opt.set_lr_group(1, lr);
+        let mut opt = nn::Adam::default().build(&self.vs, config.gate_lr)?;
+        opt.set_lr_group(1, config.gate_lr);
         if self.backbone_trains {
-            opt.set_lr_group(0, backbone_lr);
-            self.module
-                .f_set_train()
-                .map_err(|e| script_error(&self.path, "train mode", e))?;
+            opt.set_lr_group(0, config.backbone_lr);
         }
-        for epoch in 0..epochs {
-            let ramp = if warmup == 0 {
+        let n = data.train.len();
+        let batch = config.batch_size.map_or(n, |b| (b.max(1) as i64).min(n));
+        let best = crate::train::BestState::whole(&self.vs);
+        let mut best_objective = f64::INFINITY;
+        let mut best_epoch = 0;
+        for epoch in 0..config.epochs {
+            let ramp = if config.warmup == 0 {
                 1.0
             } else {
-                ((epoch + 1) as f64 / warmup as f64).min(1.0)
+                ((epoch + 1) as f64 / config.warmup as f64).min(1.0)
             };
-            let out = self.forward(&data.train.x, true)?;
-            let mut penalty = Tensor::zeros([], (Kind::Float, out.device()));
-            for g in &self.gates {
-                penalty += g.penalty(crate::gates::Reduction::Sum, None);
+            self.set_train(true)?;
+            let order = Tensor::randperm(n, (Kind::Int64, data.train.x.device()));
+            for idx in order.split(batch, 0) {
+                let out = self.forward(&data.train.x.index_select(0, &idx), true)?;
+                let mut penalty = Tensor::zeros([], (Kind::Float, out.device()));
+                for g in &self.gates {
+                    penalty += g.penalty(crate::gates::Reduction::Sum, None);
+                }
+                let y = data.train.y.index_select(0, &idx);
+                let loss = task_loss(data.task, &out.unsqueeze(0), &y).sum(Kind::Float)
+                    + penalty * (lambda * ramp);
+                let value = loss.double_value(&[]);
+                if !value.is_finite() {
+                    return Err(Error::NonFinite {
+                        gate: self.gates[0].kind().to_string(),
+                        lambda,
+                        seed: 0,
+                        epoch: epoch + 1,
+                        value,
+                    });
+                }
+                opt.backward_step(&loss);
+                for g in &self.gates {
+                    g.clamp_parameters();
+                }
             }
-            let loss = task_loss(data.task, &out.unsqueeze(0), &data.train.y).sum(Kind::Float)
-                + penalty * (lambda * ramp);
-            let value = loss.double_value(&[]);
-            if !value.is_finite() {
-                return Err(Error::NonFinite {
-                    gate: self.gates[0].kind().to_string(),
-                    lambda,
-                    seed: 0,
-                    epoch: epoch + 1,
-                    value,
-                });
-            }
-            opt.backward_step(&loss);
-            for g in &self.gates {
-                g.clamp_parameters();
+            self.set_train(false)?;
+            if epoch + 1 >= config.warmup {
+                let objective = self.objective(data, lambda)?;
+                if objective < best_objective {
+                    best_objective = objective;
+                    best_epoch = epoch + 1;
+                    best.keep(&[true]);
+                }
             }
         }
-        self.module
-            .f_set_eval()
-            .map_err(|e| script_error(&self.path, "eval mode", e))?;
-        Ok(())
+        if best_epoch > 0 {
+            best.restore();
+        }
+        Ok(best_epoch)
     }
 
-    /// Writes a TorchScript model without the gate in which dropped inputs are exactly unused:
-    /// the first parameter that reads the gated axis (a Linear weight `[out, D]` or a Conv weight
-    /// `[out, C, ...]`, found as the first parameter with `size[1]` equal to the gated units) is
-    /// multiplied by the inference gate, so dropped columns become exactly 0 and kept ones carry
-    /// the gate's scale. Returns the name of that parameter.
-    pub fn export_pruned(&self, out: impl AsRef<Path>) -> Result<String> {
-        let out = out.as_ref();
-        if self.layout != Layout::Input {
-            return Err(script_error(
-                &self.path,
-                "export",
-                "only input gates can be exported yet",
-            ));
+    /// Validation task loss of the inference network plus lambda times its open gates.
+    fn objective(&self, data: &Prepared, lambda: f64) -> Result<f64> {
+        let out = tch::no_grad(|| self.forward(&data.val.x, false))?;
+        let task = task_loss(data.task, &out.unsqueeze(0), &data.val.y).double_value(&[0]);
+        let open: usize = self.selected().iter().map(Vec::len).sum();
+        Ok(task + lambda * open as f64)
+    }
+
+    /// Puts the backbone in training or evaluation mode (dropout, batch norm) when it trains.
+    fn set_train(&mut self, train: bool) -> Result<()> {
+        if !self.backbone_trains {
+            return Ok(());
         }
-        let gate = &self.gates[0];
+        let result = if train {
+            self.module.f_set_train()
+        } else {
+            self.module.f_set_eval()
+        };
+        result.map_err(|e| script_error(&self.path, "train mode", e))
+    }
+
+    /// Writes a TorchScript model without gates in which dropped units are exactly unused, and
+    /// returns, per gate layer, the parameter that now carries its gate.
+    ///
+    /// Each gate's inference values scale the first parameter (in the model's order, after the
+    /// previous gate's) that reads that many units on axis 1: a Linear weight `[out, D]` or a
+    /// Conv weight `[out, C, ...]`. Dropped units' columns become exactly 0 and kept ones carry
+    /// the gate's scale. This equals the gated model when the gated units go (through ReLU or
+    /// pooling, which commute with a gate in [0, 1]) into that layer; the export checks it on the
+    /// rows `probe` and refuses with an error when the pruned model's outputs differ.
+    pub fn export_pruned(&self, out: impl AsRef<Path>, probe: &Tensor) -> Result<Vec<String>> {
+        let out = out.as_ref();
         let module = tch::CModule::load_on_device(&self.path, self.vs.device())
             .map_err(|e| script_error(&self.path, "reload", e))?;
         let params = module
@@ -345,29 +403,54 @@ impl GatedScript {
                 crate::gates::assign(p, v);
             }
         }
-        let units = gate.units();
-        let (name, weight) = params
-            .into_iter()
-            .find(|(_, p)| p.dim() >= 2 && p.size()[1] == units)
-            .ok_or_else(|| {
-                script_error(
-                    &self.path,
-                    "export",
-                    format!("no parameter reads {units} inputs on axis 1"),
-                )
-            })?;
-        let mut shape = vec![1, units];
-        shape.extend(std::iter::repeat_n(1, weight.dim() - 2));
-        let gate = gate
-            .inference_gate()
-            .detach()
-            .to_kind(weight.kind())
-            .view(shape.as_slice());
-        tch::no_grad(|| crate::gates::assign(&weight, &(&weight * gate)));
+        let mut carriers = Vec::new();
+        let mut from = 0;
+        for (g, name) in self.gates.iter().zip(self.gate_names()) {
+            let units = g.units();
+            let (i, (param, weight)) = params
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, (_, p))| p.dim() >= 2 && p.size()[1] == units)
+                .ok_or_else(|| {
+                    script_error(
+                        &self.path,
+                        "export",
+                        format!("no parameter after the previous gate's reads the {units} units of gate {name} on axis 1"),
+                    )
+                })?;
+            let mut shape = vec![1, units];
+            shape.extend(std::iter::repeat_n(1, weight.dim() - 2));
+            let z = g
+                .inference_gate()
+                .detach()
+                .to_kind(weight.kind())
+                .view(shape.as_slice());
+            tch::no_grad(|| crate::gates::assign(weight, &(weight * z)));
+            carriers.push(param.clone());
+            from = i + 1;
+        }
+        let gated = tch::no_grad(|| self.forward(probe, false))?;
+        let shaped = self.shaped(probe)?;
+        let pruned = tch::no_grad(|| module.forward_ts(&[shaped]))
+            .map_err(|e| script_error(&self.path, "forward of the pruned model", e))?;
+        let scale = 1.0 + gated.abs().max().double_value(&[]);
+        let diff = (&gated - &pruned).abs().max().double_value(&[]);
+        // NaN differences count as differences.
+        if diff.is_nan() || diff > 1e-5 * scale {
+            return Err(script_error(
+                &self.path,
+                "export",
+                format!(
+                    "the pruned model's outputs differ from the gated model's by {diff:.3e}: the gated units do not go straight into {}",
+                    carriers.join(", ")
+                ),
+            ));
+        }
         module
             .save(out)
             .map_err(|e| script_error(&self.path, "save", e))?;
-        Ok(name)
+        Ok(carriers)
     }
 
     /// Names of the gate layers: `input`, or `gate0`, `gate1`, ... inside the model.

@@ -54,6 +54,11 @@ impl Placement {
     }
 }
 
+/// The default hidden width of conditional gate networks.
+pub fn default_bottleneck() -> i64 {
+    8
+}
+
 /// A whole sweep: gate kinds x lambdas x seeds on one network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepConfig {
@@ -73,6 +78,9 @@ pub struct SweepConfig {
     pub dropout: Vec<f64>,
     /// Noise override for the gates.
     pub noise: Option<Noise>,
+    /// Hidden width of the conditional gates' networks (`dynamic` placement).
+    #[serde(default = "default_bottleneck")]
+    pub bottleneck: i64,
     /// Training loop settings.
     pub train: TrainConfig,
 }
@@ -95,6 +103,7 @@ impl SweepConfig {
             batch_norm: true,
             dropout: vec![0.3, 0.2],
             noise: None,
+            bottleneck: default_bottleneck(),
             train: TrainConfig::default(),
         }
     }
@@ -108,6 +117,9 @@ impl SweepConfig {
             ));
         }
         crate::train::check_lambdas(&self.lambdas)?;
+        if self.bottleneck < 1 {
+            return Err(Error::config("bottleneck", "must be at least 1"));
+        }
         if self.placement == Placement::Dynamic && self.gates != [GateKind::Gumbel] {
             return Err(Error::config(
                 "gates",
@@ -149,8 +161,10 @@ impl SweepConfig {
             } else {
                 vec![]
             },
-            conditional: (self.placement == Placement::Dynamic)
-                .then(|| ConditionalConfig::at((1..=self.hidden.len()).collect())),
+            conditional: (self.placement == Placement::Dynamic).then(|| ConditionalConfig {
+                bottleneck: self.bottleneck,
+                ..ConditionalConfig::at((1..=self.hidden.len()).collect())
+            }),
             noise: self.noise,
             factor: None,
         }

@@ -350,8 +350,28 @@ impl BestState {
         BestState { pairs, members }
     }
 
+    /// Copies every variable of `vs`: the best state of one model without a member axis (use
+    /// `keep(&[true])`).
+    pub fn whole(vs: &nn::VarStore) -> Self {
+        let pairs = vs
+            .variables()
+            .into_values()
+            .map(|t| {
+                let copy = t.detach().copy();
+                (t, copy)
+            })
+            .collect();
+        BestState { pairs, members: 0 }
+    }
+
     /// Takes the current values of the members marked `improved`.
     pub fn keep(&self, improved: &[bool]) {
+        if self.members == 0 {
+            if improved.first() == Some(&true) {
+                self.restore_into_copies();
+            }
+            return;
+        }
         let Some(device) = self.pairs.first().map(|p| p.0.device()) else {
             return;
         };
@@ -363,6 +383,14 @@ impl BestState {
                 let m = mask.view(shape.as_slice());
                 let merged = var.where_self(&m, best);
                 crate::gates::assign(best, &merged);
+            }
+        });
+    }
+
+    fn restore_into_copies(&self) {
+        tch::no_grad(|| {
+            for (var, best) in &self.pairs {
+                crate::gates::assign(best, var);
             }
         });
     }

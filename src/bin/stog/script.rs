@@ -1,13 +1,14 @@
-//! `stog script`: input gates in front of a TorchScript model; writes result.json and pruned.pt.
+//! `stog script`: gates in front of or inside a TorchScript model; writes result.json, pruned.pt
+//! and the test rows with the inference outputs (for checking pruned.pt elsewhere).
 
 use crate::common::{DataArgs, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use stog::gates::GateKind;
 use stog::report::write_json;
-use stog::script::{Layout, gated_script, gated_stages};
+use stog::script::{Layout, ScriptFitConfig, gated_script, gated_stages};
 use stog::train::{Prepared, device_name, parse_device};
 
 /// Arguments of `stog script`.
@@ -34,9 +35,12 @@ pub struct ScriptArgs {
     /// Epochs over which lambda ramps up from 0.
     #[arg(long, default_value_t = 30)]
     warmup_epochs: usize,
-    /// Full-batch epochs of gate training (the backbone stays frozen).
+    /// Epochs of gate training (the backbone stays frozen unless --train-backbone).
     #[arg(long, default_value_t = 300)]
     epochs: usize,
+    /// Mini-batch size (0: full batch).
+    #[arg(long, default_value_t = 0)]
+    batch_size: usize,
     /// Gate learning rate.
     #[arg(long, default_value_t = 0.05)]
     gate_lr: f64,
@@ -70,7 +74,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "seed": args.seed, "input_shape": shape }),
+        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
     )?;
     eprintln!(
         "stog script: {} on {} rows, gate {kind}, device {}",
@@ -81,19 +85,31 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     if args.train_backbone {
         g.train_backbone()?;
     }
-    g.fit(
+    let best_epoch = g.fit(
         &data,
-        args.lambda,
-        args.epochs,
-        args.warmup_epochs,
-        args.gate_lr,
-        args.backbone_lr,
+        &ScriptFitConfig {
+            lambda: args.lambda,
+            epochs: args.epochs,
+            warmup: args.warmup_epochs,
+            gate_lr: args.gate_lr,
+            backbone_lr: args.backbone_lr,
+            batch_size: (args.batch_size > 0).then_some(args.batch_size),
+        },
     )?;
-    let pruned = match g.layout {
-        Layout::Input => Some(g.export_pruned(args.out_dir.join("pruned.pt"))?),
-        _ => None,
+    // Gates inside a model export when each goes straight into a linear layer (checked on the
+    // validation rows); otherwise result.json says why and no pruned.pt is written.
+    let (pruned, not_exported) = match g.export_pruned(args.out_dir.join("pruned.pt"), &data.val.x)
+    {
+        Ok(carriers) => (Some(carriers), None),
+        Err(e) if g.layout != Layout::Input => (None, Some(e.to_string())),
+        Err(e) => return Err(e.into()),
     };
     let test = g.score(data.task, &data.test)?;
+    // The test rows as the model sees them and the inference network's outputs, so that
+    // pruned.pt can be checked outside stog (examples/digits_cnn/check_pruned.py).
+    write_rows(&args.out_dir.join("test_inputs.csv"), &data.test.x)?;
+    let outputs = tch::no_grad(|| g.forward(&data.test.x, false))?;
+    write_rows(&args.out_dir.join("test_outputs.csv"), &outputs)?;
     let gates: Vec<_> = g
         .gate_names()
         .into_iter()
@@ -103,15 +119,40 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         .collect();
     write_json(
         &args.out_dir.join("result.json"),
-        &json!({ "gates": gates, "metrics": { "test": test }, "pruned_parameter": pruned }),
+        &json!({
+            "gates": gates,
+            "metrics": { "test": test },
+            "best_epoch": best_epoch,
+            "pruned_parameters": pruned,
+            "not_exported": not_exported,
+        }),
     )
     .context("writing result.json")?;
     for (name, selected) in g.gate_names().iter().zip(g.selected()) {
         println!("{name}: kept {} units: {selected:?}", selected.len());
     }
     println!("test {}", serde_json::to_string(&test)?);
-    if pruned.is_some() {
-        println!("wrote {}", args.out_dir.join("pruned.pt").display());
+    match (&pruned, &not_exported) {
+        (Some(_), _) => println!("wrote {}", args.out_dir.join("pruned.pt").display()),
+        (None, Some(why)) => println!("no pruned.pt: {why}"),
+        (None, None) => {}
     }
+    Ok(())
+}
+
+/// Writes the rows of a `[N, ...]` tensor as CSV lines without a header, each value exactly.
+fn write_rows(path: &Path, t: &tch::Tensor) -> Result<()> {
+    let t = t
+        .to_device(tch::Device::Cpu)
+        .to_kind(tch::Kind::Double)
+        .flatten(1, -1);
+    let cols = t.size()[1].max(1) as usize;
+    let values = Vec::<f64>::try_from(t.flatten(0, -1))?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    for row in values.chunks(cols) {
+        w.write_record(row.iter().map(|v| v.to_string()))?;
+    }
+    w.flush()?;
     Ok(())
 }

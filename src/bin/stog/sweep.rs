@@ -38,6 +38,9 @@ pub struct SweepArgs {
     /// Hidden layer sizes.
     #[arg(long, default_value = "64,32")]
     hidden: String,
+    /// Hidden width of each conditional gate's network (`--placement dynamic`).
+    #[arg(long, default_value_t = stog::sweep::default_bottleneck())]
+    bottleneck: i64,
     /// Maximum epochs per run.
     #[arg(long, default_value_t = 300)]
     epochs: usize,
@@ -128,6 +131,7 @@ fn plan(args: &SweepArgs) -> Result<Plan> {
     let mut config = SweepConfig::report(gates, lambdas, 0, placement);
     config.seeds = seeds;
     config.hidden = parse_sizes(&args.hidden)?;
+    config.bottleneck = args.bottleneck;
     config.dropout = [0.3, 0.2]
         .into_iter()
         .chain(std::iter::repeat(0.2))

@@ -1,0 +1,340 @@
+//! Channel reduction in a CNN written natively with tch layers and stog gates (no TorchScript),
+//! on data/digits.csv (8x8 images, 10 classes):
+//! conv 1->16 (3x3) -> ReLU -> gate -> conv 16->32 (3x3) -> ReLU -> gate -> mean pool -> linear.
+//!
+//! Two kinds of gating, trained jointly with the network from scratch, over a lambda grid and
+//! seeds (each seed is a stratified 60/20/20 split and an initialisation):
+//! - static: STG gates, one channel subset for every image (the pruned network is smaller);
+//! - dynamic: input-dependent gates, each image runs its own subset, chosen by a small network
+//!   of the image (first block) or of the pooled first-block channels (second block).
+//!
+//! The penalty weighs each channel by the multiply-adds it costs. Prints test accuracy against
+//! kept channels and executed multiply-adds per image (gate networks included), and writes the
+//! figure. Training runs a fixed number of epochs with a lambda warm-up and keeps the state with
+//! the best validation objective (the test rows are only reported).
+//!
+//! Run: `cargo run --release --example digits_native_cnn [-- OUT.svg [SEEDS]]`
+
+use anyhow::Result;
+use stog::data::{Split, Table, Task};
+use stog::gates::{Gate, GateKind, build_gate};
+use stog::model::{ConditionalConfig, ConditionalGate, conditional_gate};
+use stog::report::plot_score_against;
+use stog::sweep::{RunRecord, summarize};
+use stog::train::{Prepared, metrics};
+use tch::nn::{Module, OptimizerConfig};
+use tch::{Device, Kind, Tensor, nn};
+
+const CHANNELS: [i64; 2] = [16, 32];
+/// Output positions of a 3x3 convolution with padding 1 on 8x8 images.
+const POSITIONS: i64 = 64;
+const EPOCHS: usize = 40;
+const WARMUP: usize = 10;
+
+/// Per-channel gates of the two conv blocks.
+enum Gates {
+    Static(Vec<Box<dyn Gate>>),
+    Dynamic(Vec<ConditionalGate>),
+}
+
+struct Cnn {
+    conv1: nn::Conv2D,
+    conv2: nn::Conv2D,
+    head: nn::Linear,
+    gates: Gates,
+}
+
+/// A forward pass: logits, and per block the applied gate `[N or 1, C]` and the expected open
+/// fraction per channel `[C]` (for the penalty).
+struct Pass {
+    out: Tensor,
+    gates: Vec<Tensor>,
+    open: Vec<Tensor>,
+}
+
+impl Cnn {
+    fn new(vs: &nn::Path, dynamic: bool, seed: u64) -> Cnn {
+        let conv = |name: &str, i: i64, o: i64| {
+            let c = nn::ConvConfig {
+                padding: 1,
+                ..Default::default()
+            };
+            nn::conv2d(vs / name, i, o, 3, c)
+        };
+        let gate_root = vs.set_group(1) / "gates";
+        let gates = if dynamic {
+            let config = ConditionalConfig {
+                bottleneck: 8,
+                ..ConditionalConfig::at(vec![])
+            };
+            // The first block's gates read the image, the second's the pooled first block.
+            let reads = [POSITIONS, CHANNELS[0]];
+            Gates::Dynamic(
+                (0..2)
+                    .map(|b| {
+                        conditional_gate(
+                            &(&gate_root / format!("block{b}")),
+                            reads[b],
+                            CHANNELS[b],
+                            &[seed],
+                            &config,
+                            stog::gates::Noise::PerExample,
+                        )
+                    })
+                    .collect(),
+            )
+        } else {
+            Gates::Static(
+                (0..2)
+                    .map(|b| {
+                        let path = &gate_root / format!("block{b}");
+                        build_gate(&path, GateKind::Stg, CHANNELS[b], None, None, None)
+                    })
+                    .collect(),
+            )
+        };
+        Cnn {
+            conv1: conv("conv1", 1, CHANNELS[0]),
+            conv2: conv("conv2", CHANNELS[0], CHANNELS[1]),
+            head: nn::linear(vs / "head", CHANNELS[1], 10, Default::default()),
+            gates,
+        }
+    }
+
+    /// The gate of block `b` for a batch whose block input is `h_in` (`[N, ...]`).
+    fn gate(&self, b: usize, h_in: &Tensor, train: bool) -> (Tensor, Tensor) {
+        match &self.gates {
+            Gates::Static(g) => {
+                let z = if train {
+                    g[b].training_gate(h_in.size()[0])
+                } else {
+                    g[b].inference_gate().unsqueeze(0)
+                };
+                (z, g[b].unit_penalty())
+            }
+            Gates::Dynamic(g) => {
+                let summary = if b == 0 {
+                    h_in.flatten(1, -1)
+                } else {
+                    h_in.mean_dim([2, 3].as_slice(), false, Kind::Float)
+                };
+                let logits = g[b].logits(&summary.unsqueeze(0));
+                let z = if train {
+                    g[b].training_gate(&logits)
+                } else {
+                    ConditionalGate::inference_gate(&logits)
+                };
+                let open = ConditionalGate::mean_open_probability(&logits);
+                (z.squeeze_dim(0), open.squeeze_dim(0))
+            }
+        }
+    }
+
+    fn pass(&self, x: &Tensor, train: bool) -> Pass {
+        let (z1, open1) = self.gate(0, x, train);
+        let h1 = self.conv1.forward(x).relu() * z1.view([z1.size()[0], -1, 1, 1]);
+        let (z2, open2) = self.gate(1, &h1, train);
+        let h2 = self.conv2.forward(&h1).relu() * z2.view([z2.size()[0], -1, 1, 1]);
+        let out = self
+            .head
+            .forward(&h2.mean_dim([2, 3].as_slice(), false, Kind::Float));
+        Pass {
+            out,
+            gates: vec![z1, z2],
+            open: vec![open1, open2],
+        }
+    }
+
+    /// Multiply-adds each image executes, `[N]` (or `[1]` for static gates), from the kept
+    /// channels of each block; gate networks included.
+    fn executed_macs(&self, gates: &[Tensor]) -> Tensor {
+        let k: Vec<Tensor> = gates
+            .iter()
+            .map(|z| z.ne(0.0).sum_dim_intlist(-1, false, Kind::Float))
+            .collect();
+        let mut macs =
+            &k[0] * (9 * POSITIONS) as f64 + &k[0] * &k[1] * (9 * POSITIONS) as f64 + &k[1] * 10.0;
+        if let Gates::Dynamic(g) = &self.gates {
+            let image = Tensor::full_like(&k[0], POSITIONS as f64);
+            macs = macs + g[0].macs(&image) + g[1].macs(&k[0]);
+        }
+        macs
+    }
+}
+
+/// Multiply-adds one channel of each block costs, relative to the mean channel: the penalty's
+/// weights.
+fn channel_costs() -> [f64; 2] {
+    let c1 = (9 * POSITIONS + 9 * POSITIONS * CHANNELS[1]) as f64;
+    let c2 = (9 * POSITIONS * CHANNELS[0] + 10) as f64;
+    let mean =
+        (c1 * CHANNELS[0] as f64 + c2 * CHANNELS[1] as f64) / (CHANNELS[0] + CHANNELS[1]) as f64;
+    [c1 / mean, c2 / mean]
+}
+
+fn penalty(open: &[Tensor]) -> Tensor {
+    let costs = channel_costs();
+    open.iter()
+        .zip(costs)
+        .map(|(o, c)| o.sum(Kind::Float) * c)
+        .fold(Tensor::from(0.0f32), |a, b| a + b)
+}
+
+/// Trains one network and returns its record.
+fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<RunRecord> {
+    tch::manual_seed(seed as i64);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut model = Cnn::new(&vs.root(), dynamic, seed);
+    let mut opt = nn::Adam::default().build(&vs, 3e-3)?;
+    opt.set_lr_group(1, if dynamic { 0.01 } else { 0.05 });
+    let images = |x: &Tensor| x.view([-1, 1, 8, 8]);
+    let (xtr, xval, xte) = (
+        images(&data.train.x),
+        images(&data.val.x),
+        images(&data.test.x),
+    );
+    let config = ConditionalConfig::at(vec![]);
+    let mut best = (f64::INFINITY, 0usize);
+    let mut best_vs = nn::VarStore::new(Device::Cpu);
+    let _ = Cnn::new(&best_vs.root(), dynamic, seed);
+    best_vs.copy(&vs)?;
+    for epoch in 0..EPOCHS {
+        if let Gates::Dynamic(g) = &mut model.gates {
+            let t = epoch as f64 / (EPOCHS - 1) as f64;
+            for gate in g.iter_mut() {
+                gate.tau = config.tau * (config.tau_min / config.tau).powf(t);
+            }
+        }
+        let ramp = ((epoch + 1) as f64 / WARMUP as f64).min(1.0);
+        let order = Tensor::randperm(xtr.size()[0], (Kind::Int64, Device::Cpu));
+        for idx in order.split(64, 0) {
+            let pass = model.pass(&xtr.index_select(0, &idx), true);
+            let task = pass
+                .out
+                .cross_entropy_for_logits(&data.train.y.index_select(0, &idx));
+            let loss = task + penalty(&pass.open) * (lambda * ramp);
+            opt.backward_step(&loss);
+        }
+        // The objective counts the channels the inference network opens.
+        let objective = tch::no_grad(|| {
+            let pass = model.pass(&xval, false);
+            let open: Vec<Tensor> = pass
+                .gates
+                .iter()
+                .map(|z| {
+                    z.ne(0.0)
+                        .to_kind(Kind::Float)
+                        .mean_dim(0, false, Kind::Float)
+                })
+                .collect();
+            pass.out.cross_entropy_for_logits(&data.val.y) + penalty(&open) * lambda
+        })
+        .double_value(&[]);
+        if epoch + 1 >= WARMUP && objective < best.0 {
+            best = (objective, epoch + 1);
+            best_vs.copy(&vs)?;
+        }
+    }
+    let mut vs = vs;
+    vs.copy(&best_vs)?;
+    let score = |x: &Tensor, y: &Tensor| {
+        let pass = tch::no_grad(|| model.pass(x, false));
+        let m = metrics(Task::Classification, &pass.out.unsqueeze(0), y, 1.0);
+        (m[0].score(), m[0].loss(), pass)
+    };
+    let (val_score, val_loss, _) = score(&xval, &data.val.y);
+    let (test_score, test_loss, pass) = score(&xte, &data.test.y);
+    let macs = model
+        .executed_macs(&pass.gates)
+        .mean(Kind::Double)
+        .double_value(&[]);
+    let full = model.executed_macs(&[
+        Tensor::ones([1, CHANNELS[0]], (Kind::Float, Device::Cpu)),
+        Tensor::ones([1, CHANNELS[1]], (Kind::Float, Device::Cpu)),
+    ]);
+    // Channels used by at least one test image.
+    let kept: Vec<String> = pass
+        .gates
+        .iter()
+        .map(|z| {
+            z.ne(0.0)
+                .any_dim(0, false)
+                .sum(Kind::Int64)
+                .int64_value(&[])
+                .to_string()
+        })
+        .collect();
+    Ok(RunRecord {
+        gate: if dynamic { "dynamic" } else { "static (stg)" }.into(),
+        lambda,
+        seed,
+        placement: if dynamic { "dynamic" } else { "hidden" }.into(),
+        n_selected: 64,
+        units_kept: kept.join(";"),
+        units_total: format!("{};{}", CHANNELS[0], CHANNELS[1]),
+        macs: macs.round() as i64,
+        macs_full: full.double_value(&[0]).round() as i64,
+        val_score,
+        test_score,
+        val_loss,
+        test_loss,
+        epochs: EPOCHS,
+        best_epoch: best.1,
+        fit_seconds: 0.0,
+        selected: String::new(),
+        failure: String::new(),
+    })
+}
+
+fn main() -> Result<()> {
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or("results/digits_native_cnn.svg".into());
+    let seeds: u64 = std::env::args().nth(2).map_or(Ok(3), |s| s.parse())?;
+    tch::set_num_threads(tch::get_num_threads().min(2));
+    let table = Table::from_csv("data/digits.csv", "target", Task::Classification)?;
+    let mut records = Vec::new();
+    for seed in 0..seeds {
+        let split = Split::stratified(
+            table.n_rows(),
+            table.labels().as_deref(),
+            [0.6, 0.2, 0.2],
+            seed,
+        )?;
+        let data = Prepared::new(&table, &split, Device::Cpu)?;
+        for dynamic in [false, true] {
+            for lambda in [0.0, 0.001, 0.002, 0.005, 0.01, 0.02] {
+                records.push(run(&data, dynamic, lambda, seed)?);
+            }
+        }
+    }
+    let summary = summarize(&records);
+    println!(
+        "| gates | lambda | test accuracy % | channels kept (16;32) | multiply-adds per image |"
+    );
+    println!("|---|---|---|---|---|");
+    for c in &summary.cells {
+        let kept: Vec<String> = c.units_kept.iter().map(|k| format!("{k:.1}")).collect();
+        println!(
+            "| {} | {} | {:.1} +- {:.1} | {} | {:.0} |",
+            c.gate,
+            c.lambda,
+            100.0 * c.test_score.mean,
+            100.0 * c.test_score.std,
+            kept.join(" / "),
+            c.macs
+        );
+    }
+    if let Some(parent) = std::path::Path::new(&out).parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    plot_score_against(
+        std::path::Path::new(&out),
+        &summary,
+        "multiply-adds executed per image",
+        &|c| c.macs,
+        "accuracy",
+    )?;
+    println!("wrote {out}");
+    Ok(())
+}
