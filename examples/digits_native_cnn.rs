@@ -13,7 +13,7 @@
 //! figure. Training runs a fixed number of epochs with a lambda warm-up and keeps the state with
 //! the best validation objective (the test rows are only reported).
 //!
-//! Run: `cargo run --release --example digits_native_cnn [-- OUT.svg [SEEDS]]`
+//! Run: `cargo run --release --example digits_native_cnn [-- OUT.svg [SEEDS [LAMBDAS]]]`
 
 use anyhow::Result;
 use stog::data::{Split, Table, Task};
@@ -28,8 +28,8 @@ use tch::{Device, Kind, Tensor, nn};
 const CHANNELS: [i64; 2] = [16, 32];
 /// Output positions of a 3x3 convolution with padding 1 on 8x8 images.
 const POSITIONS: i64 = 64;
-const EPOCHS: usize = 40;
-const WARMUP: usize = 10;
+const EPOCHS: usize = 100;
+const WARMUP: usize = 30;
 
 /// Per-channel gates of the two conv blocks.
 enum Gates {
@@ -180,13 +180,16 @@ fn penalty(open: &[Tensor]) -> Tensor {
         .fold(Tensor::from(0.0f32), |a, b| a + b)
 }
 
-/// Trains one network and returns its record.
-fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<RunRecord> {
+/// Trains one network and returns its record and the mean number of channels an image runs.
+fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRecord, f64)> {
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = Cnn::new(&vs.root(), dynamic, seed);
     let mut opt = nn::Adam::default().build(&vs, 3e-3)?;
-    opt.set_lr_group(1, if dynamic { 0.01 } else { 0.05 });
+    // Gate learning rates per epoch (as stog's trainer calibrates them), spread over the
+    // mini-batches of an epoch.
+    let steps = ((data.train.len() + 63) / 64) as f64;
+    opt.set_lr_group(1, if dynamic { 0.1 } else { 0.05 } / steps);
     let images = |x: &Tensor| x.view([-1, 1, 8, 8]);
     let (xtr, xval, xte) = (
         images(&data.train.x),
@@ -252,6 +255,16 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<RunReco
         Tensor::ones([1, CHANNELS[0]], (Kind::Float, Device::Cpu)),
         Tensor::ones([1, CHANNELS[1]], (Kind::Float, Device::Cpu)),
     ]);
+    let per_image = pass
+        .gates
+        .iter()
+        .map(|z| {
+            z.ne(0.0)
+                .sum_dim_intlist(-1, false, Kind::Float)
+                .mean(Kind::Double)
+                .double_value(&[])
+        })
+        .sum::<f64>();
     // Channels used by at least one test image.
     let kept: Vec<String> = pass
         .gates
@@ -264,7 +277,7 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<RunReco
                 .to_string()
         })
         .collect();
-    Ok(RunRecord {
+    let record = RunRecord {
         gate: if dynamic { "dynamic" } else { "static (stg)" }.into(),
         lambda,
         seed,
@@ -283,7 +296,8 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<RunReco
         fit_seconds: 0.0,
         selected: String::new(),
         failure: String::new(),
-    })
+    };
+    Ok((record, per_image))
 }
 
 fn main() -> Result<()> {
@@ -291,9 +305,17 @@ fn main() -> Result<()> {
         .nth(1)
         .unwrap_or("results/digits_native_cnn.svg".into());
     let seeds: u64 = std::env::args().nth(2).map_or(Ok(3), |s| s.parse())?;
+    let lambdas: Vec<f64> = match std::env::args().nth(3) {
+        Some(list) => list
+            .split(',')
+            .map(|l| l.trim().parse())
+            .collect::<Result<_, _>>()?,
+        None => vec![0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08],
+    };
     tch::set_num_threads(tch::get_num_threads().min(2));
     let table = Table::from_csv("data/digits.csv", "target", Task::Classification)?;
     let mut records = Vec::new();
+    let mut per_image = Vec::new();
     for seed in 0..seeds {
         let split = Split::stratified(
             table.n_rows(),
@@ -303,25 +325,34 @@ fn main() -> Result<()> {
         )?;
         let data = Prepared::new(&table, &split, Device::Cpu)?;
         for dynamic in [false, true] {
-            for lambda in [0.0, 0.001, 0.002, 0.005, 0.01, 0.02] {
-                records.push(run(&data, dynamic, lambda, seed)?);
+            for lambda in &lambdas {
+                let (record, channels) = run(&data, dynamic, *lambda, seed)?;
+                records.push(record);
+                per_image.push(channels);
             }
         }
     }
     let summary = summarize(&records);
     println!(
-        "| gates | lambda | test accuracy % | channels kept (16;32) | multiply-adds per image |"
+        "| gates | lambda | test accuracy % | channels in the model (of 16 / 32) | channels run per image (of 48) | multiply-adds per image |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for c in &summary.cells {
         let kept: Vec<String> = c.units_kept.iter().map(|k| format!("{k:.1}")).collect();
+        let run: Vec<f64> = records
+            .iter()
+            .zip(&per_image)
+            .filter(|(r, _)| r.gate == c.gate && r.lambda == c.lambda)
+            .map(|(_, k)| *k)
+            .collect();
         println!(
-            "| {} | {} | {:.1} +- {:.1} | {} | {:.0} |",
+            "| {} | {} | {:.1} +- {:.1} | {} | {:.1} | {:.0} |",
             c.gate,
             c.lambda,
             100.0 * c.test_score.mean,
             100.0 * c.test_score.std,
             kept.join(" / "),
+            run.iter().sum::<f64>() / run.len() as f64,
             c.macs
         );
     }

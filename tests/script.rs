@@ -154,6 +154,53 @@ fn stog_script_writes_the_result_and_the_pruned_model() {
 }
 
 #[test]
+fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
+    let (model, data) = fixture();
+    let out = model.with_file_name("cli-auto");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
+        .args(["script", "--model", model.to_str().unwrap(), "--data"])
+        .args([
+            data.to_str().unwrap(),
+            "--device",
+            "cpu",
+            "--lambda",
+            "auto",
+        ])
+        .args(["--lambdas", "0,0.05,3", "--out-dir", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let path = read(out.join("path.json"));
+    let kept: Vec<i64> = path["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kept"].as_i64().unwrap())
+        .collect();
+    // Along the warm-started path the kept inputs only shrink: about all 6 without penalty,
+    // none with a huge one; the choice keeps the two inputs the label needs and little else.
+    assert!(kept.windows(2).all(|w| w[1] <= w[0]), "{kept:?}");
+    assert!(kept[0] >= 4 && kept[2] == 0, "{kept:?}");
+    assert_eq!(path["chosen_lambda"], 0.05);
+    let r = read(out.join("result.json"));
+    let selected: Vec<i64> = r["gates"][0]["selected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert!(
+        selected.starts_with(&[0, 1]) && selected.len() <= 3,
+        "{selected:?}"
+    );
+    assert!(out.join("lambda_3").join("result.json").exists());
+}
+
+#[test]
 fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_errors() {
     static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _once = ONCE.lock().unwrap_or_else(|e| e.into_inner());

@@ -13,7 +13,6 @@ import torch
 
 out_dir = sys.argv[1]
 result = json.load(open(os.path.join(out_dir, "result.json")))
-config = json.load(open(os.path.join(out_dir, "config.json")))
 model = torch.jit.load(os.path.join(out_dir, "pruned.pt"))
 rows = lambda name: torch.tensor(  # noqa: E731
     [[float(v) for v in r] for r in csv.reader(open(os.path.join(out_dir, name)))]
@@ -35,7 +34,7 @@ n = [g["units_total"] for g in result["gates"]]
 macs = lambda c1, c2: 9 * 64 * (1 * c1 + c1 * c2) + c2 * 10  # noqa: E731
 ok = diff <= 1e-5 and zero_ok
 print(
-    f"| {config['lambda']} | {100 * result['metrics']['test']['accuracy']:.1f} | "
+    f"| {result['lambda']} | {100 * result['metrics']['test']['accuracy']:.1f} | "
     f"{k[0]}/{n[0]} + {k[1]}/{n[1]} | {macs(*n)} -> {macs(*k)} | {diff:.1e} | "
     f"{'yes' if zero_ok else 'NO'} |"
 )

@@ -13,8 +13,7 @@ pub struct TrainConfig {
     /// Epochs without improvement of the validation objective before a member stops.
     pub patience: usize,
     /// What counts as an improvement: the objective must fall below the best so far by more than
-    /// this. Validation cross-entropy keeps creeping down by tiny amounts long after the network
-    /// stopped changing what it predicts; without a margin, patience rarely runs out.
+    /// this (0: any fall). A margin stops runs whose validation loss only creeps down.
     #[serde(default = "default_min_delta")]
     pub min_delta: f64,
     /// Mini-batch size; `None` trains on the full batch.
@@ -60,9 +59,10 @@ impl Default for TrainConfig {
 /// so that logits started at +3 can close within a few hundred epochs.
 pub const DEFAULT_CONDITIONAL_LR: f64 = 0.01;
 
-/// The default improvement margin of early stopping (see [`TrainConfig::min_delta`]).
+/// The default improvement margin of early stopping (see [`TrainConfig::min_delta`]): none. A
+/// margin of 1e-3 saved about 3 % of the epochs of the Fig. 2 sweep.
 pub fn default_min_delta() -> f64 {
-    1e-3
+    0.0
 }
 
 /// The gate learning rate that works for a kind with Adam: logits started at +3 need about 0.1

@@ -231,11 +231,10 @@ fn point(
         .enumerate()
         .map(|(m, u)| {
             let (score, score_se) = match data.task {
-                Task::Classification => {
-                    let k = val[m].score() * n;
-                    let p = (k + 1.0) / (n + 2.0);
-                    (val[m].score(), (p * (1.0 - p) / n).sqrt())
-                }
+                Task::Classification => (
+                    val[m].score(),
+                    accuracy_se(val[m].score(), data.val.len() as usize),
+                ),
                 Task::Regression => {
                     let e = per_example.get(m as i64);
                     let mse = e.mean(Kind::Float).double_value(&[]);
@@ -322,20 +321,52 @@ fn refit_network(
 
 /// Index of the point chosen for member `m` by `choice`; `None` when no point qualifies.
 pub fn choose_point(points: &[PathPoint], m: usize, choice: Choice) -> Option<usize> {
-    let at = |i: usize| &points[i].members[m];
-    let candidates: Vec<usize> = match choice {
+    let candidates: Vec<Candidate> = points
+        .iter()
+        .map(|p| Candidate {
+            kept: p.members[m].selected.len(),
+            score: p.members[m].score,
+            score_se: p.members[m].score_se,
+        })
+        .collect();
+    choose(&candidates, choice)
+}
+
+/// A point to choose from: the units it keeps, its validation score and that score's standard
+/// error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// Units (features) the point keeps.
+    pub kept: usize,
+    /// Validation score (higher is better).
+    pub score: f64,
+    /// Standard error of the score.
+    pub score_se: f64,
+}
+
+/// The smoothed binomial standard error of an accuracy on `n` rows: with `p = (k + 1) / (n + 2)`,
+/// `sqrt(p (1 - p) / n)` (the raw one is 0 at 100 %).
+pub fn accuracy_se(accuracy: f64, n: usize) -> f64 {
+    let n = n as f64;
+    let p = (accuracy * n + 1.0) / (n + 2.0);
+    (p * (1.0 - p) / n).sqrt()
+}
+
+/// Index of the candidate `choice` picks; ties go to fewer units, then to the better score.
+pub fn choose(candidates: &[Candidate], choice: Choice) -> Option<usize> {
+    let at = |i: usize| &candidates[i];
+    let ids: Vec<usize> = match choice {
         Choice::OneStandardError => {
-            let best = (0..points.len()).max_by(|a, b| at(*a).score.total_cmp(&at(*b).score))?;
+            let best =
+                (0..candidates.len()).max_by(|a, b| at(*a).score.total_cmp(&at(*b).score))?;
             // The standard error of a difference of two scores: sqrt(2) times that of one.
             let floor = at(best).score - std::f64::consts::SQRT_2 * at(best).score_se;
-            (0..points.len())
+            (0..candidates.len())
                 .filter(|i| at(*i).score >= floor - 1e-12)
                 .collect()
         }
         Choice::MaxFeatures(k) => {
-            let ok: Vec<usize> = (0..points.len())
-                .filter(|i| at(*i).selected.len() <= k)
-                .collect();
+            let ok: Vec<usize> = (0..candidates.len()).filter(|i| at(*i).kept <= k).collect();
             let best = ok
                 .iter()
                 .map(|i| at(*i).score)
@@ -343,12 +374,9 @@ pub fn choose_point(points: &[PathPoint], m: usize, choice: Choice) -> Option<us
             ok.into_iter().filter(|i| at(*i).score >= best).collect()
         }
     };
-    candidates.into_iter().min_by(|a, b| {
+    ids.into_iter().min_by(|a, b| {
         let (pa, pb) = (at(*a), at(*b));
-        pa.selected
-            .len()
-            .cmp(&pb.selected.len())
-            .then(pb.score.total_cmp(&pa.score))
+        pa.kept.cmp(&pb.kept).then(pb.score.total_cmp(&pa.score))
     })
 }
 

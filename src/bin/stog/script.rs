@@ -6,10 +6,14 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use stog::data::Task;
 use stog::gates::GateKind;
 use stog::report::write_json;
-use stog::script::{Layout, ScriptFitConfig, gated_script, gated_stages};
-use stog::train::{Prepared, device_name, parse_device};
+use stog::script::{GatedScript, Layout, ScriptFitConfig, gated_script, gated_stages};
+use stog::train::{
+    Candidate, Choice, Metrics, Prepared, accuracy_se, check_lambdas, choose, device_name,
+    parse_device,
+};
 
 /// Arguments of `stog script`.
 #[derive(Args, Debug)]
@@ -29,9 +33,14 @@ pub struct ScriptArgs {
     /// Gate kind: stg, ste, gumbel, correlated, hard-concrete or l1.
     #[arg(long, default_value = "stg")]
     gate: String,
-    /// Penalty weight (sum convention).
-    #[arg(long, default_value_t = 0.05, allow_hyphen_values = true)]
-    lambda: f64,
+    /// Penalty weight (sum convention), or `auto`: fit every lambda of --lambdas and keep the
+    /// sparsest whose validation score is within one standard error of the best.
+    #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
+    lambda: String,
+    /// Lambdas to fit, one subfolder `lambda_L` of --out-dir each; with --lambda auto the
+    /// default is 0,0.001,0.003,0.01,0.03,0.1,0.3.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    lambdas: Option<Vec<f64>>,
     /// Epochs over which lambda ramps up from 0.
     #[arg(long, default_value_t = 30)]
     warmup_epochs: usize,
@@ -58,23 +67,39 @@ pub struct ScriptArgs {
     out_dir: PathBuf,
 }
 
+/// What one fit of `stog script` reached.
+struct Point {
+    lambda: f64,
+    kept: usize,
+    val: Metrics,
+    test: Metrics,
+}
+
 pub fn run(args: ScriptArgs) -> Result<()> {
     let kind: GateKind = args.gate.parse()?;
     let device = parse_device(&args.data.device)?;
     let shape = args.input_shape.as_deref().map(parse_sizes).transpose()?;
+    let auto = args.lambda == "auto";
+    let lambda: Option<f64> =
+        if auto {
+            None
+        } else {
+            Some(args.lambda.parse().with_context(|| {
+                format!("--lambda `{}`: expected auto or a number", args.lambda)
+            })?)
+        };
+    let grid = match (&args.lambdas, lambda) {
+        (Some(l), _) => l.clone(),
+        (None, Some(l)) => vec![l],
+        (None, None) => vec![0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3],
+    };
+    check_lambdas(&grid)?;
     let (table, split) = args.data.load()?;
     let data = Prepared::new(&table, &split, device)?;
-    tch::manual_seed(args.seed as i64);
-    let n_features = table.n_features() as i64;
-    let mut g = match args.placement.as_str() {
-        "input" => gated_script(&args.model, kind, n_features, shape.as_deref(), device)?,
-        "inside" => gated_stages(&args.model, kind, &data.train.x, shape.as_deref(), device)?,
-        other => anyhow::bail!("--placement `{other}`: expected input or inside"),
-    };
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
+        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
     )?;
     eprintln!(
         "stog script: {} on {} rows, gate {kind}, device {}",
@@ -82,15 +107,116 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         table.n_rows(),
         device_name(device)
     );
+    tch::manual_seed(args.seed as i64);
+    let device = data.train.x.device();
+    let mut g = match args.placement.as_str() {
+        "input" => gated_script(
+            &args.model,
+            kind,
+            data.train.x.size()[1],
+            shape.as_deref(),
+            device,
+        )?,
+        "inside" => gated_stages(&args.model, kind, &data.train.x, shape.as_deref(), device)?,
+        other => anyhow::bail!("--placement `{other}`: expected input or inside"),
+    };
     if args.train_backbone {
         g.train_backbone()?;
     }
+    if grid.len() == 1 && !auto {
+        fit_one(
+            &args,
+            &mut g,
+            &data,
+            grid[0],
+            args.warmup_epochs,
+            &args.out_dir,
+        )?;
+        return Ok(());
+    }
+    // A warm-started path: each lambda, in increasing order, starts from the previous solution
+    // (a cold start with a large lambda closes every gate at once).
+    let mut grid = grid;
+    grid.sort_by(f64::total_cmp);
+    let mut points = Vec::new();
+    for (i, l) in grid.iter().enumerate() {
+        let dir = args.out_dir.join(format!("lambda_{l}"));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        println!("== lambda {l}");
+        let warmup = if i == 0 { args.warmup_epochs } else { 0 };
+        points.push(fit_one(&args, &mut g, &data, *l, warmup, &dir)?);
+    }
+    let n_val = data.val.len() as usize;
+    let candidates: Vec<Candidate> = points
+        .iter()
+        .map(|p| Candidate {
+            kept: p.kept,
+            score: p.val.score(),
+            score_se: match data.task {
+                Task::Classification => accuracy_se(p.val.score(), n_val),
+                Task::Regression => 0.0,
+            },
+        })
+        .collect();
+    let chosen = auto
+        .then(|| choose(&candidates, Choice::OneStandardError))
+        .flatten();
+    let path: Vec<_> = points
+        .iter()
+        .map(|p| json!({ "lambda": p.lambda, "kept": p.kept, "val": p.val, "test": p.test }))
+        .collect();
+    write_json(
+        &args.out_dir.join("path.json"),
+        &json!({ "path": path, "chosen_lambda": chosen.map(|i| points[i].lambda) }),
+    )?;
+    println!("| lambda | kept units | val | test |\n|---|---|---|---|");
+    for p in &points {
+        println!(
+            "| {} | {} | {:.4} | {:.4} |",
+            p.lambda,
+            p.kept,
+            p.val.score(),
+            p.test.score()
+        );
+    }
+    if let Some(i) = chosen {
+        // The chosen point's files are also the folder's own.
+        let from = args.out_dir.join(format!("lambda_{}", points[i].lambda));
+        for name in [
+            "result.json",
+            "pruned.pt",
+            "test_inputs.csv",
+            "test_outputs.csv",
+        ] {
+            if from.join(name).exists() {
+                std::fs::copy(from.join(name), args.out_dir.join(name))
+                    .with_context(|| format!("copying {name}"))?;
+            }
+        }
+        println!(
+            "chose lambda {} (the sparsest within one standard error of the best validation score)",
+            points[i].lambda
+        );
+    }
+    Ok(())
+}
+
+/// Fits the gates of `g` (from their current state) with `lambda` and writes result.json,
+/// pruned.pt and the test rows with their outputs into `dir`.
+fn fit_one(
+    args: &ScriptArgs,
+    g: &mut GatedScript,
+    data: &Prepared,
+    lambda: f64,
+    warmup: usize,
+    dir: &Path,
+) -> Result<Point> {
     let best_epoch = g.fit(
-        &data,
+        data,
         &ScriptFitConfig {
-            lambda: args.lambda,
+            lambda,
             epochs: args.epochs,
-            warmup: args.warmup_epochs,
+            warmup,
             gate_lr: args.gate_lr,
             backbone_lr: args.backbone_lr,
             batch_size: (args.batch_size > 0).then_some(args.batch_size),
@@ -98,18 +224,18 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     )?;
     // Gates inside a model export when each goes straight into a linear layer (checked on the
     // validation rows); otherwise result.json says why and no pruned.pt is written.
-    let (pruned, not_exported) = match g.export_pruned(args.out_dir.join("pruned.pt"), &data.val.x)
-    {
+    let (pruned, not_exported) = match g.export_pruned(dir.join("pruned.pt"), &data.val.x) {
         Ok(carriers) => (Some(carriers), None),
         Err(e) if g.layout != Layout::Input => (None, Some(e.to_string())),
         Err(e) => return Err(e.into()),
     };
+    let val = g.score(data.task, &data.val)?;
     let test = g.score(data.task, &data.test)?;
     // The test rows as the model sees them and the inference network's outputs, so that
     // pruned.pt can be checked outside stog (examples/digits_cnn/check_pruned.py).
-    write_rows(&args.out_dir.join("test_inputs.csv"), &data.test.x)?;
+    write_rows(&dir.join("test_inputs.csv"), &data.test.x)?;
     let outputs = tch::no_grad(|| g.forward(&data.test.x, false))?;
-    write_rows(&args.out_dir.join("test_outputs.csv"), &outputs)?;
+    write_rows(&dir.join("test_outputs.csv"), &outputs)?;
     let gates: Vec<_> = g
         .gate_names()
         .into_iter()
@@ -118,10 +244,11 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         .map(|((name, selected), gate)| json!({ "name": name, "units_total": gate.units(), "selected": selected }))
         .collect();
     write_json(
-        &args.out_dir.join("result.json"),
+        &dir.join("result.json"),
         &json!({
+            "lambda": lambda,
             "gates": gates,
-            "metrics": { "test": test },
+            "metrics": { "val": val, "test": test },
             "best_epoch": best_epoch,
             "pruned_parameters": pruned,
             "not_exported": not_exported,
@@ -133,11 +260,16 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     }
     println!("test {}", serde_json::to_string(&test)?);
     match (&pruned, &not_exported) {
-        (Some(_), _) => println!("wrote {}", args.out_dir.join("pruned.pt").display()),
+        (Some(_), _) => println!("wrote {}", dir.join("pruned.pt").display()),
         (None, Some(why)) => println!("no pruned.pt: {why}"),
         (None, None) => {}
     }
-    Ok(())
+    Ok(Point {
+        lambda,
+        kept: g.selected().iter().map(Vec::len).sum(),
+        val,
+        test,
+    })
 }
 
 /// Writes the rows of a `[N, ...]` tensor as CSV lines without a header, each value exactly.
