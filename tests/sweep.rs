@@ -249,3 +249,70 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[test]
+fn a_dynamic_sweep_reports_the_multiply_adds_rows_execute() {
+    let out = tmp("dynamic");
+    let run = |gates: &str| {
+        Command::new(env!("CARGO_BIN_EXE_stog"))
+            .env("OMP_NUM_THREADS", "1")
+            .args(["sweep", "--data", "data/breast_cancer.csv", "--splits"])
+            .args([
+                "data/splits_breast_cancer.csv",
+                "--gates",
+                gates,
+                "--placement",
+            ])
+            .args([
+                "dynamic",
+                "--lambdas",
+                "0,0.05",
+                "--seeds",
+                "1",
+                "--epochs",
+                "60",
+            ])
+            .args([
+                "--patience",
+                "10",
+                "--device",
+                "cpu",
+                "--jobs",
+                "1",
+                "--threads",
+                "1",
+            ])
+            .args(["--quiet", "--out-dir"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    // Dynamic gates are binary concrete: another kind is refused.
+    let o = run("stg");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("dynamic placement"));
+    let o = run("gumbel");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (runs, _) = stog::report::read_runs(&out.join("runs.csv")).unwrap();
+    assert_eq!(runs.len(), 2);
+    for r in &runs {
+        assert_eq!(
+            (r.placement.as_str(), r.units_total.as_str()),
+            ("dynamic", "64;32")
+        );
+        assert_eq!(r.n_selected, 30);
+    }
+    // The penalty makes rows run fewer units: fewer multiply-adds than without it, and than the
+    // whole network (4032), gate networks included.
+    assert_eq!(runs[1].lambda, 0.05);
+    assert!(
+        runs[1].macs < runs[0].macs && runs[1].macs < runs[1].macs_full,
+        "{} / {} / {}",
+        runs[0].macs,
+        runs[1].macs,
+        runs[1].macs_full
+    );
+    // A short run, far above the majority class (63 %).
+    assert!(runs[1].test_score > 0.85, "{}", runs[1].test_score);
+    let _ = std::fs::remove_dir_all(out);
+}
