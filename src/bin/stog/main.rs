@@ -28,7 +28,7 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge the output folders of sweep shards into one sweep.
     Merge(sweep::MergeArgs),
-    /// Gate the inputs of a TorchScript model and export it pruned.
+    /// Gate the inputs or channels of a TorchScript model and export it pruned.
     Script(script::ScriptArgs),
 }
 

@@ -37,8 +37,9 @@ pub struct ScriptArgs {
     /// sparsest whose validation score is within one standard error of the best.
     #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
     lambda: String,
-    /// Lambdas to fit, one subfolder `lambda_L` of --out-dir each; with --lambda auto the
-    /// default is 0,0.001,0.003,0.01,0.03,0.1,0.3.
+    /// Lambdas to fit as a warm-started path (increasing; each starts from the previous
+    /// solution), one subfolder `lambda_L` of --out-dir each, and path.json; with --lambda auto
+    /// the default is 0,0.001,0.003,0.01,0.03,0.1,0.3.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     lambdas: Option<Vec<f64>>,
     /// Epochs over which lambda ramps up from 0.
