@@ -12,8 +12,8 @@ rm -rf "$OUT/path"; mkdir -p "$OUT"
 "$PY" examples/digits_cnn/train_cnn.py "$OUT"
 ./target/release/stog script --model "$OUT/cnn.pt" --data data/digits.csv --input-shape 1,8,8 \
   --placement inside --gate "${GATE:-ste}" --lambdas "${LAMBDAS:-0,0.01,0.02,0.04,0.07,0.1,0.15}" \
-  --epochs 60 --warmup-epochs 10 --batch-size 64 --train-backbone --backbone-lr 1e-3 \
-  --gate-lr "${GATE_LR:-0.3}" --out-dir "$OUT/path" > "$OUT/path.log" 2>&1
+  --epochs "${EPOCHS:-60}" --warmup-epochs 10 --batch-size 64 --train-backbone --backbone-lr 1e-3 \
+  --gate-lr "${GATE_LR:-0.3}" --write-test-rows --out-dir "$OUT/path" > "$OUT/path.log" 2>&1
 echo "| lambda | test accuracy % | kept channels | multiply-adds per image | max abs diff | dropped columns zero |"
 echo "|---|---|---|---|---|---|"
 for dir in $(ls -d "$OUT"/path/lambda_* | sort -t_ -k2 -g); do

@@ -1,5 +1,5 @@
-//! `stog script`: gates in front of or inside a TorchScript model; writes result.json, pruned.pt
-//! and the test rows with the inference outputs (for checking pruned.pt elsewhere).
+//! `stog script`: gates in front of or inside a TorchScript model; writes result.json and
+//! pruned.pt (and on request the test rows with the inference outputs, to check pruned.pt).
 
 use crate::common::{DataArgs, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result};
@@ -60,6 +60,10 @@ pub struct ScriptArgs {
     /// Learning rate of the backbone with --train-backbone.
     #[arg(long, default_value_t = 1e-3)]
     backbone_lr: f64,
+    /// Also write test_inputs.csv and test_outputs.csv: the test rows as the model sees them and
+    /// the inference network's outputs, to check pruned.pt outside stog.
+    #[arg(long)]
+    write_test_rows: bool,
     /// Seed of the gate noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -232,11 +236,12 @@ fn fit_one(
     };
     let val = g.score(data.task, &data.val)?;
     let test = g.score(data.task, &data.test)?;
-    // The test rows as the model sees them and the inference network's outputs, so that
-    // pruned.pt can be checked outside stog (examples/digits_cnn/check_pruned.py).
-    write_rows(&dir.join("test_inputs.csv"), &data.test.x)?;
-    let outputs = tch::no_grad(|| g.forward(&data.test.x, false))?;
-    write_rows(&dir.join("test_outputs.csv"), &outputs)?;
+    if args.write_test_rows {
+        // So that pruned.pt can be checked outside stog (examples/digits_cnn/check_pruned.py).
+        write_rows(&dir.join("test_inputs.csv"), &data.test.x)?;
+        let outputs = tch::no_grad(|| g.forward(&data.test.x, false))?;
+        write_rows(&dir.join("test_outputs.csv"), &outputs)?;
+    }
     let gates: Vec<_> = g
         .gate_names()
         .into_iter()
