@@ -13,13 +13,16 @@
 //! figure. Training runs a fixed number of epochs with a lambda warm-up and keeps the state with
 //! the best validation objective (the test rows are only reported).
 //!
-//! Run: `cargo run --release --example digits_native_cnn [-- OUT.svg [SEEDS [LAMBDAS]]]`
+//! Writes `OUT_DIR/runs.csv` (one row per run, the columns of `stog sweep`) and
+//! `OUT_DIR/accuracy_vs_macs.svg`.
+//!
+//! Run: `cargo run --release --example digits_native_cnn [-- OUT_DIR [SEEDS [LAMBDAS]]]`
 
 use anyhow::Result;
 use stog::data::{Split, Table, Task};
 use stog::gates::{Gate, GateKind, build_gate};
 use stog::model::{ConditionalConfig, ConditionalGate, conditional_gate};
-use stog::report::plot_score_against;
+use stog::report::{RunsWriter, plot_score_against};
 use stog::sweep::{RunRecord, summarize};
 use stog::train::{Prepared, metrics};
 use tch::nn::{Module, OptimizerConfig};
@@ -278,7 +281,8 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRec
         })
         .collect();
     let record = RunRecord {
-        gate: if dynamic { "dynamic" } else { "static (stg)" }.into(),
+        // The dynamic gates are binary concrete, like `gumbel`.
+        gate: if dynamic { "gumbel" } else { "stg" }.into(),
         lambda,
         seed,
         placement: if dynamic { "dynamic" } else { "hidden" }.into(),
@@ -301,9 +305,11 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRec
 }
 
 fn main() -> Result<()> {
-    let out = std::env::args()
-        .nth(1)
-        .unwrap_or("results/digits_native_cnn.svg".into());
+    let out = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or("results/cnn_digits".into()),
+    );
     let seeds: u64 = std::env::args().nth(2).map_or(Ok(3), |s| s.parse())?;
     let lambdas: Vec<f64> = match std::env::args().nth(3) {
         Some(list) => list
@@ -356,16 +362,15 @@ fn main() -> Result<()> {
             c.macs
         );
     }
-    if let Some(parent) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(parent)?;
-    }
+    std::fs::create_dir_all(&out)?;
+    RunsWriter::create(&out.join("runs.csv"), true)?.append(&records)?;
     plot_score_against(
-        std::path::Path::new(&out),
+        &out.join("accuracy_vs_macs.svg"),
         &summary,
         "multiply-adds executed per image",
         &|c| c.macs,
         "accuracy",
     )?;
-    println!("wrote {out}");
+    println!("wrote {}", out.display());
     Ok(())
 }

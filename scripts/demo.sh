@@ -30,11 +30,11 @@ echo
 echo "== Conditional computation: static hidden gates against input-dependent ones, 10 seeds"
 GRID=0,0.001,0.002,0.003,0.005,0.01,0.02,0.05
 $STOG sweep "${COMMON[@]}" --placement hidden --cost-aware --gates stg,gumbel --lambdas "$GRID" \
-  --quiet --out-dir "$OUT/static_hidden" > /dev/null
+  --quiet --out-dir "$OUT/mlp_static" > /dev/null
 $STOG sweep "${COMMON[@]}" --placement dynamic --bottleneck 4 --cost-aware --gates gumbel \
-  --lambdas "$GRID" --quiet --out-dir "$OUT/dynamic" > /dev/null
+  --lambdas "$GRID" --quiet --out-dir "$OUT/mlp_dynamic" > /dev/null
 ./target/release/examples/static_vs_dynamic "$OUT/static_vs_dynamic.svg" \
-  "$OUT/static_hidden" "$OUT/dynamic"
+  "$OUT/mlp_static" "$OUT/mlp_dynamic"
 
 echo
 echo "Figures: $OUT/feature_selection/{lambda_panels,frontier}.svg"
