@@ -316,3 +316,34 @@ fn a_dynamic_sweep_reports_the_multiply_adds_rows_execute() {
     assert!(runs[1].test_score > 0.85, "{}", runs[1].test_score);
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn seeds_trained_together_give_one_row_per_run() {
+    let grouped = tmp("grouped");
+    let (code, log) = sweep(&["--seeds-per-chunk", "3", "--jobs", "1"], &grouped);
+    assert_eq!(code, 0, "{log}");
+    let (runs, _) = stog::report::read_runs(&grouped.join("runs.csv")).unwrap();
+    let mut keys: Vec<(String, u64, String)> = runs
+        .iter()
+        .map(|r| (r.gate.clone(), r.seed, r.lambda.to_string()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    // stg and ste x 3 seeds x 3 lambdas, each once, each fit on its own split.
+    assert_eq!((runs.len(), keys.len()), (18, 18));
+    // A short run: far above the majority class (63 %) everywhere, better without penalty.
+    assert!(
+        runs.iter()
+            .all(|r| r.failure.is_empty() && r.test_score > 0.75)
+    );
+    assert!(
+        runs.iter()
+            .filter(|r| r.lambda == 0.0)
+            .all(|r| r.test_score > 0.9)
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(grouped.join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["sweep"]["seeds_per_chunk"], 3, "{config}");
+    let _ = std::fs::remove_dir_all(grouped);
+}

@@ -121,6 +121,58 @@ fn a_member_trains_exactly_like_a_single_fit() {
 }
 
 #[test]
+fn members_on_different_splits_train_like_their_own_chunks() {
+    let _serial = serial();
+    let t = toy_table(120, 6, 1);
+    let split =
+        |seed| Split::stratified(t.n_rows(), t.labels().as_deref(), [0.6, 0.2, 0.2], seed).unwrap();
+    let (a, b) = (
+        Prepared::new(&t, &split(0), Device::Cpu).unwrap(),
+        Prepared::new(&t, &split(1), Device::Cpu).unwrap(),
+    );
+    // Noise off and no dropout: the only randomness is the seeds.
+    let config = GatedMlpConfig {
+        noise: Some(stog::gates::Noise::Off),
+        ..small_config(GateKind::Ste)
+    };
+    let tc = TrainConfig {
+        epochs: 80,
+        patience: 10,
+        lr: 0.01,
+        warmup_epochs: 5,
+        gate_lr: Some(0.1),
+        ..Default::default()
+    };
+    let lambdas = [0.0, 0.05];
+    let both = Prepared::stack(&[a, b], 2).unwrap();
+    assert_eq!(both.train.x.size(), vec![4, 72, 6]);
+    assert!(both.train.per_member_targets());
+    let (joint, joint_outcomes) = train(
+        &config,
+        &[11, 11, 12, 12],
+        &[0.0, 0.05, 0.0, 0.05],
+        &tc,
+        &both,
+    );
+    let per_member = joint.len() / 4;
+    for (k, seed) in [(0usize, 11u64), (1, 12)] {
+        let own = Prepared::new(&t, &split(k as u64), Device::Cpu).unwrap();
+        let (alone, outcomes) = train(&config, &[seed, seed], &lambdas, &tc, &own);
+        for m in 0..2 {
+            assert_eq!(
+                outcomes[m],
+                joint_outcomes[2 * k + m],
+                "split {k}, member {m}"
+            );
+        }
+        assert_eq!(
+            alone[..],
+            joint[2 * k * per_member..(2 * k + 2) * per_member]
+        );
+    }
+}
+
+#[test]
 fn the_best_state_is_restored_not_the_last() {
     let _serial = serial();
     let data = toy_data();

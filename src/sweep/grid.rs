@@ -59,6 +59,11 @@ pub fn default_bottleneck() -> i64 {
     8
 }
 
+/// Seeds per chunk unless a sweep says otherwise.
+pub fn default_seeds_per_chunk() -> usize {
+    1
+}
+
 /// A whole sweep: gate kinds x lambdas x seeds on one network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepConfig {
@@ -81,6 +86,11 @@ pub struct SweepConfig {
     /// Hidden width of the conditional gates' networks (`dynamic` placement).
     #[serde(default = "default_bottleneck")]
     pub bottleneck: i64,
+    /// Seeds trained together as one batched ensemble (1 on CPU, where bigger ensembles gain
+    /// nothing; more on a GPU, where they fill the device). Only classification sweeps of kinds
+    /// without a per-split correlation factor group seeds; others run one seed at a time.
+    #[serde(default = "default_seeds_per_chunk")]
+    pub seeds_per_chunk: usize,
     /// Training loop settings.
     pub train: TrainConfig,
 }
@@ -104,6 +114,7 @@ impl SweepConfig {
             dropout: vec![0.3, 0.2],
             noise: None,
             bottleneck: default_bottleneck(),
+            seeds_per_chunk: default_seeds_per_chunk(),
             train: TrainConfig::default(),
         }
     }
@@ -117,6 +128,9 @@ impl SweepConfig {
             ));
         }
         crate::train::check_lambdas(&self.lambdas)?;
+        if self.seeds_per_chunk < 1 {
+            return Err(Error::config("seeds_per_chunk", "must be at least 1"));
+        }
         if self.bottleneck < 1 {
             return Err(Error::config("bottleneck", "must be at least 1"));
         }
@@ -172,10 +186,25 @@ impl SweepConfig {
 
     /// Every chunk of the grid, in a fixed order (gate-major).
     pub fn chunks(&self) -> Vec<Chunk> {
-        self.gates
-            .iter()
-            .flat_map(|g| self.seeds.iter().map(move |s| Chunk { gate: *g, seed: *s }))
-            .collect()
+        self.groups().into_iter().flatten().collect()
+    }
+
+    /// The chunks as they train: consecutive seeds of one gate kind, `seeds_per_chunk` at a time
+    /// (one at a time for the correlated gate, whose factor comes from each split's training
+    /// rows). A group is the unit of determinism, of sharding and of resuming.
+    pub fn groups(&self) -> Vec<Vec<Chunk>> {
+        let mut groups = Vec::new();
+        for g in &self.gates {
+            let size = if *g == GateKind::Correlated {
+                1
+            } else {
+                self.seeds_per_chunk.max(1)
+            };
+            for seeds in self.seeds.chunks(size) {
+                groups.push(seeds.iter().map(|s| Chunk { gate: *g, seed: *s }).collect());
+            }
+        }
+        groups
     }
 }
 
@@ -208,32 +237,74 @@ pub fn run_chunk(
     device: Device,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<RunRecord>> {
+    run_group(config, &[chunk], table, &[split], device, progress)
+}
+
+/// Trains a group of chunks (see [`SweepConfig::groups`]) as one batched ensemble, chunk `i` on
+/// `splits[i]`: its members are every seed x lambda, each seed's members on that seed's rows.
+/// When the splits' parts differ in size (or for regression) the chunks train one by one.
+/// Records come in chunk order, one per lambda.
+pub fn run_group(
+    config: &SweepConfig,
+    group: &[Chunk],
+    table: &Table,
+    splits: &[&Split],
+    device: Device,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Vec<RunRecord>> {
+    let Some(first) = group.first() else {
+        return Ok(vec![]);
+    };
     let start = std::time::Instant::now();
-    let data = Prepared::new(table, split, device)?;
-    let network = config.network(table.n_features() as i64, data.outputs, chunk.gate);
-    // The low-rank factor draws random numbers: seed first so a chunk depends only on itself.
-    tch::manual_seed(chunk.rng_seed());
-    let factor = match (chunk.gate, network.input_gate) {
-        (GateKind::Correlated, Some(_)) => Some(CorrelationFactor::from_data(
+    let sets = splits
+        .iter()
+        .map(|split| Prepared::new(table, split, device))
+        .collect::<Result<Vec<_>>>()?;
+    let l = config.lambdas.len();
+    let data = match sets.len() {
+        1 => sets.into_iter().next(),
+        _ => Prepared::stack(&sets, l as i64),
+    };
+    let Some(data) = data else {
+        let mut rows = Vec::new();
+        for (chunk, split) in group.iter().zip(splits) {
+            rows.extend(run_group(
+                config,
+                &[*chunk],
+                table,
+                &[*split],
+                device,
+                progress,
+            )?);
+        }
+        return Ok(rows);
+    };
+    let network = config.network(table.n_features() as i64, data.outputs, first.gate);
+    // The low-rank factor draws random numbers: seed first so a group depends only on itself.
+    tch::manual_seed(first.rng_seed());
+    let factor = match (first.gate, network.input_gate, group.len()) {
+        (GateKind::Correlated, Some(_), 1) => Some(CorrelationFactor::from_data(
             &data.train.x,
             CorrelationConfig::default(),
         )?),
         _ => None,
     };
-    let e = config.lambdas.len();
-    tch::manual_seed(chunk.rng_seed());
+    let e = group.len() * l;
+    let seeds: Vec<u64> = (0..e).map(|m| group[m / l].seed).collect();
+    let lambdas: Vec<f64> = (0..e).map(|m| config.lambdas[m % l]).collect();
+    tch::manual_seed(first.rng_seed());
     let vs = nn::VarStore::new(device);
-    let mut model = gated_mlp(&vs.root(), &network, &vec![chunk.seed; e], factor)?;
-    tch::manual_seed(chunk.rng_seed());
+    let mut model = gated_mlp(&vs.root(), &network, &seeds, factor)?;
+    tch::manual_seed(first.rng_seed());
     let tags = MemberTags {
-        gate: chunk.gate.to_string(),
-        seeds: vec![chunk.seed; e],
+        gate: first.gate.to_string(),
+        seeds: seeds.clone(),
     };
     let outcomes = fit(
         &mut model,
         &vs,
         &data,
-        &config.lambdas,
+        &lambdas,
         &config.train,
         &tags,
         progress,
@@ -266,9 +337,9 @@ pub fn run_chunk(
         .into_iter()
         .enumerate()
         .map(|(m, u)| RunRecord {
-            gate: chunk.gate.to_string(),
-            lambda: config.lambdas[m],
-            seed: chunk.seed,
+            gate: first.gate.to_string(),
+            lambda: lambdas[m],
+            seed: seeds[m],
             placement: config.placement.name().to_string(),
             n_selected: u.selected_inputs.len(),
             units_kept: join(&u.units_kept),

@@ -228,17 +228,14 @@ impl Trainer {
         // Rows are axis 0 of [N, D], or axis 1 of member-specific inputs [E, N, D].
         let member_inputs = data.train.x.dim() == 3;
         let rows_axis = i64::from(member_inputs);
-        let (x, lambda) = match active {
-            Some(idx) if member_inputs => (
-                data.train.x.index_select(0, idx),
-                self.lambda.index_select(0, idx),
-            ),
-            Some(idx) => (
-                data.train.x.shallow_clone(),
-                self.lambda.index_select(0, idx),
-            ),
-            None => (data.train.x.shallow_clone(), self.lambda.shallow_clone()),
+        let member_targets = data.train.per_member_targets();
+        let pick = |t: &Tensor, per_member: bool| match active {
+            Some(idx) if per_member => t.index_select(0, idx),
+            _ => t.shallow_clone(),
         };
+        let x = pick(&data.train.x, member_inputs);
+        let y = pick(&data.train.y, member_targets);
+        let lambda = pick(&self.lambda, true);
         let members = active.map_or(model.members(), |idx| idx.size()[0]);
         let n = data.train.len();
         let batch = self.config.batch_size.map_or(n, |b| (b as i64).min(n));
@@ -252,10 +249,10 @@ impl Trainer {
                     let idx = order.narrow(0, start, len);
                     (
                         x.index_select(rows_axis, &idx),
-                        data.train.y.index_select(0, &idx),
+                        y.index_select(i64::from(member_targets), &idx),
                     )
                 }
-                None => (x.shallow_clone(), data.train.y.shallow_clone()),
+                None => (x.shallow_clone(), y.shallow_clone()),
             };
             // The subset's parameters are gathered anew each step (they change with it).
             let subset = active.map(|idx| model.select_members(idx));

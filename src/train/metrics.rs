@@ -11,14 +11,24 @@ pub fn task_loss(task: Task, outputs: &Tensor, y: &Tensor) -> Tensor {
         Task::Classification => {
             let e = outputs.size()[0];
             let logp = outputs.log_softmax(-1, Kind::Float);
-            let idx = y.view([1, -1, 1]).expand([e, -1, 1], false);
+            // Targets `[N]` shared by the members, or `[E, N]` of their own.
+            let idx = if y.dim() == 2 {
+                y.unsqueeze(-1)
+            } else {
+                y.view([1, -1, 1]).expand([e, -1, 1], false)
+            };
             -logp
                 .gather(2, &idx, false)
                 .squeeze_dim(2)
                 .mean_dim(1, false, Kind::Float)
         }
         Task::Regression => {
-            (outputs - y.unsqueeze(0))
+            let y = if y.dim() == 3 {
+                y.shallow_clone()
+            } else {
+                y.unsqueeze(0)
+            };
+            (outputs - y)
                 .square()
                 .mean_dim([1, 2].as_slice(), false, Kind::Float)
         }
@@ -76,7 +86,11 @@ pub fn metrics(task: Task, outputs: &Tensor, y: &Tensor, target_scale: f64) -> V
         Task::Classification => {
             let correct = outputs
                 .argmax(-1, false)
-                .eq_tensor(&y.unsqueeze(0))
+                .eq_tensor(&if y.dim() == 2 {
+                    y.shallow_clone()
+                } else {
+                    y.unsqueeze(0)
+                })
                 .to_kind(Kind::Double)
                 .mean_dim(1, false, Kind::Double);
             let acc = Vec::<f64>::try_from(correct.to_device(tch::Device::Cpu)).unwrap_or_default();

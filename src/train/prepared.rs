@@ -10,14 +10,25 @@ use tch::{Device, Tensor};
 pub struct Part {
     /// Standardised features, float `[N, D]` (or `[E, N, D]`: one version per member).
     pub x: Tensor,
-    /// Class indices int64 `[N]` (classification) or standardised targets float `[N, 1]`.
+    /// Class indices int64 `[N]` (classification) or standardised targets float `[N, 1]`; with a
+    /// leading member axis (`[E, N]`, `[E, N, 1]`) when members have different rows.
     pub y: Tensor,
 }
 
 impl Part {
     /// Number of rows.
     pub fn len(&self) -> i64 {
-        self.y.size()[0]
+        self.x.size()[self.x.dim() - 2]
+    }
+    /// Whether each member has its own targets (a leading member axis on `y`).
+    pub fn per_member_targets(&self) -> bool {
+        // Class indices are `[N]` and regression targets `[N, 1]` when shared.
+        let shared_dims = if self.y.kind() == tch::Kind::Int64 {
+            1
+        } else {
+            2
+        };
+        self.y.dim() > shared_dims
     }
     /// Whether the part has no rows.
     pub fn is_empty(&self) -> bool {
@@ -62,6 +73,38 @@ impl Prepared {
             scaler: self.scaler.clone(),
             target_scale: self.target_scale,
         }
+    }
+
+    /// The parts of several classification data sets with equal part sizes (several splits of
+    /// one table) as one, each repeated `repeats` times along a leading member axis: member `m`
+    /// sees data set `m / repeats`. `None` when the sizes differ or the task is regression (the
+    /// target scale is per split).
+    pub fn stack(sets: &[Prepared], repeats: i64) -> Option<Prepared> {
+        let first = sets.first()?;
+        if first.task != Task::Classification {
+            return None;
+        }
+        let parts = |f: &dyn Fn(&Prepared) -> &Part| -> Option<Part> {
+            let n = f(first).len();
+            if sets.iter().any(|p| f(p).len() != n || f(p).x.dim() != 2) {
+                return None;
+            }
+            let x: Vec<Tensor> = sets.iter().map(|p| f(p).x.shallow_clone()).collect();
+            let y: Vec<Tensor> = sets.iter().map(|p| f(p).y.shallow_clone()).collect();
+            Some(Part {
+                x: Tensor::stack(&x, 0).repeat_interleave_self_int(repeats, 0, None),
+                y: Tensor::stack(&y, 0).repeat_interleave_self_int(repeats, 0, None),
+            })
+        };
+        Some(Prepared {
+            train: parts(&|p| &p.train)?,
+            val: parts(&|p| &p.val)?,
+            test: parts(&|p| &p.test)?,
+            task: first.task,
+            outputs: first.outputs,
+            scaler: first.scaler.clone(),
+            target_scale: first.target_scale,
+        })
     }
 
     /// Splits and standardises `table` on `device`.

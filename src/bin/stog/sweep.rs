@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use stog::data::{Split, Table, Task};
 use stog::gates::GateKind;
 use stog::report::{RunsWriter, read_runs, write_json, write_sweep_outputs};
-use stog::sweep::{Chunk, Placement, RunRecord, SweepConfig, frontier_table, run_chunk};
+use stog::sweep::{Chunk, Placement, RunRecord, SweepConfig, frontier_table, run_group};
 use stog::train::{device_name, parse_device};
 
 /// Arguments of `stog sweep`.
@@ -72,6 +72,11 @@ pub struct SweepArgs {
     /// Finish an interrupted sweep in the same --out-dir: keep its finished runs, run the rest.
     #[arg(long)]
     resume: bool,
+    /// Seeds trained together as one batched ensemble (0: 1 on CPU, all seeds on CUDA). Results
+    /// depend on it (it changes the random streams); classification only, correlated gates
+    /// always take one seed at a time.
+    #[arg(long, default_value_t = 0)]
+    seeds_per_chunk: usize,
     /// Worker processes on CPU (0: one per core); each runs a shard with one thread, then the
     /// shards are merged. Results do not depend on it.
     #[arg(long, default_value_t = 0)]
@@ -145,6 +150,12 @@ fn plan(args: &SweepArgs) -> Result<Plan> {
     config.train.gate_lr = args.gate_lr;
     config.train.cost_aware = args.cost_aware;
     config.train.target_rate = args.target_rate;
+    // Small chunks on CPU (every core busy, one worker each); every seed at once on a GPU.
+    config.seeds_per_chunk = match args.seeds_per_chunk {
+        0 if parse_device(&args.data.device)? == tch::Device::Cpu => 1,
+        0 => config.seeds.len().max(1),
+        k => k,
+    };
     config.validate()?;
     let fractions = crate::common::parse_fractions(&args.data.split)?;
     let splits: Vec<Split> = config
@@ -236,6 +247,19 @@ fn check_same_sweep(dir: &Path, identity: &Value) -> Result<()> {
     Ok(())
 }
 
+/// The finished runs of a group of chunks among `records`, when all of them are there.
+fn complete_group(
+    config: &SweepConfig,
+    group: &[Chunk],
+    records: &[RunRecord],
+) -> Option<Vec<RunRecord>> {
+    let rows: Option<Vec<Vec<RunRecord>>> = group
+        .iter()
+        .map(|c| complete_chunk(config, c, records))
+        .collect();
+    rows.map(|r| r.concat())
+}
+
 /// The finished runs of `chunk` among `records`, when all its lambdas are there.
 fn complete_chunk(
     config: &SweepConfig,
@@ -279,15 +303,15 @@ pub fn run(args: SweepArgs) -> Result<()> {
         Err(_) if args.resume && args.out_dir.join("runs.csv").exists() => 1,
         _ => jobs,
     };
-    let chunks = plan.config.chunks();
-    if shard.is_none() && jobs > 1 && chunks.len() > 1 {
-        return run_workers(&args, &plan, jobs.min(chunks.len()));
+    let groups = plan.config.groups();
+    if shard.is_none() && jobs > 1 && groups.len() > 1 {
+        return run_workers(&args, &plan, jobs.min(groups.len()));
     }
-    let mine: Vec<Chunk> = chunks
+    let mine: Vec<Vec<Chunk>> = groups
         .into_iter()
         .enumerate()
         .filter(|(i, _)| shard.is_none_or(|(s, n)| i % n == s))
-        .map(|(_, c)| c)
+        .map(|(_, g)| g)
         .collect();
     let out = &args.out_dir;
     let classification = plan.table.task == Task::Classification;
@@ -296,10 +320,10 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let mut writer = if args.resume && runs_path.exists() {
         check_same_sweep(out, &plan.identity)?;
         let (old, torn) = read_runs(&runs_path)?;
-        // Keep whole chunks only, in order, and rewrite the file with them.
+        // Keep whole groups only, in order, and rewrite the file with them.
         done = mine
             .iter()
-            .filter_map(|c| complete_chunk(&plan.config, c, &old))
+            .filter_map(|g| complete_group(&plan.config, g, &old))
             .flatten()
             .collect();
         let mut w = RunsWriter::create(&runs_path, classification)?;
@@ -323,17 +347,19 @@ pub fn run(args: SweepArgs) -> Result<()> {
         write_json(&out.join("config.json"), &config_json)?;
         RunsWriter::create(&runs_path, classification)?
     };
-    let todo: Vec<Chunk> = mine
-        .iter()
-        .filter(|c| complete_chunk(&plan.config, c, &done).is_none())
-        .copied()
+    let todo: Vec<Vec<Chunk>> = mine
+        .into_iter()
+        .filter(|g| complete_group(&plan.config, g, &done).is_none())
         .collect();
     if !args.quiet {
+        let runs: usize = todo
+            .iter()
+            .map(|g| g.len() * plan.config.lambdas.len())
+            .sum();
         eprintln!(
-            "stog sweep: {} runs in {} chunks of {} members, device {}",
-            todo.len() * plan.config.lambdas.len(),
+            "stog sweep: {runs} runs in {} chunks of up to {} members, device {}",
             todo.len(),
-            plan.config.lambdas.len(),
+            plan.config.seeds_per_chunk * plan.config.lambdas.len(),
             device_name(device)
         );
     }
@@ -349,15 +375,28 @@ pub fn run(args: SweepArgs) -> Result<()> {
         .context("progress style")?,
     );
     let start = std::time::Instant::now();
-    for chunk in &todo {
-        bar.set_message(format!("{} seed {}", chunk.gate, chunk.seed));
-        let split = &plan.splits[plan
-            .config
-            .seeds
+    for group in &todo {
+        let seeds: Vec<String> = group.iter().map(|c| c.seed.to_string()).collect();
+        bar.set_message(format!("{} seed {}", group[0].gate, seeds.join(",")));
+        let splits: Vec<&Split> = group
             .iter()
-            .position(|s| *s == chunk.seed)
-            .unwrap_or(0)];
-        let rows = run_chunk(&plan.config, *chunk, &plan.table, split, device, Some(&bar))?;
+            .map(|c| {
+                &plan.splits[plan
+                    .config
+                    .seeds
+                    .iter()
+                    .position(|s| *s == c.seed)
+                    .unwrap_or(0)]
+            })
+            .collect();
+        let rows = run_group(
+            &plan.config,
+            group,
+            &plan.table,
+            &splits,
+            device,
+            Some(&bar),
+        )?;
         writer.append(&rows)?;
         done.extend(rows);
     }
