@@ -89,6 +89,21 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::Data`]: a problem in `file` at `line` and `column` when known.
+    pub fn data(
+        file: &std::path::Path,
+        line: Option<usize>,
+        column: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Data {
+            file: file.to_path_buf(),
+            line,
+            column: column.map(str::to_string),
+            reason: reason.into(),
+        }
+    }
+
     /// Shorthand for [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -80,11 +80,8 @@ impl Split {
     /// Reads the split of `seed` from a split file for a table of `n_rows` rows.
     pub fn from_file(path: impl AsRef<Path>, seed: u64, n_rows: usize) -> Result<Split> {
         let path = path.as_ref();
-        let err = |line: Option<usize>, column: Option<&str>, reason: String| Error::Data {
-            file: path.to_path_buf(),
-            line,
-            column: column.map(str::to_string),
-            reason,
+        let err = |line: Option<usize>, column: Option<&str>, reason: String| {
+            Error::data(path, line, column, reason)
         };
         let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
             csv::ErrorKind::Io(io) => Error::io(path, io),

@@ -116,11 +116,8 @@ impl Table {
     /// row-major.
     pub fn features_from_csv(path: impl AsRef<Path>, names: &[String]) -> Result<Vec<f64>> {
         let path = path.as_ref();
-        let err = |line: Option<usize>, column: Option<&str>, reason: String| Error::Data {
-            file: path.to_path_buf(),
-            line,
-            column: column.map(str::to_string),
-            reason,
+        let err = |line: Option<usize>, column: Option<&str>, reason: String| {
+            Error::data(path, line, column, reason)
         };
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut reader = csv::ReaderBuilder::new().from_reader(file);
@@ -164,11 +161,8 @@ impl Table {
         task: Task,
         mut unlabeled: Option<&mut Vec<f64>>,
     ) -> Result<Table> {
-        let err = |line: Option<usize>, column: Option<&str>, reason: String| Error::Data {
-            file: path.to_path_buf(),
-            line,
-            column: column.map(str::to_string),
-            reason,
+        let err = |line: Option<usize>, column: Option<&str>, reason: String| {
+            Error::data(path, line, column, reason)
         };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)

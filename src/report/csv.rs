@@ -84,12 +84,7 @@ pub fn read_runs(path: &Path) -> Result<(Vec<RunRecord>, bool)> {
             .map_err(|e| Error::io(path, e))?;
         f.set_len(complete as u64).map_err(|e| Error::io(path, e))?;
     }
-    let bad = |line: usize, reason: String| Error::Data {
-        file: path.to_path_buf(),
-        line: Some(line),
-        column: None,
-        reason,
-    };
+    let bad = |line: usize, reason: String| Error::data(path, Some(line), None, reason);
     let mut reader = csv::ReaderBuilder::new().from_reader(&bytes[..complete]);
     let header: Vec<String> = reader
         .headers()
