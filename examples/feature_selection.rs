@@ -7,7 +7,7 @@ use anyhow::Result;
 use stog::data::{Split, Table, Task};
 use stog::gates::GateKind;
 use stog::model::{GatedMlpConfig, gated_mlp};
-use stog::train::{MemberTags, Prepared, TrainConfig, fit, metrics};
+use stog::train::{MemberTags, Prepared, TrainConfig, evaluate, fit};
 use tch::{Device, nn};
 
 fn main() -> Result<()> {
@@ -38,14 +38,7 @@ fn main() -> Result<()> {
     )?;
     let seconds = start.elapsed().as_secs_f64();
 
-    let test = tch::no_grad(|| {
-        metrics(
-            data.task,
-            &model.forward_t(&data.test.x, false),
-            &data.test.y,
-            1.0,
-        )
-    });
+    let test = evaluate(&model, &data, &data.test);
     let usage = &model.usage()[0];
     let names: Vec<&str> = usage
         .selected_inputs

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use stog::data::{Split, Table, Task};
 use stog::gates::{GateKind, assign};
 use stog::model::{GatedMlpConfig, gated_mlp};
-use stog::train::{MemberTags, Prepared, TrainConfig, fit, metrics, task_loss};
+use stog::train::{MemberTags, Prepared, TrainConfig, evaluate, fit, task_loss};
 use tch::{Device, Kind, Tensor, nn};
 
 /// libtorch's CPU random generator is process-wide: tests that draw from it run one at a time.
@@ -349,14 +349,7 @@ fn regression_fits_a_smooth_target() {
         None,
     )
     .unwrap();
-    let m = tch::no_grad(|| {
-        metrics(
-            data.task,
-            &model.forward_t(&data.test.x, false),
-            &data.test.y,
-            data.target_scale.1,
-        )
-    });
+    let m = evaluate(&model, &data, &data.test);
     assert!(m[0].score() > 0.9, "{m:?}");
     assert_eq!(model.usage()[0].selected_inputs, vec![0, 1]);
 }
@@ -393,14 +386,7 @@ fn target_rate_training_lands_near_the_rate_with_decisive_gates() {
         None,
     )
     .unwrap();
-    let test = tch::no_grad(|| {
-        metrics(
-            data.task,
-            &model.forward_t(&data.test.x, false),
-            &data.test.y,
-            1.0,
-        )
-    });
+    let test = evaluate(&model, &data, &data.test);
     for (m, u) in model.usage().iter().enumerate() {
         for (kept, total) in u.units_kept.iter().zip(&u.units_total) {
             let rate = *kept as f64 / *total as f64;

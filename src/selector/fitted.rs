@@ -5,7 +5,7 @@ use super::{PathSummary, SelectorParams};
 use crate::data::{Standardizer, Table, Task};
 use crate::gates::CorrelationFactor;
 use crate::model::{GatedMlp, GatedMlpConfig, MemberUsage, gated_mlp};
-use crate::train::{Metrics, Prepared, metrics};
+use crate::train::{Metrics, Prepared, evaluate};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -72,16 +72,7 @@ impl FittedSelector {
         path: Vec<PathSummary>,
         importance: Vec<f64>,
     ) -> Self {
-        let score = |part: &crate::train::Part| {
-            tch::no_grad(|| {
-                metrics(
-                    data.task,
-                    &model.forward_t(&part.x, false),
-                    &part.y,
-                    data.target_scale.1,
-                )[0]
-            })
-        };
+        let score = |part: &crate::train::Part| evaluate(&model, &data, part)[0];
         let split_metrics = SplitMetrics {
             train: score(&data.train),
             val: score(&data.val),

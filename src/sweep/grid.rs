@@ -6,7 +6,7 @@ use super::RunRecord;
 use crate::data::{Split, Table};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
 use crate::model::{ConditionalConfig, GatedMlpConfig, gated_mlp};
-use crate::train::{MemberTags, Prepared, TrainConfig, fit, metrics};
+use crate::train::{MemberTags, Prepared, TrainConfig, evaluate, fit};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Device, nn};
@@ -309,21 +309,10 @@ pub fn run_group(
         &tags,
         progress,
     )?;
-    let (val, test) = tch::no_grad(|| {
-        let v = metrics(
-            data.task,
-            &model.forward_t(&data.val.x, false),
-            &data.val.y,
-            data.target_scale.1,
-        );
-        let t = metrics(
-            data.task,
-            &model.forward_t(&data.test.x, false),
-            &data.test.y,
-            data.target_scale.1,
-        );
-        (v, t)
-    });
+    let (val, test) = (
+        evaluate(&model, &data, &data.val),
+        evaluate(&model, &data, &data.test),
+    );
     let seconds = start.elapsed().as_secs_f64() / e as f64;
     let join = |v: &[i64]| {
         v.iter()

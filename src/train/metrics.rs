@@ -116,3 +116,19 @@ pub fn metrics(task: Task, outputs: &Tensor, y: &Tensor, target_scale: f64) -> V
         }
     }
 }
+
+/// Metrics of every member's inference network (dropped units exactly 0) on `part` of `data`.
+pub fn evaluate(
+    model: &crate::model::GatedMlp,
+    data: &super::Prepared,
+    part: &super::Part,
+) -> Vec<Metrics> {
+    tch::no_grad(|| {
+        metrics(
+            data.task,
+            &model.forward_t(&part.x, false),
+            &part.y,
+            data.target_scale.1,
+        )
+    })
+}
