@@ -314,6 +314,8 @@ impl GatedScript {
             };
             self.set_train(true)?;
             let order = Tensor::randperm(n, (Kind::Int64, data.train.x.device()));
+            // Summed on the device and read once per epoch: no host sync per mini-batch.
+            let mut epoch_loss = Tensor::zeros([], (Kind::Float, data.train.x.device()));
             for idx in order.split(batch, 0) {
                 let out = self.forward(&data.train.x.index_select(0, &idx), true)?;
                 let mut penalty = Tensor::zeros([], (Kind::Float, out.device()));
@@ -323,20 +325,21 @@ impl GatedScript {
                 let y = data.train.y.index_select(0, &idx);
                 let loss = task_loss(data.task, &out.unsqueeze(0), &y).sum(Kind::Float)
                     + penalty * (lambda * ramp);
-                let value = loss.double_value(&[]);
-                if !value.is_finite() {
-                    return Err(Error::NonFinite {
-                        gate: self.gates[0].kind().to_string(),
-                        lambda,
-                        seed: 0,
-                        epoch: epoch + 1,
-                        value,
-                    });
-                }
+                epoch_loss += loss.detach();
                 opt.backward_step(&loss);
                 for g in &self.gates {
                     g.clamp_parameters();
                 }
+            }
+            let value = epoch_loss.double_value(&[]);
+            if !value.is_finite() {
+                return Err(Error::NonFinite {
+                    gate: self.gates[0].kind().to_string(),
+                    lambda,
+                    seed: 0,
+                    epoch: epoch + 1,
+                    value,
+                });
             }
             self.set_train(false)?;
             if epoch + 1 >= config.warmup {

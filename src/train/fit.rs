@@ -326,7 +326,8 @@ pub fn anneal(model: &mut GatedMlp, epoch: usize, epochs: usize) {
 /// Copies of every member-indexed variable, updated per member when it improves.
 pub struct BestState {
     pairs: Vec<(Tensor, Tensor)>,
-    members: i64,
+    /// Size of the leading member axis; `None` for one model without it.
+    members: Option<i64>,
 }
 
 impl BestState {
@@ -344,7 +345,10 @@ impl BestState {
                 (t, copy)
             })
             .collect();
-        BestState { pairs, members }
+        BestState {
+            pairs,
+            members: Some(members),
+        }
     }
 
     /// Copies every variable of `vs`: the best state of one model without a member axis (use
@@ -358,36 +362,36 @@ impl BestState {
                 (t, copy)
             })
             .collect();
-        BestState { pairs, members: 0 }
+        BestState {
+            pairs,
+            members: None,
+        }
     }
 
-    /// Takes the current values of the members marked `improved`.
+    /// Takes the current values of the members marked `improved` (of the whole model when the
+    /// state has no member axis).
     pub fn keep(&self, improved: &[bool]) {
-        if self.members == 0 {
+        let Some(members) = self.members else {
             if improved.first() == Some(&true) {
-                self.restore_into_copies();
+                tch::no_grad(|| {
+                    for (var, best) in &self.pairs {
+                        crate::gates::assign(best, var);
+                    }
+                });
             }
             return;
-        }
+        };
         let Some(device) = self.pairs.first().map(|p| p.0.device()) else {
             return;
         };
         let mask = Tensor::from_slice(improved).to_device(device);
         tch::no_grad(|| {
             for (var, best) in &self.pairs {
-                let mut shape = vec![self.members];
+                let mut shape = vec![members];
                 shape.extend(std::iter::repeat_n(1, var.dim() - 1));
                 let m = mask.view(shape.as_slice());
                 let merged = var.where_self(&m, best);
                 crate::gates::assign(best, &merged);
-            }
-        });
-    }
-
-    fn restore_into_copies(&self) {
-        tch::no_grad(|| {
-            for (var, best) in &self.pairs {
-                crate::gates::assign(best, var);
             }
         });
     }
