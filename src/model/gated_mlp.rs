@@ -442,14 +442,7 @@ impl GatedMlp {
     /// Forward pass. `xs` is `[N, D]` (the same data for every member) or `[E, N, D]`; the
     /// output is `[E, N, outputs]`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        self.forward_sampled(xs, train).0
-    }
-
-    /// Forward pass that also returns the gate each gate layer applied, `[E, S, D]` (the random
-    /// training gate, or the inference gate with `S = 1`), for losses on the sampled gates.
-    pub fn forward_sampled(&self, xs: &Tensor, train: bool) -> (Tensor, Vec<Tensor>) {
-        let pass = self.pass(xs, train);
-        (pass.out, pass.applied.into_iter().map(|(_, z)| z).collect())
+        self.pass(xs, train).out
     }
 
     /// Forward pass with the gates it applied and the logits of its conditional gates.
@@ -516,9 +509,10 @@ impl GatedMlp {
     /// The target-rate loss of Herrmann et al. (2020) on sampled gates, `[E]`: the sum over
     /// layers of `(t - mean z)^2`. With noise shared per batch its expectation is the squared
     /// bias plus the variance of the open fraction, which pushes gates to be decisive.
-    pub fn rate_penalty(&self, sampled: &[Tensor], t: f64) -> Tensor {
+    /// `applied` is [`Pass::applied`] of a training pass.
+    pub fn rate_penalty(&self, applied: &[(usize, Tensor)], t: f64) -> Tensor {
         let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
-        for z in sampled {
+        for (_, z) in applied {
             total += (z.mean_dim([1, 2].as_slice(), false, Kind::Float) - t).square();
         }
         total

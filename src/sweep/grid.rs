@@ -228,18 +228,6 @@ impl Chunk {
     }
 }
 
-/// Trains one chunk on `table` with `split`; one record per lambda.
-pub fn run_chunk(
-    config: &SweepConfig,
-    chunk: Chunk,
-    table: &Table,
-    split: &Split,
-    device: Device,
-    progress: Option<&indicatif::ProgressBar>,
-) -> Result<Vec<RunRecord>> {
-    run_group(config, &[chunk], table, &[split], device, progress)
-}
-
 /// Trains a group of chunks (see [`SweepConfig::groups`]) as one batched ensemble, chunk `i` on
 /// `splits[i]`: its members are every seed x lambda, each seed's members on that seed's rows.
 /// When the splits' parts differ in size (or for regression) the chunks train one by one.

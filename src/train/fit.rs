@@ -261,14 +261,7 @@ impl Trainer {
             let task = task_loss(data.task, &pass.out, &yb);
             let spec = self.config.penalty_spec();
             let penalty = match self.config.target_rate {
-                Some(t) => {
-                    let sampled: Vec<Tensor> = pass
-                        .applied
-                        .iter()
-                        .map(|(_, z)| z.shallow_clone())
-                        .collect();
-                    m.rate_penalty(&sampled, t)
-                }
+                Some(t) => m.rate_penalty(&pass.applied, t),
                 None => m.penalty(&spec) + m.conditional_penalty(&pass.logits, &spec),
             };
             let loss = (&task + &lambda * ramp * penalty).sum(Kind::Float);
