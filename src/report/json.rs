@@ -6,9 +6,9 @@ use std::path::Path;
 
 /// Writes `value` as pretty JSON to `path`.
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|source| Error::Json {
+    let text = serde_json::to_string_pretty(value).map_err(|error| Error::Json {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;

@@ -188,9 +188,9 @@ impl FittedSelector {
         let dir = dir.as_ref();
         let path = dir.join("selector.json");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let info: SelectorInfo = serde_json::from_str(&text).map_err(|source| Error::Json {
+        let info: SelectorInfo = serde_json::from_str(&text).map_err(|error| Error::Json {
             path: path.clone(),
-            source,
+            error,
         })?;
         let mut vs = nn::VarStore::new(device);
         let factor = info
