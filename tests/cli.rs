@@ -231,6 +231,8 @@ fn bad_input_exits_2_naming_the_problem_and_writes_no_result() {
         let (code, text) = stog(&full);
         assert_eq!(code, 2, "{args:?}: {text}");
         assert!(text.contains(needle), "{args:?}: {text}");
+        // The cause is said once (the error chain used to repeat the OS message).
+        assert!(text.matches("os error").count() <= 1, "{args:?}: {text}");
         assert!(!out.join("result.json").exists(), "{args:?} wrote a result");
     }
     let _ = std::fs::remove_dir_all(&dir);
