@@ -44,6 +44,10 @@ pub struct ScriptFitConfig {
     pub backbone_lr: f64,
     /// Mini-batch size; `None` trains on the full batch.
     pub batch_size: Option<usize>,
+    /// Refit: train the backbone alone, with the gates fixed at their inference values (dropped
+    /// units exactly 0) and no penalty, so that the weights adapt to the units that remain.
+    /// Needs [`GatedScript::train_backbone`].
+    pub refit: bool,
 }
 
 impl Default for ScriptFitConfig {
@@ -55,6 +59,7 @@ impl Default for ScriptFitConfig {
             gate_lr: 0.05,
             backbone_lr: 1e-3,
             batch_size: None,
+            refit: false,
         }
     }
 }
@@ -293,11 +298,19 @@ impl GatedScript {
     /// on mini-batches or the full batch. After the warm-up, the state with the best validation
     /// objective (task loss of the inference network plus lambda times its open gates) is kept
     /// and restored at the end. Returns the epoch of that state (0 when none was better).
+    /// With `config.refit` only the backbone trains, under the inference gates.
     pub fn fit(&mut self, data: &Prepared, config: &ScriptFitConfig) -> Result<usize> {
         let lambda = config.lambda;
         check_lambdas(&[lambda])?;
-        let mut opt = nn::Adam::default().build(&self.vs, config.gate_lr)?;
-        opt.set_lr_group(1, config.gate_lr);
+        if config.refit && !self.backbone_trains {
+            return Err(Error::config(
+                "refit",
+                "a refit trains the backbone: call train_backbone first (--train-backbone)",
+            ));
+        }
+        let gate_lr = if config.refit { 0.0 } else { config.gate_lr };
+        let mut opt = nn::Adam::default().build(&self.vs, gate_lr)?;
+        opt.set_lr_group(1, gate_lr);
         if self.backbone_trains {
             opt.set_lr_group(0, config.backbone_lr);
         }
@@ -317,9 +330,9 @@ impl GatedScript {
             // Summed on the device and read once per epoch: no host sync per mini-batch.
             let mut epoch_loss = Tensor::zeros([], (Kind::Float, data.train.x.device()));
             for idx in order.split(batch, 0) {
-                let out = self.forward(&data.train.x.index_select(0, &idx), true)?;
+                let out = self.forward(&data.train.x.index_select(0, &idx), !config.refit)?;
                 let mut penalty = Tensor::zeros([], (Kind::Float, out.device()));
-                for g in &self.gates {
+                for g in self.gates.iter().filter(|_| !config.refit) {
                     penalty += g.penalty(crate::gates::Reduction::Sum, None);
                 }
                 let y = data.train.y.index_select(0, &idx);
@@ -454,6 +467,25 @@ impl GatedScript {
             .save(out)
             .map_err(|e| script_error(&self.path, "save", e))?;
         Ok(carriers)
+    }
+
+    /// Multiply-adds per example when the gate layers keep `units` units each, from the model's
+    /// own exported `macs(units: List[int]) -> int` (stog cannot count the operations of an
+    /// arbitrary TorchScript graph); `None` when the model exports no such method.
+    pub fn macs(&self, units: &[i64]) -> Result<Option<i64>> {
+        match self
+            .module
+            .method_is("macs", &[tch::IValue::IntList(units.to_vec())])
+        {
+            Ok(tch::IValue::Int(macs)) => Ok(Some(macs)),
+            Ok(other) => Err(script_error(
+                &self.path,
+                "macs",
+                format!("returned {other:?}, not an int"),
+            )),
+            Err(e) if e.to_string().contains("is not defined") => Ok(None),
+            Err(e) => Err(script_error(&self.path, "macs", e)),
+        }
     }
 
     /// Names of the gate layers: `input`, or `gate0`, `gate1`, ... inside the model.

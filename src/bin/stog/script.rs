@@ -60,6 +60,10 @@ pub struct ScriptArgs {
     /// Learning rate of the backbone with --train-backbone.
     #[arg(long, default_value_t = 1e-3)]
     backbone_lr: f64,
+    /// After each lambda's selection, epochs of training the backbone alone with the gates fixed
+    /// at their inference values (needs --train-backbone); the best validation state is kept.
+    #[arg(long, default_value_t = 0, requires = "train_backbone")]
+    refit_epochs: usize,
     /// Also write test_inputs.csv and test_outputs.csv: the test rows as the model sees them and
     /// the inference network's outputs, to check pruned.pt outside stog.
     #[arg(long)]
@@ -76,6 +80,7 @@ pub struct ScriptArgs {
 struct Point {
     lambda: f64,
     kept: usize,
+    macs: Option<i64>,
     val: Metrics,
     test: Metrics,
 }
@@ -104,7 +109,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
+        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
     )?;
     eprintln!(
         "stog script: {} on {} rows, gate {kind}, device {}",
@@ -168,18 +173,19 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         .flatten();
     let path: Vec<_> = points
         .iter()
-        .map(|p| json!({ "lambda": p.lambda, "kept": p.kept, "val": p.val, "test": p.test }))
+        .map(|p| json!({ "lambda": p.lambda, "kept": p.kept, "macs": p.macs, "val": p.val, "test": p.test }))
         .collect();
     write_json(
         &args.out_dir.join("path.json"),
         &json!({ "path": path, "chosen_lambda": chosen.map(|i| points[i].lambda) }),
     )?;
-    println!("| lambda | kept units | val | test |\n|---|---|---|---|");
+    println!("| lambda | kept units | multiply-adds | val | test |\n|---|---|---|---|---|");
     for p in &points {
         println!(
-            "| {} | {} | {:.4} | {:.4} |",
+            "| {} | {} | {} | {:.4} | {:.4} |",
             p.lambda,
             p.kept,
+            p.macs.map_or("-".to_string(), |m| m.to_string()),
             p.val.score(),
             p.test.score()
         );
@@ -225,8 +231,23 @@ fn fit_one(
             gate_lr: args.gate_lr,
             backbone_lr: args.backbone_lr,
             batch_size: (args.batch_size > 0).then_some(args.batch_size),
+            refit: false,
         },
     )?;
+    if args.refit_epochs > 0 {
+        g.fit(
+            data,
+            &ScriptFitConfig {
+                lambda,
+                epochs: args.refit_epochs,
+                warmup: 0,
+                gate_lr: args.gate_lr,
+                backbone_lr: args.backbone_lr,
+                batch_size: (args.batch_size > 0).then_some(args.batch_size),
+                refit: true,
+            },
+        )?;
+    }
     // Gates inside a model export when each goes straight into a linear layer (checked on the
     // validation rows); otherwise result.json says why and no pruned.pt is written.
     let (pruned, not_exported) = match g.export_pruned(dir.join("pruned.pt"), &data.val.x) {
@@ -242,6 +263,10 @@ fn fit_one(
         let outputs = tch::no_grad(|| g.forward(&data.test.x, false))?;
         write_rows(&dir.join("test_outputs.csv"), &outputs)?;
     }
+    let units_total: Vec<i64> = g.gates.iter().map(|gate| gate.units()).collect();
+    let kept: Vec<i64> = g.selected().iter().map(|s| s.len() as i64).collect();
+    // Known when the model exports `macs(units: List[int]) -> int`.
+    let (macs_before, macs_after) = (g.macs(&units_total)?, g.macs(&kept)?);
     let gates: Vec<_> = g
         .gate_names()
         .into_iter()
@@ -256,6 +281,8 @@ fn fit_one(
             "gates": gates,
             "metrics": { "val": val, "test": test },
             "best_epoch": best_epoch,
+            "macs_before": macs_before,
+            "macs_after": macs_after,
             "pruned_parameters": pruned,
             "not_exported": not_exported,
         }),
@@ -270,9 +297,13 @@ fn fit_one(
         (None, Some(why)) => println!("no pruned.pt: {why}"),
         (None, None) => {}
     }
+    if let (Some(before), Some(after)) = (macs_before, macs_after) {
+        println!("multiply-adds per example: {before} -> {after}");
+    }
     Ok(Point {
         lambda,
-        kept: g.selected().iter().map(Vec::len).sum(),
+        kept: kept.iter().sum::<i64>() as usize,
+        macs: macs_after,
         val,
         test,
     })
