@@ -159,9 +159,20 @@ fn stog_script_writes_the_result_and_the_pruned_model() {
     assert_eq!(r["gates"][0]["selected"], serde_json::json!([0, 1]));
     assert!(r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.9);
     assert!(tch::CModule::load(out.join("pruned.pt")).is_ok());
+    // This model exports no macs method: its multiply-adds are unknown.
+    assert!(r["macs_before"].is_null() && r["macs_after"].is_null());
     let o = run(&data);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a TorchScript model"));
+    // A refit trains the backbone, so it needs --train-backbone.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args(["script", "--model", model.to_str().unwrap(), "--data"])
+        .args([data.to_str().unwrap(), "--refit-epochs", "3", "--out-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--train-backbone"));
 }
 
 #[test]
@@ -268,6 +279,10 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
         .unwrap();
     let kept: usize = closing.selected().iter().map(Vec::len).sum();
     assert!(kept < 20, "kept {kept} of 20 channels");
+    // The model counts its own multiply-adds for given channel counts (9 * 64 * (8 + 8 * 12) +
+    // 10 * 12 unpruned).
+    assert_eq!(closing.macs(&[8, 12]).unwrap(), Some(60_024));
+    assert_eq!(closing.macs(&[2, 3]).unwrap(), Some(4_638));
     // The export carries the gates inside the model: the layers reading the gated channels get
     // exactly zero columns for dropped channels, and the pruned model computes the gated one.
     let pruned = cnn.with_file_name("cnn_pruned.pt");
@@ -318,6 +333,8 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
         vec![8, 12]
     );
     assert_eq!(s.forward(&probe, false).unwrap().size(), vec![4, 10]);
+    // Without a macs method the multiply-adds are unknown, not an error.
+    assert_eq!(s.macs(&[8, 12]).unwrap(), None);
     // A model with neither stages nor the protocol is refused, naming it.
     let err = stog::script::gated_stages(
         &mlp,
@@ -372,4 +389,46 @@ fn a_fine_tuned_backbone_is_what_the_export_contains() {
         diff <= 2.0 * ulp,
         "outputs differ by {diff} (largest output {scale})"
     );
+}
+
+#[test]
+fn a_refit_trains_the_backbone_under_fixed_gates_and_never_ends_worse() {
+    let _serial = serial(0);
+    let (model, data) = fixture();
+    let prepared = prepared(&data, 2);
+    let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
+    let refit = ScriptFitConfig {
+        epochs: 10,
+        warmup: 0,
+        backbone_lr: 0.01,
+        refit: true,
+        ..Default::default()
+    };
+    let err = g.fit(&prepared, &refit).unwrap_err().to_string();
+    assert!(err.contains("train_backbone"), "{err}");
+    g.train_backbone().unwrap();
+    g.fit(
+        &prepared,
+        &ScriptFitConfig {
+            epochs: 30,
+            warmup: 5,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let gate = g.gates[0].parameters()[0].copy();
+    let selected = g.selected();
+    let backbone = g.module.named_parameters().unwrap()[0].1.copy();
+    let val_loss = |g: &stog::script::GatedScript| {
+        g.score(Task::Classification, &prepared.val).unwrap().loss()
+    };
+    let before = val_loss(&g);
+    let best_epoch = g.fit(&prepared, &refit).unwrap();
+    let moved = |a: &tch::Tensor, b: &tch::Tensor| (a - b).abs().max().double_value(&[]);
+    assert_eq!(moved(&g.gates[0].parameters()[0], &gate), 0.0);
+    assert_eq!(g.selected(), selected);
+    assert!(val_loss(&g) <= before, "{} > {before}", val_loss(&g));
+    // The backbone moved exactly when a refit epoch beat the starting state.
+    let backbone_moved = moved(&g.module.named_parameters().unwrap()[0].1, &backbone) > 0.0;
+    assert_eq!(backbone_moved, best_epoch > 0, "best epoch {best_epoch}");
 }

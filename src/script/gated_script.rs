@@ -7,8 +7,11 @@
 //!   blocks); gate noise is then drawn once per batch.
 //!
 //! The model is loaded with `tch::CModule` and put in eval mode; only the gate parameters train
-//! (Adam, with a lambda warm-up). Rows of the data are reshaped to `input_shape` (`C, H, W`) when
-//! given.
+//! (Adam, with a lambda warm-up), unless [`GatedScript::train_backbone`] lets the backbone
+//! fine-tune too; a refit then trains the backbone alone under the chosen gates. Rows of the data
+//! are reshaped to `input_shape` (`C, H, W`) when given. A model may export
+//! `macs(units: List[int]) -> int` (multiply-adds per example when gate layer i keeps units[i]
+//! units) for [`GatedScript::macs`].
 
 use crate::gates::{Gate, GateKind, build_gate};
 use crate::train::{Metrics, Part, Prepared, check_lambdas, metrics, task_loss};
@@ -298,7 +301,8 @@ impl GatedScript {
     /// on mini-batches or the full batch. After the warm-up, the state with the best validation
     /// objective (task loss of the inference network plus lambda times its open gates) is kept
     /// and restored at the end. Returns the epoch of that state (0 when none was better).
-    /// With `config.refit` only the backbone trains, under the inference gates.
+    /// With `config.refit` only the backbone trains, under the inference gates, and the starting
+    /// state counts as epoch 0.
     pub fn fit(&mut self, data: &Prepared, config: &ScriptFitConfig) -> Result<usize> {
         let lambda = config.lambda;
         check_lambdas(&[lambda])?;
@@ -319,6 +323,12 @@ impl GatedScript {
         let best = crate::train::BestState::whole(&self.vs);
         let mut best_objective = f64::INFINITY;
         let mut best_epoch = 0;
+        if config.refit {
+            // A refit never ends worse than it started: the starting state is a candidate.
+            self.set_train(false)?;
+            best_objective = self.objective(data, lambda)?;
+            best.keep(&[true]);
+        }
         for epoch in 0..config.epochs {
             let ramp = if config.warmup == 0 {
                 1.0
@@ -364,7 +374,7 @@ impl GatedScript {
                 }
             }
         }
-        if best_epoch > 0 {
+        if best_epoch > 0 || config.refit {
             best.restore();
         }
         Ok(best_epoch)
