@@ -228,16 +228,8 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     let (mlp, _) = fixture();
     let cnn = mlp.with_file_name("cnn.pt");
     python_fixture("make_script_cnn.py", &cnn, &[]);
-    // Digits-like rows: 64 pixels reshaped to [1, 8, 8], 10 classes.
-    let table = Table::from_csv("data/digits.csv", "target", Task::Classification).unwrap();
-    let split = Split::stratified(
-        table.n_rows(),
-        table.labels().as_deref(),
-        [0.6, 0.2, 0.2],
-        0,
-    )
-    .unwrap();
-    let data = Prepared::new(&table, &split, Device::Cpu).unwrap();
+    // Digits rows: 64 pixels reshaped to [1, 8, 8], 10 classes.
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
     let probe = data.train.x.narrow(0, 0, 4);
     let stages =
         stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
@@ -354,7 +346,8 @@ fn a_fine_tuned_backbone_is_what_the_export_contains() {
     let (model, data) = fixture();
     let prepared = prepared(&data, 1);
     let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
-    let first = |g: &stog::script::GatedScript| g.module.named_parameters().unwrap()[0].1.copy();
+    let first =
+        |g: &stog::script::GatedScript| g.modules[0].named_parameters().unwrap()[0].1.copy();
     let before = first(&g);
     g.train_backbone().unwrap();
     g.fit(
@@ -418,7 +411,7 @@ fn a_refit_trains_the_backbone_under_fixed_gates_and_never_ends_worse() {
     .unwrap();
     let gate = g.gates[0].parameters()[0].copy();
     let selected = g.selected();
-    let backbone = g.module.named_parameters().unwrap()[0].1.copy();
+    let backbone = g.modules[0].named_parameters().unwrap()[0].1.copy();
     let val_loss = |g: &stog::script::GatedScript| {
         g.score(Task::Classification, &prepared.val).unwrap().loss()
     };
@@ -429,6 +422,82 @@ fn a_refit_trains_the_backbone_under_fixed_gates_and_never_ends_worse() {
     assert_eq!(g.selected(), selected);
     assert!(val_loss(&g) <= before, "{} > {before}", val_loss(&g));
     // The backbone moved exactly when a refit epoch beat the starting state.
-    let backbone_moved = moved(&g.module.named_parameters().unwrap()[0].1, &backbone) > 0.0;
+    let backbone_moved = moved(&g.modules[0].named_parameters().unwrap()[0].1, &backbone) > 0.0;
     assert_eq!(backbone_moved, best_epoch > 0, "best epoch {best_epoch}");
+}
+
+#[test]
+fn gates_between_stage_files_export_one_pruned_file_per_stage() {
+    let _serial = serial(0);
+    let (mlp, _) = fixture();
+    let dir = mlp.with_file_name("cnn_stage_files");
+    python_fixture(
+        "make_script_cnn.py",
+        &dir,
+        &[std::ffi::OsStr::new("--stage-files")],
+    );
+    let files: Vec<PathBuf> = (0..3).map(|k| dir.join(format!("stage{k}.pt"))).collect();
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+    let probe = data.train.x.narrow(0, 0, 4);
+    let shape: &[i64] = &[1, 8, 8];
+    let mut g =
+        stog::script::gated_stage_files(&files, GateKind::Ste, &probe, Some(shape), Device::Cpu)
+            .unwrap();
+    assert_eq!(g.layout, stog::script::Layout::StageFiles);
+    assert_eq!(
+        g.gates.iter().map(|gate| gate.units()).collect::<Vec<_>>(),
+        vec![8, 12]
+    );
+    g.fit(
+        &data,
+        &ScriptFitConfig {
+            lambda: 1.0,
+            epochs: 60,
+            warmup: 5,
+            gate_lr: 0.1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let kept: usize = g.selected().iter().map(Vec::len).sum();
+    assert!(kept < 20, "kept {kept} of 20 channels");
+    // Each gate is carried by the first layer of the next stage; one pruned file per stage.
+    let out = dir.join("pruned.pt");
+    let carriers = g.export_pruned(&out, &data.val.x).unwrap();
+    assert_eq!(
+        carriers,
+        vec!["stage1.pt:conv2.weight", "stage2.pt:head.weight"]
+    );
+    let written = g.export_paths(&out);
+    let names: Vec<_> = written.iter().map(|p| p.file_name().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["pruned_stage0.pt", "pruned_stage1.pt", "pruned_stage2.pt"]
+    );
+    let mut h = data.test.x.view([-1, 1, 8, 8]);
+    for file in &written {
+        h = tch::no_grad(|| tch::CModule::load(file).unwrap().forward_ts(&[&h]).unwrap());
+    }
+    let ours = tch::no_grad(|| g.forward(&data.test.x, false).unwrap());
+    assert!((ours - h).abs().max().double_value(&[]) < 1e-5);
+    // Stage files in the wrong order fail in the probe forward, naming the file.
+    let swapped = [files[1].clone(), files[0].clone(), files[2].clone()];
+    let err =
+        stog::script::gated_stage_files(&swapped, GateKind::Stg, &probe, Some(shape), Device::Cpu)
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("stage1.pt") && err.contains("forward"),
+        "{err}"
+    );
+    let err = stog::script::gated_stage_files(
+        &files[..1],
+        GateKind::Stg,
+        &probe,
+        Some(shape),
+        Device::Cpu,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("at least two"), "{err}");
 }

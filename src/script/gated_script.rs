@@ -1,7 +1,7 @@
 //! Gates around a frozen TorchScript model, in three layouts:
 //! - `Input`: one gate layer in front of `forward` (features of `[N, D]`, or input channels);
-//! - `Stages`: the model exports `stage0 ... stageK`; gate layers on axis 1 between stages, their
-//!   sizes found by one probe forward;
+//! - `Stages`: the model exports `stage0 ... stageK`, or comes as a list of files, one stage
+//!   each; gate layers on axis 1 between stages, their sizes found by one probe forward;
 //! - `Protocol`: the model exports `gate_dims() -> List[int]` and `forward_gates(x, gates)` and
 //!   multiplies its channels by the gate vectors wherever its author wants (inside residual
 //!   blocks); gate noise is then drawn once per batch.
@@ -28,6 +28,8 @@ pub enum Layout {
     Input,
     /// Gate layers between the exported `stage0 ... stage{n-1}` methods.
     Stages(usize),
+    /// Gate layers between stages saved as separate files, each called through `forward`.
+    StageFiles,
     /// Gate vectors passed to the exported `forward_gates(x, gates)`.
     Protocol,
 }
@@ -70,14 +72,14 @@ impl Default for ScriptFitConfig {
 /// A TorchScript model with gate layers.
 #[derive(Debug)]
 pub struct GatedScript {
-    /// The frozen backbone.
-    pub module: tch::CModule,
+    /// The frozen backbone: one module, or one per stage file.
+    pub modules: Vec<tch::CModule>,
     /// The gate layers, in the model's order.
     pub gates: Vec<Box<dyn Gate>>,
     /// Where the gates act.
     pub layout: Layout,
-    /// Where the model was loaded from (for errors).
-    pub path: PathBuf,
+    /// Where the modules were loaded from (for errors and the export).
+    pub paths: Vec<PathBuf>,
     input_shape: Option<Vec<i64>>,
     vs: nn::VarStore,
     backbone_trains: bool,
@@ -91,16 +93,8 @@ fn script_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Loads `path` and puts a gate of `kind` in front: on the `units` features of `[N, D]` rows, or
-/// on the channels (the first entry) of `input_shape`.
-pub fn gated_script(
-    path: impl AsRef<Path>,
-    kind: GateKind,
-    units: i64,
-    input_shape: Option<&[i64]>,
-    device: Device,
-) -> Result<GatedScript> {
-    let path = path.as_ref();
+/// Loads the TorchScript file `path` on `device`, in eval mode.
+fn load(path: &Path, device: Device) -> Result<tch::CModule> {
     if !path.exists() {
         return Err(Error::io(
             path,
@@ -112,6 +106,20 @@ pub fn gated_script(
     module
         .f_set_eval()
         .map_err(|e| script_error(path, "eval", e))?;
+    Ok(module)
+}
+
+/// Loads `path` and puts a gate of `kind` in front: on the `units` features of `[N, D]` rows, or
+/// on the channels (the first entry) of `input_shape`.
+pub fn gated_script(
+    path: impl AsRef<Path>,
+    kind: GateKind,
+    units: i64,
+    input_shape: Option<&[i64]>,
+    device: Device,
+) -> Result<GatedScript> {
+    let path = path.as_ref();
+    let module = load(path, device)?;
     let gated_units = match input_shape {
         Some(shape) if shape.iter().product::<i64>() != units => {
             return Err(Error::shape(
@@ -132,10 +140,10 @@ pub fn gated_script(
         None,
     );
     Ok(GatedScript {
-        module,
+        modules: vec![module],
         gates: vec![gate],
         layout: Layout::Input,
-        path: path.to_path_buf(),
+        paths: vec![path.to_path_buf()],
         input_shape: input_shape.map(<[i64]>::to_vec),
         vs,
         backbone_trains: false,
@@ -155,7 +163,7 @@ pub fn gated_stages(
     let path = path.as_ref();
     let probe = probe.to_device(device);
     let mut script = gated_script(path, kind, probe.size()[1], input_shape, device)?;
-    let dims: Vec<i64> = match script.module.method_is::<tch::IValue>("gate_dims", &[]) {
+    let dims: Vec<i64> = match script.modules[0].method_is::<tch::IValue>("gate_dims", &[]) {
         Ok(tch::IValue::IntList(dims)) => {
             script.layout = Layout::Protocol;
             dims
@@ -170,11 +178,9 @@ pub fn gated_stages(
         Err(_) => {
             let mut h = script.shaped(&probe)?;
             let mut dims = Vec::new();
-            while let Ok(out) = tch::no_grad(|| {
-                script
-                    .module
-                    .method_ts(&format!("stage{}", dims.len()), &[&h])
-            }) {
+            while let Ok(out) =
+                tch::no_grad(|| script.modules[0].method_ts(&format!("stage{}", dims.len()), &[&h]))
+            {
                 dims.push(out.size().get(1).copied().unwrap_or(0));
                 h = out;
             }
@@ -190,27 +196,81 @@ pub fn gated_stages(
             dims
         }
     };
-    script.gates = dims
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            build_gate(
-                &(script.vs.root().set_group(1) / format!("gate{i}")),
-                kind,
-                *d,
-                None,
-                None,
-                None,
-            )
-        })
-        .collect();
+    script.gates = script.inside_gates(kind, &dims);
     if script.layout == Layout::Protocol {
         let _ = tch::no_grad(|| script.forward(&probe, false))?;
     }
     Ok(script)
 }
 
+/// Loads the stage files `paths` (TorchScript modules whose `forward` is one stage each, in
+/// order) and puts gate layers of `kind` between consecutive stages, on axis 1, sized by one
+/// forward of `probe` (rows `[N, D]`, reshaped to `input_shape`).
+pub fn gated_stage_files(
+    paths: &[PathBuf],
+    kind: GateKind,
+    probe: &Tensor,
+    input_shape: Option<&[i64]>,
+    device: Device,
+) -> Result<GatedScript> {
+    if paths.len() < 2 {
+        return Err(Error::config(
+            "--model",
+            format!(
+                "stage files: {} given, at least two are needed",
+                paths.len()
+            ),
+        ));
+    }
+    let probe = probe.to_device(device);
+    let mut script = gated_script(&paths[0], kind, probe.size()[1], input_shape, device)?;
+    for path in &paths[1..] {
+        script.modules.push(load(path, device)?);
+        script.paths.push(path.clone());
+    }
+    script.layout = Layout::StageFiles;
+    let mut h = script.shaped(&probe)?;
+    let mut dims = Vec::new();
+    for k in 0..paths.len() {
+        h = tch::no_grad(|| script.stage(k, &h))?;
+        dims.push(h.size().get(1).copied().unwrap_or(0));
+    }
+    dims.pop(); // no gate after the last stage
+    script.gates = script.inside_gates(kind, &dims);
+    Ok(script)
+}
+
 impl GatedScript {
+    /// Gate layers `gate0, gate1, ...` of `kind` with `dims` units each.
+    fn inside_gates(&self, kind: GateKind, dims: &[i64]) -> Vec<Box<dyn Gate>> {
+        dims.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                build_gate(
+                    &(self.vs.root().set_group(1) / format!("gate{i}")),
+                    kind,
+                    *d,
+                    None,
+                    None,
+                    None,
+                )
+            })
+            .collect()
+    }
+
+    /// Stage `k` of a staged model on `h`: the method `stage{k}`, or the forward of file `k`.
+    fn stage(&self, k: usize, h: &Tensor) -> Result<Tensor> {
+        if self.layout == Layout::StageFiles {
+            return self.modules[k]
+                .forward_ts(&[h])
+                .map_err(|e| script_error(&self.paths[k], "forward", e));
+        }
+        let name = format!("stage{k}");
+        self.modules[0]
+            .method_ts(&name, &[h])
+            .map_err(|e| script_error(&self.paths[0], &name, e))
+    }
+
     fn shaped(&self, x: &Tensor) -> Result<Tensor> {
         Ok(match &self.input_shape {
             Some(shape) => {
@@ -229,18 +289,18 @@ impl GatedScript {
             Layout::Input => {
                 crate::gates::check_input(self.gates[0].as_ref(), &x)?;
                 let gated = self.gates[0].gate_input(&x, train);
-                self.module
+                self.modules[0]
                     .forward_ts(&[gated])
-                    .map_err(|e| script_error(&self.path, "forward", e))
+                    .map_err(|e| script_error(&self.paths[0], "forward", e))
             }
-            Layout::Stages(n) => {
+            Layout::Stages(_) | Layout::StageFiles => {
+                let n = match self.layout {
+                    Layout::Stages(n) => n,
+                    _ => self.modules.len(),
+                };
                 let mut h = x;
-                for k in 0..*n {
-                    let name = format!("stage{k}");
-                    h = self
-                        .module
-                        .method_ts(&name, &[&h])
-                        .map_err(|e| script_error(&self.path, &name, e))?;
+                for k in 0..n {
+                    h = self.stage(k, &h)?;
                     if let Some(g) = self.gates.get(k) {
                         crate::gates::check_input(g.as_ref(), &h)?;
                         h = g.gate_input(&h, train);
@@ -260,18 +320,18 @@ impl GatedScript {
                         }
                     })
                     .collect();
-                match self.module.method_is(
+                match self.modules[0].method_is(
                     "forward_gates",
                     &[tch::IValue::Tensor(x), tch::IValue::TensorList(gates)],
                 ) {
                     Ok(tch::IValue::Tensor(out)) => Ok(out),
                     Ok(other) => Err(script_error(
-                        &self.path,
+                        &self.paths[0],
                         "forward_gates",
                         format!("returned {other:?}, not a tensor"),
                     )),
                     Err(e) => Err(script_error(
-                        &self.path,
+                        &self.paths[0],
                         "forward_gates (do its gates match gate_dims?)",
                         e,
                     )),
@@ -284,13 +344,14 @@ impl GatedScript {
     ///
     /// [`fit`]: GatedScript::fit
     pub fn train_backbone(&mut self) -> Result<()> {
-        let params = self
-            .module
-            .named_parameters()
-            .map_err(|e| script_error(&self.path, "parameters", e))?;
-        let root = self.vs.root() / "backbone";
-        for (name, tensor) in params {
-            let _ = root.add(&name.replace('.', "_"), tensor, true);
+        for (k, (module, path)) in self.modules.iter().zip(&self.paths).enumerate() {
+            let params = module
+                .named_parameters()
+                .map_err(|e| script_error(path, "parameters", e))?;
+            let root = self.vs.root() / format!("backbone{k}");
+            for (name, tensor) in params {
+                let _ = root.add(&name.replace('.', "_"), tensor, true);
+            }
         }
         self.backbone_trains = true;
         Ok(())
@@ -393,54 +454,85 @@ impl GatedScript {
         if !self.backbone_trains {
             return Ok(());
         }
-        let result = if train {
-            self.module.f_set_train()
-        } else {
-            self.module.f_set_eval()
-        };
-        result.map_err(|e| script_error(&self.path, "train mode", e))
+        for (module, path) in self.modules.iter_mut().zip(&self.paths) {
+            let result = if train {
+                module.f_set_train()
+            } else {
+                module.f_set_eval()
+            };
+            result.map_err(|e| script_error(path, "train mode", e))?;
+        }
+        Ok(())
     }
 
-    /// Writes a TorchScript model without gates in which dropped units are exactly unused, and
-    /// returns, per gate layer, the parameter that now carries its gate.
+    /// Where [`export_pruned`] writes for `out`: `out` itself, or for stage files one file per
+    /// stage, `out`'s stem with `_stage{k}` (`pruned_stage0.pt`, ...).
+    ///
+    /// [`export_pruned`]: GatedScript::export_pruned
+    pub fn export_paths(&self, out: impl AsRef<Path>) -> Vec<PathBuf> {
+        let out = out.as_ref();
+        if self.modules.len() == 1 {
+            return vec![out.to_path_buf()];
+        }
+        let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+        (0..self.modules.len())
+            .map(|k| out.with_file_name(format!("{stem}_stage{k}.pt")))
+            .collect()
+    }
+
+    /// Writes the model without gates (see [`export_paths`] for the files) in which dropped units
+    /// are exactly unused, and returns, per gate layer, the parameter that now carries its gate
+    /// (for stage files as `file:parameter`).
     ///
     /// Each gate's inference values scale the first parameter (in the model's order, after the
-    /// previous gate's) that reads that many units on axis 1: a Linear weight `[out, D]` or a
-    /// Conv weight `[out, C, ...]`. Dropped units' columns become exactly 0 and kept ones carry
-    /// the gate's scale. This equals the gated model when the gated units go (through ReLU or
-    /// pooling, which commute with a gate in [0, 1]) into that layer; the export checks it on the
-    /// rows `probe` and refuses with an error when the pruned model's outputs differ.
+    /// previous gate's; for stage files, in the next stage) that reads that many units on axis 1:
+    /// a Linear weight `[out, D]` or a Conv weight `[out, C, ...]`. Dropped units' columns become
+    /// exactly 0 and kept ones carry the gate's scale. This equals the gated model when the gated
+    /// units go (through ReLU or pooling, which commute with a gate in [0, 1]) into that layer;
+    /// the export checks it on the rows `probe` and refuses with an error when the pruned
+    /// model's outputs differ.
+    ///
+    /// [`export_paths`]: GatedScript::export_paths
     pub fn export_pruned(&self, out: impl AsRef<Path>, probe: &Tensor) -> Result<Vec<String>> {
-        let out = out.as_ref();
-        let module = tch::CModule::load_on_device(&self.path, self.vs.device())
-            .map_err(|e| script_error(&self.path, "reload", e))?;
-        let params = module
-            .named_parameters()
-            .map_err(|e| script_error(&self.path, "parameters", e))?;
-        // The reloaded module gets the current (possibly fine-tuned) weights.
-        let live: std::collections::HashMap<String, Tensor> = self
-            .module
-            .named_parameters()
-            .map_err(|e| script_error(&self.path, "parameters", e))?
-            .into_iter()
-            .collect();
-        for (name, p) in &params {
-            if let Some(v) = live.get(name) {
-                crate::gates::assign(p, v);
+        let device = self.vs.device();
+        let mut modules = Vec::new();
+        // Every parameter in the model's order: (module, name, tensor).
+        let mut params = Vec::new();
+        for (k, (live, path)) in self.modules.iter().zip(&self.paths).enumerate() {
+            let module = tch::CModule::load_on_device(path, device)
+                .map_err(|e| script_error(path, "reload", e))?;
+            // The reloaded module gets the current (possibly fine-tuned) weights.
+            let live: std::collections::HashMap<String, Tensor> = live
+                .named_parameters()
+                .map_err(|e| script_error(path, "parameters", e))?
+                .into_iter()
+                .collect();
+            for (name, p) in module
+                .named_parameters()
+                .map_err(|e| script_error(path, "parameters", e))?
+            {
+                if let Some(v) = live.get(&name) {
+                    crate::gates::assign(&p, v);
+                }
+                params.push((k, name, p));
             }
+            modules.push(module);
         }
+        let stage_files = self.layout == Layout::StageFiles;
         let mut carriers = Vec::new();
         let mut from = 0;
-        for (g, name) in self.gates.iter().zip(self.gate_names()) {
+        for (j, (g, name)) in self.gates.iter().zip(self.gate_names()).enumerate() {
             let units = g.units();
-            let (i, (param, weight)) = params
+            let (i, (k, param, weight)) = params
                 .iter()
                 .enumerate()
                 .skip(from)
-                .find(|(_, (_, p))| p.dim() >= 2 && p.size()[1] == units)
+                .find(|(_, (k, _, p))| {
+                    (!stage_files || *k == j + 1) && p.dim() >= 2 && p.size()[1] == units
+                })
                 .ok_or_else(|| {
                     script_error(
-                        &self.path,
+                        &self.paths[0],
                         "export",
                         format!("no parameter after the previous gate's reads the {units} units of gate {name} on axis 1"),
                     )
@@ -453,19 +545,26 @@ impl GatedScript {
                 .to_kind(weight.kind())
                 .view(shape.as_slice());
             tch::no_grad(|| crate::gates::assign(weight, &(weight * z)));
-            carriers.push(param.clone());
+            carriers.push(if stage_files {
+                let file = self.paths[*k].file_name().unwrap_or_default();
+                format!("{}:{param}", file.to_string_lossy())
+            } else {
+                param.clone()
+            });
             from = i + 1;
         }
         let gated = tch::no_grad(|| self.forward(probe, false))?;
-        let shaped = self.shaped(probe)?;
-        let pruned = tch::no_grad(|| module.forward_ts(&[shaped]))
-            .map_err(|e| script_error(&self.path, "forward of the pruned model", e))?;
+        let mut pruned = self.shaped(probe)?;
+        for (module, path) in modules.iter().zip(&self.paths) {
+            pruned = tch::no_grad(|| module.forward_ts(&[&pruned]))
+                .map_err(|e| script_error(path, "forward of the pruned model", e))?;
+        }
         let scale = 1.0 + gated.abs().max().double_value(&[]);
         let diff = (&gated - &pruned).abs().max().double_value(&[]);
         // NaN differences count as differences.
         if diff.is_nan() || diff > 1e-5 * scale {
             return Err(script_error(
-                &self.path,
+                &self.paths[0],
                 "export",
                 format!(
                     "the pruned model's outputs differ from the gated model's by {diff:.3e}: the gated units do not go straight into {}",
@@ -473,28 +572,28 @@ impl GatedScript {
                 ),
             ));
         }
-        module
-            .save(out)
-            .map_err(|e| script_error(&self.path, "save", e))?;
+        for ((module, path), file) in modules.iter().zip(&self.paths).zip(self.export_paths(out)) {
+            module
+                .save(&file)
+                .map_err(|e| script_error(path, "save", e))?;
+        }
         Ok(carriers)
     }
 
     /// Multiply-adds per example when the gate layers keep `units` units each, from the model's
-    /// own exported `macs(units: List[int]) -> int` (stog cannot count the operations of an
-    /// arbitrary TorchScript graph); `None` when the model exports no such method.
+    /// own exported `macs(units: List[int]) -> int` (of the first file, for stage files: stog
+    /// cannot count the operations of an arbitrary TorchScript graph); `None` when the model
+    /// exports no such method.
     pub fn macs(&self, units: &[i64]) -> Result<Option<i64>> {
-        match self
-            .module
-            .method_is("macs", &[tch::IValue::IntList(units.to_vec())])
-        {
+        match self.modules[0].method_is("macs", &[tch::IValue::IntList(units.to_vec())]) {
             Ok(tch::IValue::Int(macs)) => Ok(Some(macs)),
             Ok(other) => Err(script_error(
-                &self.path,
+                &self.paths[0],
                 "macs",
                 format!("returned {other:?}, not an int"),
             )),
             Err(e) if e.to_string().contains("is not defined") => Ok(None),
-            Err(e) => Err(script_error(&self.path, "macs", e)),
+            Err(e) => Err(script_error(&self.paths[0], "macs", e)),
         }
     }
 

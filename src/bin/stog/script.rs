@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use stog::data::Task;
 use stog::gates::GateKind;
 use stog::report::write_json;
-use stog::script::{GatedScript, Layout, ScriptFitConfig, gated_script, gated_stages};
+use stog::script::{
+    GatedScript, Layout, ScriptFitConfig, gated_script, gated_stage_files, gated_stages,
+};
 use stog::train::{
     Candidate, Choice, Metrics, Prepared, accuracy_se, check_lambdas, choose, device_name,
     parse_device,
@@ -18,9 +20,11 @@ use stog::train::{
 /// Arguments of `stog script`.
 #[derive(Args, Debug)]
 pub struct ScriptArgs {
-    /// TorchScript model (`torch.jit.script` or `trace`, saved with `.save`).
-    #[arg(long)]
-    model: PathBuf,
+    /// TorchScript model (`torch.jit.script` or `trace`, saved with `.save`), or a
+    /// comma-separated list of stage files (each one stage's forward, in order) for
+    /// `--placement inside`.
+    #[arg(long, value_delimiter = ',', required = true)]
+    model: Vec<PathBuf>,
     #[command(flatten)]
     data: DataArgs,
     /// Reshape each row to C,H,W; the gate then acts on the C input channels.
@@ -113,22 +117,33 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     )?;
     eprintln!(
         "stog script: {} on {} rows, gate {kind}, device {}",
-        args.model.display(),
+        args.model
+            .iter()
+            .map(|m| m.display().to_string())
+            .collect::<Vec<_>>()
+            .join(","),
         table.n_rows(),
         device_name(device)
     );
     tch::manual_seed(args.seed as i64);
     let device = data.train.x.device();
-    let mut g = match args.placement.as_str() {
-        "input" => gated_script(
-            &args.model,
+    let mut g = match (args.placement.as_str(), args.model.as_slice()) {
+        ("input", [model]) => gated_script(
+            model,
             kind,
             data.train.x.size()[1],
             shape.as_deref(),
             device,
         )?,
-        "inside" => gated_stages(&args.model, kind, &data.train.x, shape.as_deref(), device)?,
-        other => anyhow::bail!("--placement `{other}`: expected input or inside"),
+        ("inside", [model]) => gated_stages(model, kind, &data.train.x, shape.as_deref(), device)?,
+        ("inside", files) => {
+            gated_stage_files(files, kind, &data.train.x, shape.as_deref(), device)?
+        }
+        ("input", files) => anyhow::bail!(
+            "--model lists {} stage files: gates between stage files need --placement inside",
+            files.len()
+        ),
+        (other, _) => anyhow::bail!("--placement `{other}`: expected input or inside"),
     };
     if args.train_backbone {
         g.train_backbone()?;
@@ -193,15 +208,12 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     if let Some(i) = chosen {
         // The chosen point's files are also the folder's own.
         let from = args.out_dir.join(format!("lambda_{}", points[i].lambda));
-        for name in [
-            "result.json",
-            "pruned.pt",
-            "test_inputs.csv",
-            "test_outputs.csv",
-        ] {
-            if from.join(name).exists() {
-                std::fs::copy(from.join(name), args.out_dir.join(name))
-                    .with_context(|| format!("copying {name}"))?;
+        let pruned = g.export_paths(from.join("pruned.pt"));
+        let names = ["result.json", "test_inputs.csv", "test_outputs.csv"];
+        for file in pruned.into_iter().chain(names.map(|n| from.join(n))) {
+            if let (true, Some(name)) = (file.exists(), file.file_name()) {
+                std::fs::copy(&file, args.out_dir.join(name))
+                    .with_context(|| format!("copying {}", file.display()))?;
             }
         }
         println!(
@@ -293,7 +305,11 @@ fn fit_one(
     }
     println!("test {}", serde_json::to_string(&test)?);
     match (&pruned, &not_exported) {
-        (Some(_), _) => println!("wrote {}", dir.join("pruned.pt").display()),
+        (Some(_), _) => {
+            for file in g.export_paths(dir.join("pruned.pt")) {
+                println!("wrote {}", file.display());
+            }
+        }
         (None, Some(why)) => println!("no pruned.pt: {why}"),
         (None, None) => {}
     }
