@@ -275,6 +275,9 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     // 10 * 12 unpruned).
     assert_eq!(closing.macs(&[8, 12]).unwrap(), Some(60_024));
     assert_eq!(closing.macs(&[2, 3]).unwrap(), Some(4_638));
+    // The method counts the model's inside units: for an input gate the count is unknown.
+    let input = gated_script(&cnn, GateKind::Stg, 64, Some(&[1, 8, 8]), Device::Cpu).unwrap();
+    assert_eq!(input.macs(&[1]).unwrap(), None);
     // The export carries the gates inside the model: the layers reading the gated channels get
     // exactly zero columns for dropped channels, and the pruned model computes the gated one.
     let pruned = cnn.with_file_name("cnn_pruned.pt");

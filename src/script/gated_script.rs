@@ -200,6 +200,7 @@ pub fn gated_stages(
     if script.layout == Layout::Protocol {
         let _ = tch::no_grad(|| script.forward(&probe, false))?;
     }
+    script.macs(&dims)?; // a macs method that fails for these units fails now, not after training
     Ok(script)
 }
 
@@ -237,6 +238,7 @@ pub fn gated_stage_files(
     }
     dims.pop(); // no gate after the last stage
     script.gates = script.inside_gates(kind, &dims);
+    script.macs(&dims)?;
     Ok(script)
 }
 
@@ -580,11 +582,15 @@ impl GatedScript {
         Ok(carriers)
     }
 
-    /// Multiply-adds per example when the gate layers keep `units` units each, from the model's
-    /// own exported `macs(units: List[int]) -> int` (of the first file, for stage files: stog
-    /// cannot count the operations of an arbitrary TorchScript graph); `None` when the model
-    /// exports no such method.
+    /// Multiply-adds per example when the gate layers inside the model keep `units` units each,
+    /// from the model's own exported `macs(units: List[int]) -> int` (of the first file, for
+    /// stage files: stog cannot count the operations of an arbitrary TorchScript graph); `None`
+    /// when the model exports no such method, and for an input gate (the method counts the
+    /// model's inside units).
     pub fn macs(&self, units: &[i64]) -> Result<Option<i64>> {
+        if self.layout == Layout::Input {
+            return Ok(None);
+        }
         match self.modules[0].method_is("macs", &[tch::IValue::IntList(units.to_vec())]) {
             Ok(tch::IValue::Int(macs)) => Ok(Some(macs)),
             Ok(other) => Err(script_error(
