@@ -330,6 +330,22 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     assert_eq!(s.forward(&probe, false).unwrap().size(), vec![4, 10]);
     // Without a macs method the multiply-adds are unknown, not an error.
     assert_eq!(s.macs(&[8, 12]).unwrap(), None);
+    // gate_dims that do not match what forward_gates multiplies: refused when the gates are
+    // built, naming the model and the method.
+    let wrong = mlp.with_file_name("cnn_wrong_dims.pt");
+    python_fixture(
+        "make_script_cnn.py",
+        &wrong,
+        &[std::ffi::OsStr::new("--wrong-gate-dims")],
+    );
+    let err =
+        stog::script::gated_stages(&wrong, GateKind::Stg, &probe, Some(&[1, 8, 8]), Device::Cpu)
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("cnn_wrong_dims.pt") && err.contains("do its gates match gate_dims"),
+        "{err}"
+    );
     // A model with neither stages nor the protocol is refused, naming it.
     let err = stog::script::gated_stages(
         &mlp,
