@@ -98,6 +98,23 @@ fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
     );
 }
 
+/// Fits the gates of the 8 + 12-channel CNN fixture with a strong penalty, which closes some.
+fn close_some_channels(g: &mut stog::script::GatedScript, data: &Prepared) {
+    g.fit(
+        data,
+        &ScriptFitConfig {
+            lambda: 1.0,
+            epochs: 60,
+            warmup: 5,
+            gate_lr: 0.1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let kept: usize = g.selected().iter().map(Vec::len).sum();
+    assert!(kept < 20, "kept {kept} of 20 channels");
+}
+
 #[test]
 fn model_errors_name_the_model() {
     let (model, _) = fixture();
@@ -257,20 +274,7 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     let mut closing =
         stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
             .unwrap();
-    closing
-        .fit(
-            &data,
-            &ScriptFitConfig {
-                lambda: 1.0,
-                epochs: 60,
-                warmup: 5,
-                gate_lr: 0.1,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    let kept: usize = closing.selected().iter().map(Vec::len).sum();
-    assert!(kept < 20, "kept {kept} of 20 channels");
+    close_some_channels(&mut closing, &data);
     // The model counts its own multiply-adds for given channel counts (9 * 64 * (8 + 8 * 12) +
     // 10 * 12 unpruned).
     assert_eq!(closing.macs(&[8, 12]).unwrap(), Some(60_024));
@@ -467,19 +471,7 @@ fn gates_between_stage_files_export_one_pruned_file_per_stage() {
         g.gates.iter().map(|gate| gate.units()).collect::<Vec<_>>(),
         vec![8, 12]
     );
-    g.fit(
-        &data,
-        &ScriptFitConfig {
-            lambda: 1.0,
-            epochs: 60,
-            warmup: 5,
-            gate_lr: 0.1,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let kept: usize = g.selected().iter().map(Vec::len).sum();
-    assert!(kept < 20, "kept {kept} of 20 channels");
+    close_some_channels(&mut g, &data);
     // Each gate is carried by the first layer of the next stage; one pruned file per stage.
     let out = dir.join("pruned.pt");
     let carriers = g.export_pruned(&out, &data.val.x).unwrap();
