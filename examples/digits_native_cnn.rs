@@ -1,12 +1,13 @@
 //! Channel reduction in a CNN written natively with tch layers and stog gates (no TorchScript),
-//! on data/digits.csv (8x8 images, 10 classes):
-//! conv 1->16 (3x3) -> ReLU -> gate -> conv 16->32 (3x3) -> ReLU -> gate -> mean pool -> linear.
+//! on data/digits.csv (8x8 images, 10 classes), the CNN of examples/digits_cnn:
+//! conv 1->16 -> ReLU -> gate -> conv 16->32 -> ReLU -> max-pool 2 -> gate -> conv 32->64 -> ReLU
+//! -> gate -> mean pool -> linear (3x3 convolutions, padding 1).
 //!
 //! Two kinds of gating, trained jointly with the network from scratch, over a lambda grid and
 //! seeds (each seed is a stratified 60/20/20 split and an initialisation):
 //! - static: STG gates, one channel subset for every image (the pruned network is smaller);
 //! - dynamic: input-dependent gates, each image runs its own subset, chosen by a small network
-//!   of the image (first block) or of the pooled first-block channels (second block).
+//!   of the image (first block) or of the previous block's channels, mean-pooled (later blocks).
 //!
 //! The penalty weighs each channel by the multiply-adds it costs. Prints test accuracy against
 //! kept channels and executed multiply-adds per image (gate networks included), and writes the
@@ -29,23 +30,25 @@ use stog::train::{Prepared, metrics};
 use tch::nn::{Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor, nn};
 
-const CHANNELS: [i64; 2] = [16, 32];
-/// Output positions of a 3x3 convolution with padding 1 on 8x8 images.
-const POSITIONS: i64 = 64;
+const CHANNELS: [i64; 3] = [16, 32, 64];
+/// Output positions of each block's 3x3 convolution (padding 1): 8x8, 8x8, then 4x4 after the
+/// max-pool.
+const POSITIONS: [i64; 3] = [64, 64, 16];
+/// Input channels of each block's convolution (before pruning).
+const INPUTS: [i64; 3] = [1, CHANNELS[0], CHANNELS[1]];
 const EPOCHS: usize = 100;
 const WARMUP: usize = 30;
 /// Epochs of the refit: the network alone, its gates frozen at their inference values.
 const REFIT: usize = 30;
 
-/// Per-channel gates of the two conv blocks.
+/// Per-channel gates of the conv blocks.
 enum Gates {
     Static(Vec<Box<dyn Gate>>),
     Dynamic(Vec<ConditionalGate>),
 }
 
 struct Cnn {
-    conv1: nn::Conv2D,
-    conv2: nn::Conv2D,
+    convs: Vec<nn::Conv2D>,
     head: nn::Linear,
     gates: Gates,
 }
@@ -73,10 +76,10 @@ impl Cnn {
                 bottleneck: 8,
                 ..ConditionalConfig::at(vec![])
             };
-            // The first block's gates read the image, the second's the pooled first block.
-            let reads = [POSITIONS, CHANNELS[0]];
+            // The first block's gates read the image, the others the pooled previous block.
+            let reads = [POSITIONS[0], CHANNELS[0], CHANNELS[1]];
             Gates::Dynamic(
-                (0..2)
+                (0..CHANNELS.len())
                     .map(|b| {
                         conditional_gate(
                             &(&gate_root / format!("block{b}")),
@@ -91,7 +94,7 @@ impl Cnn {
             )
         } else {
             Gates::Static(
-                (0..2)
+                (0..CHANNELS.len())
                     .map(|b| {
                         let path = &gate_root / format!("block{b}");
                         build_gate(&path, GateKind::Stg, CHANNELS[b], None, None, None)
@@ -100,9 +103,10 @@ impl Cnn {
             )
         };
         Cnn {
-            conv1: conv("conv1", 1, CHANNELS[0]),
-            conv2: conv("conv2", CHANNELS[0], CHANNELS[1]),
-            head: nn::linear(vs / "head", CHANNELS[1], 10, Default::default()),
+            convs: (0..CHANNELS.len())
+                .map(|b| conv(&format!("conv{}", b + 1), INPUTS[b], CHANNELS[b]))
+                .collect(),
+            head: nn::linear(vs / "head", CHANNELS[2], 10, Default::default()),
             gates,
         }
     }
@@ -137,18 +141,22 @@ impl Cnn {
     }
 
     fn pass(&self, x: &Tensor, train: bool) -> Pass {
-        let (z1, open1) = self.gate(0, x, train);
-        let h1 = self.conv1.forward(x).relu() * z1.view([z1.size()[0], -1, 1, 1]);
-        let (z2, open2) = self.gate(1, &h1, train);
-        let h2 = self.conv2.forward(&h1).relu() * z2.view([z2.size()[0], -1, 1, 1]);
+        let (mut gates, mut open) = (Vec::new(), Vec::new());
+        let mut h = x.shallow_clone();
+        for (b, conv) in self.convs.iter().enumerate() {
+            let (z, o) = self.gate(b, &h, train);
+            h = conv.forward(&h).relu();
+            if b == 1 {
+                h = h.max_pool2d_default(2);
+            }
+            h = h * z.view([z.size()[0], -1, 1, 1]);
+            gates.push(z);
+            open.push(o);
+        }
         let out = self
             .head
-            .forward(&h2.mean_dim([2, 3].as_slice(), false, Kind::Float));
-        Pass {
-            out,
-            gates: vec![z1, z2],
-            open: vec![open1, open2],
-        }
+            .forward(&h.mean_dim([2, 3].as_slice(), false, Kind::Float));
+        Pass { out, gates, open }
     }
 
     /// Multiply-adds each image executes, `[N]` (or `[1]` for static gates), from the kept
@@ -158,24 +166,33 @@ impl Cnn {
             .iter()
             .map(|z| z.ne(0.0).sum_dim_intlist(-1, false, Kind::Float))
             .collect();
-        let mut macs =
-            &k[0] * (9 * POSITIONS) as f64 + &k[0] * &k[1] * (9 * POSITIONS) as f64 + &k[1] * 10.0;
+        // Block b's conv computes its kept channels from the previous block's kept ones.
+        let mut macs = &k[0] * (9 * POSITIONS[0]) as f64 + &k[2] * 10.0;
+        for b in 1..k.len() {
+            macs = macs + &k[b - 1] * &k[b] * (9 * POSITIONS[b]) as f64;
+        }
         if let Gates::Dynamic(g) = &self.gates {
-            let image = Tensor::full_like(&k[0], POSITIONS as f64);
-            macs = macs + g[0].macs(&image) + g[1].macs(&k[0]);
+            let image = Tensor::full_like(&k[0], POSITIONS[0] as f64);
+            macs = macs + g[0].macs(&image) + g[1].macs(&k[0]) + g[2].macs(&k[1]);
         }
         macs
     }
 }
 
-/// Multiply-adds one channel of each block costs, relative to the mean channel: the penalty's
-/// weights.
-fn channel_costs() -> [f64; 2] {
-    let c1 = (9 * POSITIONS + 9 * POSITIONS * CHANNELS[1]) as f64;
-    let c2 = (9 * POSITIONS * CHANNELS[0] + 10) as f64;
-    let mean =
-        (c1 * CHANNELS[0] as f64 + c2 * CHANNELS[1] as f64) / (CHANNELS[0] + CHANNELS[1]) as f64;
-    [c1 / mean, c2 / mean]
+/// Multiply-adds one channel of each block costs (computing it, and reading it in the next
+/// layer), relative to the mean channel: the penalty's weights.
+fn channel_costs() -> [f64; 3] {
+    let reading = [
+        9 * POSITIONS[1] * CHANNELS[1],
+        9 * POSITIONS[2] * CHANNELS[2],
+        10,
+    ];
+    let cost: Vec<f64> = (0..3)
+        .map(|b| (9 * POSITIONS[b] * INPUTS[b] + reading[b]) as f64)
+        .collect();
+    let total: f64 = (0..3).map(|b| cost[b] * CHANNELS[b] as f64).sum();
+    let mean = total / CHANNELS.iter().sum::<i64>() as f64;
+    [cost[0] / mean, cost[1] / mean, cost[2] / mean]
 }
 
 fn penalty(open: &[Tensor]) -> Tensor {
@@ -284,10 +301,11 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRec
         .executed_macs(&pass.gates)
         .mean(Kind::Double)
         .double_value(&[]);
-    let full = model.executed_macs(&[
-        Tensor::ones([1, CHANNELS[0]], (Kind::Float, Device::Cpu)),
-        Tensor::ones([1, CHANNELS[1]], (Kind::Float, Device::Cpu)),
-    ]);
+    let all_open: Vec<Tensor> = CHANNELS
+        .iter()
+        .map(|c| Tensor::ones([1, *c], (Kind::Float, Device::Cpu)))
+        .collect();
+    let full = model.executed_macs(&all_open);
     let per_image = pass
         .gates
         .iter()
@@ -318,7 +336,7 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRec
         placement: if dynamic { "dynamic" } else { "hidden" }.into(),
         n_selected: 64,
         units_kept: kept.join(";"),
-        units_total: format!("{};{}", CHANNELS[0], CHANNELS[1]),
+        units_total: CHANNELS.map(|c| c.to_string()).join(";"),
         macs: macs.round() as i64,
         macs_full: full.double_value(&[0]).round() as i64,
         val_score,
@@ -370,7 +388,7 @@ fn main() -> Result<()> {
     }
     let summary = summarize(&records);
     println!(
-        "| gates | lambda | test accuracy % | channels in the model (of 16 / 32) | channels run per image (of 48) | multiply-adds per image |"
+        "| gates | lambda | test accuracy % | channels in the model (of 16 / 32 / 64) | channels run per image (of 112) | multiply-adds per image |"
     );
     println!("|---|---|---|---|---|---|");
     for c in &summary.cells {
