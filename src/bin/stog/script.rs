@@ -234,31 +234,24 @@ fn fit_one(
     warmup: usize,
     dir: &Path,
 ) -> Result<Point> {
-    let best_epoch = g.fit(
-        data,
-        &ScriptFitConfig {
-            lambda,
-            epochs: args.epochs,
-            warmup,
-            gate_lr: args.gate_lr,
-            backbone_lr: args.backbone_lr,
-            batch_size: (args.batch_size > 0).then_some(args.batch_size),
-            refit: false,
-        },
-    )?;
+    let config = ScriptFitConfig {
+        lambda,
+        epochs: args.epochs,
+        warmup,
+        gate_lr: args.gate_lr,
+        backbone_lr: args.backbone_lr,
+        batch_size: (args.batch_size > 0).then_some(args.batch_size),
+        refit: false,
+    };
+    let best_epoch = g.fit(data, &config)?;
     if args.refit_epochs > 0 {
-        g.fit(
-            data,
-            &ScriptFitConfig {
-                lambda,
-                epochs: args.refit_epochs,
-                warmup: 0,
-                gate_lr: args.gate_lr,
-                backbone_lr: args.backbone_lr,
-                batch_size: (args.batch_size > 0).then_some(args.batch_size),
-                refit: true,
-            },
-        )?;
+        let refit = ScriptFitConfig {
+            epochs: args.refit_epochs,
+            warmup: 0,
+            refit: true,
+            ..config
+        };
+        g.fit(data, &refit)?;
     }
     // Gates inside a model export when each goes straight into a linear layer (checked on the
     // validation rows); otherwise result.json says why and no pruned.pt is written.
