@@ -145,11 +145,9 @@ impl Cnn {
         let mut h = x.shallow_clone();
         for (b, conv) in self.convs.iter().enumerate() {
             let (z, o) = self.gate(b, &h, train);
-            h = conv.forward(&h).relu();
-            if b == 1 {
-                h = h.max_pool2d_default(2);
-            }
-            h = h * z.view([z.size()[0], -1, 1, 1]);
+            let a = conv.forward(&h).relu();
+            let a = if b == 1 { a.max_pool2d_default(2) } else { a };
+            h = a * z.view([z.size()[0], -1, 1, 1]);
             gates.push(z);
             open.push(o);
         }
@@ -169,7 +167,7 @@ impl Cnn {
         // Block b's conv computes its kept channels from the previous block's kept ones.
         let mut macs = &k[0] * (9 * POSITIONS[0]) as f64 + &k[2] * 10.0;
         for b in 1..k.len() {
-            macs = macs + &k[b - 1] * &k[b] * (9 * POSITIONS[b]) as f64;
+            macs += &k[b - 1] * &k[b] * (9 * POSITIONS[b]) as f64;
         }
         if let Gates::Dynamic(g) = &self.gates {
             let image = Tensor::full_like(&k[0], POSITIONS[0] as f64);
