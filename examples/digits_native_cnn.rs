@@ -9,7 +9,8 @@
 //! - dynamic: input-dependent gates, each image runs its own subset, chosen by a small network
 //!   of the image (first block) or of the previous block's channels, mean-pooled (later blocks).
 //!
-//! The penalty weighs each channel by the multiply-adds it costs. Prints test accuracy against
+//! The penalty weighs each channel by the multiply-adds it costs (`macs`, the default), or every
+//! channel alike (`channels`: fewer channels, more multiply-adds). Prints test accuracy against
 //! kept channels and executed multiply-adds per image (gate networks included), and writes the
 //! figure. Training runs a fixed number of epochs with a lambda warm-up and keeps the state with
 //! the best validation objective; then the network alone is refit with its gates frozen at their
@@ -18,7 +19,8 @@
 //! Writes `OUT_DIR/runs.csv` (one row per run, the columns of `stog sweep`) and
 //! `OUT_DIR/accuracy_vs_macs.svg`.
 //!
-//! Run: `cargo run --release --example digits_native_cnn [-- OUT_DIR [SEEDS [LAMBDAS]]]`
+//! Run: `cargo run --release --example digits_native_cnn [-- OUT_DIR [SEEDS [LAMBDAS [PENALTY]]]]`
+//! (PENALTY: `macs` or `channels`)
 
 use anyhow::Result;
 use stog::data::{Split, Table, Task};
@@ -193,8 +195,8 @@ fn channel_costs() -> [f64; 3] {
     [cost[0] / mean, cost[1] / mean, cost[2] / mean]
 }
 
-fn penalty(open: &[Tensor]) -> Tensor {
-    let costs = channel_costs();
+/// The penalty: expected open channels of each block, weighted by `costs`.
+fn penalty(open: &[Tensor], costs: [f64; 3]) -> Tensor {
     open.iter()
         .zip(costs)
         .map(|(o, c)| o.sum(Kind::Float) * c)
@@ -202,7 +204,13 @@ fn penalty(open: &[Tensor]) -> Tensor {
 }
 
 /// Trains one network and returns its record and the mean number of channels an image runs.
-fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRecord, f64)> {
+fn run(
+    data: &Prepared,
+    dynamic: bool,
+    lambda: f64,
+    costs: [f64; 3],
+    seed: u64,
+) -> Result<(RunRecord, f64)> {
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = Cnn::new(&vs.root(), dynamic, seed);
@@ -236,7 +244,7 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRec
             let task = pass
                 .out
                 .cross_entropy_for_logits(&data.train.y.index_select(0, &idx));
-            let loss = task + penalty(&pass.open) * (lambda * ramp);
+            let loss = task + penalty(&pass.open, costs) * (lambda * ramp);
             opt.backward_step(&loss);
         }
         // The objective counts the channels the inference network opens.
@@ -251,7 +259,7 @@ fn run(data: &Prepared, dynamic: bool, lambda: f64, seed: u64) -> Result<(RunRec
                         .mean_dim(0, false, Kind::Float)
                 })
                 .collect();
-            pass.out.cross_entropy_for_logits(&data.val.y) + penalty(&open) * lambda
+            pass.out.cross_entropy_for_logits(&data.val.y) + penalty(&open, costs) * lambda
         })
         .double_value(&[]);
         if epoch + 1 >= WARMUP && objective < best.0 {
@@ -364,6 +372,11 @@ fn main() -> Result<()> {
             .collect::<Result<_, _>>()?,
         None => vec![0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08],
     };
+    let costs = match std::env::args().nth(4).as_deref() {
+        None | Some("macs") => channel_costs(),
+        Some("channels") => [1.0; 3],
+        Some(other) => anyhow::bail!("PENALTY `{other}`: expected macs or channels"),
+    };
     tch::set_num_threads(tch::get_num_threads().min(2));
     let table = Table::from_csv("data/digits.csv", "target", Task::Classification)?;
     let mut records = Vec::new();
@@ -378,7 +391,7 @@ fn main() -> Result<()> {
         let data = Prepared::new(&table, &split, Device::Cpu)?;
         for dynamic in [false, true] {
             for lambda in &lambdas {
-                let (record, channels) = run(&data, dynamic, *lambda, seed)?;
+                let (record, channels) = run(&data, dynamic, *lambda, costs, seed)?;
                 records.push(record);
                 per_image.push(channels);
             }
