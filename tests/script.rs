@@ -512,3 +512,63 @@ fn gates_between_stage_files_export_one_pruned_file_per_stage() {
     .to_string();
     assert!(err.contains("at least two"), "{err}");
 }
+
+#[test]
+fn every_gate_kind_trains_in_front_of_between_stages_and_through_the_protocol() {
+    let _serial = serial(0);
+    let (mlp, mlp_data) = fixture();
+    let cnn = mlp.with_file_name("cnn.pt");
+    python_fixture("make_script_cnn.py", &cnn, &[]);
+    let staged = mlp.with_file_name("cnn_stages.pt");
+    python_fixture(
+        "make_script_cnn.py",
+        &staged,
+        &[std::ffi::OsStr::new("--stages-only")],
+    );
+    let features = prepared(&mlp_data, 0).train.x.narrow(0, 0, 16);
+    let images = prepared(std::path::Path::new("data/digits.csv"), 0)
+        .train
+        .x
+        .narrow(0, 0, 16);
+    let shape: &[i64] = &[1, 8, 8];
+    for kind in GateKind::ALL {
+        let layouts = [
+            (
+                gated_script(&mlp, kind, 6, None, Device::Cpu).unwrap(),
+                &features,
+            ),
+            (
+                stog::script::gated_stages(&staged, kind, &images, Some(shape), Device::Cpu)
+                    .unwrap(),
+                &images,
+            ),
+            (
+                stog::script::gated_stages(&cnn, kind, &images, Some(shape), Device::Cpu).unwrap(),
+                &images,
+            ),
+        ];
+        for (g, rows) in layouts {
+            // A few noisy passes: a gate clamped at 1 by one draw has no gradient in that pass.
+            for _ in 0..3 {
+                let out = g.forward(rows, true).unwrap();
+                assert_eq!(out.size()[0], 16, "{kind} {:?}", g.layout);
+                out.log_softmax(-1, tch::Kind::Float)
+                    .select(1, 0)
+                    .sum(tch::Kind::Float)
+                    .backward();
+            }
+            for gate in &g.gates {
+                let grad = gate.parameters()[0]
+                    .grad()
+                    .abs()
+                    .sum(tch::Kind::Float)
+                    .double_value(&[]);
+                assert!(
+                    grad.is_finite() && grad > 0.0,
+                    "{kind} {:?}: gradient {grad}",
+                    g.layout
+                );
+            }
+        }
+    }
+}
