@@ -109,6 +109,32 @@ fn load(path: &Path, device: Device) -> Result<tch::CModule> {
     Ok(module)
 }
 
+/// Loads `path` with no gates yet, for rows of `units` values reshaped to `input_shape`.
+fn ungated(
+    path: &Path,
+    units: i64,
+    input_shape: Option<&[i64]>,
+    device: Device,
+) -> Result<GatedScript> {
+    if let Some(shape) = input_shape
+        && shape.iter().product::<i64>() != units
+    {
+        return Err(Error::shape(
+            "--input-shape",
+            format!("{shape:?} does not hold {units} values per row"),
+        ));
+    }
+    Ok(GatedScript {
+        modules: vec![load(path, device)?],
+        gates: Vec::new(),
+        layout: Layout::Input,
+        paths: vec![path.to_path_buf()],
+        input_shape: input_shape.map(<[i64]>::to_vec),
+        vs: nn::VarStore::new(device),
+        backbone_trains: false,
+    })
+}
+
 /// Loads `path` and puts a gate of `kind` in front: on the `units` features of `[N, D]` rows, or
 /// on the channels (the first entry) of `input_shape`.
 pub fn gated_script(
@@ -118,36 +144,17 @@ pub fn gated_script(
     input_shape: Option<&[i64]>,
     device: Device,
 ) -> Result<GatedScript> {
-    let path = path.as_ref();
-    let module = load(path, device)?;
-    let gated_units = match input_shape {
-        Some(shape) if shape.iter().product::<i64>() != units => {
-            return Err(Error::shape(
-                "--input-shape",
-                format!("{shape:?} does not hold {units} values per row"),
-            ));
-        }
-        Some(shape) => shape[0],
-        None => units,
-    };
-    let vs = nn::VarStore::new(device);
-    let gate = build_gate(
-        &(vs.root().set_group(1) / "input_gate"),
+    let mut script = ungated(path.as_ref(), units, input_shape, device)?;
+    let gated_units = input_shape.map_or(units, |shape| shape[0]);
+    script.gates = vec![build_gate(
+        &(script.vs.root().set_group(1) / "input_gate"),
         kind,
         gated_units,
         None,
         None,
         None,
-    );
-    Ok(GatedScript {
-        modules: vec![module],
-        gates: vec![gate],
-        layout: Layout::Input,
-        paths: vec![path.to_path_buf()],
-        input_shape: input_shape.map(<[i64]>::to_vec),
-        vs,
-        backbone_trains: false,
-    })
+    )];
+    Ok(script)
 }
 
 /// Loads `path` and puts gate layers of `kind` inside it: between its stage methods, or where
@@ -162,7 +169,7 @@ pub fn gated_stages(
 ) -> Result<GatedScript> {
     let path = path.as_ref();
     let probe = probe.to_device(device);
-    let mut script = gated_script(path, kind, probe.size()[1], input_shape, device)?;
+    let mut script = ungated(path, probe.size()[1], input_shape, device)?;
     let dims: Vec<i64> = match script.modules[0].method_is::<tch::IValue>("gate_dims", &[]) {
         Ok(tch::IValue::IntList(dims)) => {
             script.layout = Layout::Protocol;
@@ -178,9 +185,7 @@ pub fn gated_stages(
         Err(_) => {
             let mut h = script.shaped(&probe)?;
             let mut dims = Vec::new();
-            while let Ok(out) =
-                tch::no_grad(|| script.modules[0].method_ts(&format!("stage{}", dims.len()), &[&h]))
-            {
+            while let Ok(out) = tch::no_grad(|| script.stage(dims.len(), &h)) {
                 dims.push(out.size().get(1).copied().unwrap_or(0));
                 h = out;
             }
@@ -224,7 +229,7 @@ pub fn gated_stage_files(
         ));
     }
     let probe = probe.to_device(device);
-    let mut script = gated_script(&paths[0], kind, probe.size()[1], input_shape, device)?;
+    let mut script = ungated(&paths[0], probe.size()[1], input_shape, device)?;
     for path in &paths[1..] {
         script.modules.push(load(path, device)?);
         script.paths.push(path.clone());
@@ -405,8 +410,10 @@ impl GatedScript {
             for idx in order.split(batch, 0) {
                 let out = self.forward(&data.train.x.index_select(0, &idx), !config.refit)?;
                 let mut penalty = Tensor::zeros([], (Kind::Float, out.device()));
-                for g in self.gates.iter().filter(|_| !config.refit) {
-                    penalty += g.penalty(crate::gates::Reduction::Sum, None);
+                if !config.refit {
+                    for g in &self.gates {
+                        penalty += g.penalty(crate::gates::Reduction::Sum, None);
+                    }
                 }
                 let y = data.train.y.index_select(0, &idx);
                 let loss = task_loss(data.task, &out.unsqueeze(0), &y).sum(Kind::Float)
