@@ -1,8 +1,8 @@
 """Checks a pruned.pt written by `stog script` for the digits CNN of train_cnn.py, in PyTorch:
 its outputs on stog's test rows equal those of stog's inference network within 1e-5, and the
 columns of the layers reading a dropped channel are exactly zero. Appends one line to CHECKS_CSV
-(MODEL, lambda, test accuracy, kept channels per gate, multiply-adds before and after, largest
-difference, dropped columns zero) and exits 1 when a check fails.
+(MODEL, lambda, test accuracy, kept channels per gate, channels in all, multiply-adds before and
+after, largest difference, dropped columns zero) and exits 1 when a check fails.
 Usage: python check_pruned.py RESULT_DIR CHECKS_CSV MODEL
 """
 import csv
@@ -31,13 +31,14 @@ for gate, carrier in zip(result["gates"], result["pruned_parameters"]):
         zero = bool((w.select(1, unit) == 0).all())
         zero_ok &= zero == dropped
 kept = "+".join(str(len(g["selected"])) for g in result["gates"])
-line = [label, result["lambda"], result["metrics"]["test"]["accuracy"], kept]
+total = sum(g["units_total"] for g in result["gates"])
+line = [label, result["lambda"], result["metrics"]["test"]["accuracy"], kept, total]
 line += [result["macs_before"], result["macs_after"], diff, zero_ok]
 header = not os.path.exists(checks)
 with open(checks, "a") as f:
     w = csv.writer(f)
     if header:
-        w.writerow(["model", "lambda", "accuracy", "kept", "macs_before", "macs_after",
+        w.writerow(["model", "lambda", "accuracy", "kept", "total", "macs_before", "macs_after",
                     "max_diff", "zero_ok"])
     w.writerow(line)
 ok = diff <= 1e-5 and zero_ok

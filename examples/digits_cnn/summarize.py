@@ -22,7 +22,7 @@ def mean_sd(values, scale=1.0, digits=1):
 trained = [json.load(open(p)) for p in sorted(
     os.path.join(out, d, "trained.json") for d in os.listdir(out) if d.startswith("split_")
 )]
-channels = sum(int(c) for c in rows[0]["kept"].split("+"))
+channels = rows[0]["total"]
 print(f"{len(trained)} splits; the CNN as trained in PyTorch: test accuracy "
       f"{mean_sd([t['test'] for t in trained], 100)} %\n")
 print(f"| model, gates | lambda | test accuracy % | kept conv channels (of {channels}) | "
