@@ -382,12 +382,7 @@ fn main() -> Result<()> {
     let mut records = Vec::new();
     let mut per_image = Vec::new();
     for seed in 0..seeds {
-        let split = Split::stratified(
-            table.n_rows(),
-            table.labels().as_deref(),
-            [0.6, 0.2, 0.2],
-            seed,
-        )?;
+        let split = Split::of(&table, [0.6, 0.2, 0.2], seed)?;
         let data = Prepared::new(&table, &split, Device::Cpu)?;
         for dynamic in [false, true] {
             for lambda in &lambdas {

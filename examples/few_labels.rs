@@ -72,12 +72,7 @@ fn main() -> Result<()> {
         seeds,
         &|seed| {
             let p = duplicate_groups(1000, 5, 20, seed);
-            let split = Split::stratified(
-                p.table.n_rows(),
-                p.table.labels().as_deref(),
-                [0.6, 0.2, 0.2],
-                seed,
-            )?;
+            let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed)?;
             Ok((p.table.clone(), split, Some(p)))
         },
     )?;

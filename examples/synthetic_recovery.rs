@@ -14,12 +14,7 @@ fn run(name: &str, make: &dyn Fn(u64) -> Synthetic, gate: GateKind) -> Result<()
     let seeds = 5;
     for seed in 0..seeds {
         let p = make(seed);
-        let split = Split::stratified(
-            p.table.n_rows(),
-            p.table.labels().as_deref(),
-            [0.6, 0.2, 0.2],
-            seed,
-        )?;
+        let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed)?;
         let t = std::time::Instant::now();
         let fitted =
             Selector::params()

@@ -37,13 +37,7 @@ fn a_conditional_input_gate_opens_the_feature_each_type_needs() {
     tch::set_num_threads(1);
     tch::manual_seed(0);
     let table = two_types(600);
-    let split = Split::stratified(
-        table.n_rows(),
-        table.labels().as_deref(),
-        [0.6, 0.2, 0.2],
-        0,
-    )
-    .unwrap();
+    let split = Split::of(&table, [0.6, 0.2, 0.2], 0).unwrap();
     let data = Prepared::new(&table, &split, Device::Cpu).unwrap();
     let config = GatedMlpConfig {
         hidden: vec![16],

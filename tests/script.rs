@@ -53,13 +53,7 @@ fn fixture() -> (PathBuf, PathBuf) {
 /// The fixture's rows, split 60/20/20 (stratified, `seed`) and standardised.
 fn prepared(data: &std::path::Path, seed: u64) -> Prepared {
     let table = Table::from_csv(data, "target", Task::Classification).unwrap();
-    let split = Split::stratified(
-        table.n_rows(),
-        table.labels().as_deref(),
-        [0.6, 0.2, 0.2],
-        seed,
-    )
-    .unwrap();
+    let split = Split::of(&table, [0.6, 0.2, 0.2], seed).unwrap();
     Prepared::new(&table, &split, Device::Cpu).unwrap()
 }
 

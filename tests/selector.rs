@@ -19,13 +19,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn fit(p: &Synthetic, params: SelectorParams) -> FittedSelector {
-    let split = Split::stratified(
-        p.table.n_rows(),
-        p.table.labels().as_deref(),
-        [0.6, 0.2, 0.2],
-        0,
-    )
-    .unwrap();
+    let split = Split::of(&p.table, [0.6, 0.2, 0.2], 0).unwrap();
     params.fit(&p.table, &split, Device::Cpu).unwrap()
 }
 
@@ -88,13 +82,7 @@ fn picks_one_representative_per_group_of_near_duplicates() {
 fn save_and_load_give_the_same_predictions() {
     let _serial = serial();
     let table = Table::from_csv("data/wine.csv", "target", Task::Classification).unwrap();
-    let split = Split::stratified(
-        table.n_rows(),
-        table.labels().as_deref(),
-        [0.6, 0.2, 0.2],
-        0,
-    )
-    .unwrap();
+    let split = Split::of(&table, [0.6, 0.2, 0.2], 0).unwrap();
     for gate in [GateKind::Stg, GateKind::Correlated] {
         let f = Selector::params()
             .gate(gate)

@@ -42,7 +42,7 @@ fn toy_table(n: usize, d: usize, seed: u64) -> Table {
 
 fn toy_data() -> Prepared {
     let t = toy_table(120, 6, 1);
-    let split = Split::stratified(t.n_rows(), t.labels().as_deref(), [0.6, 0.2, 0.2], 0).unwrap();
+    let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
     Prepared::new(&t, &split, Device::Cpu).unwrap()
 }
 
@@ -124,8 +124,7 @@ fn a_member_trains_exactly_like_a_single_fit() {
 fn members_on_different_splits_train_like_their_own_chunks() {
     let _serial = serial();
     let t = toy_table(120, 6, 1);
-    let split =
-        |seed| Split::stratified(t.n_rows(), t.labels().as_deref(), [0.6, 0.2, 0.2], seed).unwrap();
+    let split = |seed| Split::of(&t, [0.6, 0.2, 0.2], seed).unwrap();
     let (a, b) = (
         Prepared::new(&t, &split(0), Device::Cpu).unwrap(),
         Prepared::new(&t, &split(1), Device::Cpu).unwrap(),

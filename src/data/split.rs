@@ -19,6 +19,12 @@ pub struct Split {
 }
 
 impl Split {
+    /// The stratified split of `table`'s rows, by its class labels for classification: what
+    /// `stog` makes from `--split` and `--split-seed`.
+    pub fn of(table: &super::Table, fractions: [f64; 3], seed: u64) -> Result<Split> {
+        Split::stratified(table.n_rows(), table.labels().as_deref(), fractions, seed)
+    }
+
     /// A stratified split of `n` rows (by `labels` when given) into fractions `[train, val, test]`.
     ///
     /// Within each class the rows are shuffled with `seed` and cut by rounding, so every part gets

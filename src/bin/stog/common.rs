@@ -51,12 +51,7 @@ impl DataArgs {
     fn split_for(&self, table: &Table) -> Result<Split> {
         let split = match &self.splits {
             Some(path) => Split::from_file(path, self.split_seed, table.n_rows())?,
-            None => Split::stratified(
-                table.n_rows(),
-                table.labels().as_deref(),
-                parse_fractions(&self.split)?,
-                self.split_seed,
-            )?,
+            None => Split::of(table, parse_fractions(&self.split)?, self.split_seed)?,
         };
         Ok(split)
     }

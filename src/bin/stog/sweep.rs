@@ -163,7 +163,7 @@ fn plan(args: &SweepArgs) -> Result<Plan> {
         .iter()
         .map(|s| match &args.data.splits {
             Some(path) => Split::from_file(path, *s, table.n_rows()),
-            None => Split::stratified(table.n_rows(), table.labels().as_deref(), fractions, *s),
+            None => Split::of(&table, fractions, *s),
         })
         .collect::<Result<_, _>>()?;
     let mut data = serde_json::to_value(&args.data)?;
