@@ -12,7 +12,8 @@
 #   BENCH_REAL_STOG=0       skip the stog runs (tables from what is there)
 #   BENCH_REAL_RESUME=1     keep a stog run whose result.json exists with the same arguments
 #   BENCH_REAL_OUT=dir      output folder
-#   BENCH_REAL_LASSONET_TIMEOUT=s  seconds one LassoNet path may take before its set is skipped
+#   BENCH_REAL_LASSONET_TIMEOUT=s  CPU seconds one LassoNet path may take before its set is
+#                           skipped (default 150)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BENCH_REAL_OUT="${BENCH_REAL_OUT:-results/bench-real}"
@@ -50,17 +51,20 @@ if [ "${BENCH_REAL_STOG:-1}" != 0 ]; then
           continue
         fi
         # No stale result stays behind a failed run (the k<K> folder inside is left alone).
-        rm -f "$dir/result.json" "$dir/config.json" "$dir/model.safetensors" "$dir/wall_seconds"
-        start=$(date +%s.%N)
-        if ! "$STOG" select "${args[@]}" --out-dir "$dir"; then
+        rm -f "$dir"/{result.json,config.json,model.safetensors,wall_seconds,cpu_seconds,time.txt}
+        mkdir -p "$dir"
+        # bash's `time`: wall, user and system seconds of the stog process (its stderr goes to
+        # ours, the times to time.txt); CPU time does not grow when other jobs share the cores.
+        TIMEFORMAT='%R %U %S'
+        if ! { time "$STOG" select "${args[@]}" --out-dir "$dir" 2>&3; } 3>&2 2> "$dir/time.txt"; then
           echo "  $name seed $seed${budget:+ <=$budget}: stog select FAILED (left out of the table)"
           continue
         fi
-        end=$(date +%s.%N)
-        wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+        read -r wall user sys < "$dir/time.txt"
         echo "$wall" > "$dir/wall_seconds"
+        awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f\n", u + s }' > "$dir/cpu_seconds"
         echo "${args[*]}" > "$dir/args.txt"
-        echo "  $name seed $seed${budget:+ <=$budget}: ${wall} s"
+        echo "  $name seed $seed${budget:+ <=$budget}: ${wall} s ($(cat "$dir/cpu_seconds") s CPU)"
       done
     done
   done < <("$PY" bench/real/common.py)

@@ -5,23 +5,26 @@ Per set and split (StandardScaler fitted on the train rows; the same train / val
 stog):
 
   l1            classification: L1 logistic regression (liblinear; one-vs-rest for more than two
-                classes) over a grid of C log-spaced from sklearn's l1_min_c (no feature) up 10^4
-                times that; regression: Lasso (lasso_path, alphas from alpha_max down to 1e-4 of it).
+                classes) over a grid of C log-spaced from sklearn's l1_min_c (no feature) up 10^5
+                times that (10^3 on sets of more than 100 features); regression: Lasso
+                (lasso_path, 100 alphas from alpha_max down to 1e-4 of it).
                 Chosen by validation accuracy / R2 (ties: fewer features), and again within the
                 set's budget K (the best validation point with <= K features).
   lassonet      LassoNetClassifier / LassoNetRegressor `.path` with its defaults, early stopping on
                 our validation rows (X_val / y_val); every path point is scored on val and test,
                 chosen like l1 (no budget, and <= K). Skipped, with the reason recorded, on a set
-                whose first split's path does not finish in --lassonet-timeout seconds.
+                whose first split's path does not finish in --lassonet-timeout CPU seconds.
   extra_trees   the downstream model alone on all features (ExtraTrees, 500 trees, random_state 0).
 
 Every selection row also has `extra_trees_test`: the same ExtraTrees trained on the train rows
 restricted to the selected features and scored on test (the protocol of the LassoNet paper,
 Table 2). Scores: test accuracy in % or R2. `seconds`: wall clock of the whole grid / path of that
-split (what choosing on validation costs), not counting the ExtraTrees.
+split (what choosing on validation costs), not counting the ExtraTrees; `cpu_seconds`: the CPU
+time of the same (user + system, all threads).
 
 Writes OUT/python/{l1,lassonet,extra_trees}.json, one row per set, split and budget:
-{set, seed, method, budget, test_score, val_score, n_features, seconds, selected, extra_trees_test}.
+{set, seed, method, budget, test_score, val_score, n_features, seconds, cpu_seconds, selected,
+extra_trees_test}.
 
 Usage: python bench/real/baselines.py [--methods l1,lassonet,extra_trees] [--sets a,b]
   env: BENCH_REAL_OUT, BENCH_REAL_SETS, BENCH_REAL_QUICK=1 (first split, coarser grids)
@@ -65,7 +68,13 @@ def pick(points, budget=None):
     return max(ok, key=lambda p: (p["val_score"], -p["n_features"], -p["index"]))
 
 
-def rows_from_points(name, seed, method, points, seconds, x, y, split, task, k, extra=None):
+def cpu_seconds():
+    """CPU time of this process, all threads (user + system): unlike wall time, it does not grow
+    when other jobs share the cores."""
+    return time.process_time()
+
+
+def rows_from_points(name, seed, method, points, seconds, x, y, split, task, k, cpu):
     rows = []
     for budget in (None, k):
         best = pick(points, budget)
@@ -81,9 +90,9 @@ def rows_from_points(name, seed, method, points, seconds, x, y, split, task, k, 
                 "val_score": best["val_score"],
                 "n_features": best["n_features"],
                 "seconds": seconds,
+                "cpu_seconds": cpu,
                 "selected": best["selected"],
                 "extra_trees_test": extra_trees_test(x, y, split, best["selected"], task),
-                **(extra or {}),
                 **{key: best[key] for key in ("C", "alpha", "lambda") if key in best},
             }
         )
@@ -120,12 +129,16 @@ def l1_points(xs, y, split, task, n_grid):
             )
         return points
 
+    import joblib
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.svm import l1_min_c
 
+    # From l1_min_c (no feature) up 5 decades on narrow sets (where that reaches about all
+    # features) and 3 on wide ones: past 10^3 x l1_min_c liblinear can take minutes per fit
+    # (MNIST: 1.4 s at 3000 x, > 280 s at 10^4 x) for a point validation never picks.
     c_min = l1_min_c(xs["train"], yt, loss="log")
-    cs = c_min * np.logspace(0, 4, n_grid)
+    cs = c_min * np.logspace(0, 5 if xs["train"].shape[1] <= 100 else 3, n_grid)
     multi = len(np.unique(yt)) > 2
     for i, c in enumerate(cs):
         # sklearn >= 1.8 deprecates penalty="l1": l1_ratio=1 is the pure L1 penalty.
@@ -134,7 +147,8 @@ def l1_points(xs, y, split, task, n_grid):
         )
         clf = OneVsRestClassifier(base, n_jobs=int(os.environ.get("BENCH_REAL_JOBS", "2")))
         clf = clf if multi else base
-        with warnings.catch_warnings():
+        # Threads, not processes (liblinear releases the GIL): cpu_seconds sees all the work.
+        with warnings.catch_warnings(), joblib.parallel_config(backend="threading"):
             warnings.simplefilter("ignore")  # convergence warnings at the largest C
             clf.fit(xs["train"], yt)
         coef = (
@@ -156,19 +170,20 @@ def l1_points(xs, y, split, task, n_grid):
 
 def run_l1(name, x, y, splits, log):
     task, k = SETS[name]["task"], SETS[name]["k"]
-    n_grid = 12 if quick() else (30 if task == "classification" else 100)
+    n_grid = (20 if quick() else 30) if task == "classification" else (30 if quick() else 100)
     rows = []
     for seed in seeds_to_run(splits):
         split = splits[seed]
         xs = scaled(x, split)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         points = l1_points(xs, y, split, task, n_grid)
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         method = "Lasso" if task == "regression" else "L1 logistic"
-        r = rows_from_points(name, seed, method, points, secs, x, y, split, task, k)
+        r = rows_from_points(name, seed, method, points, secs, x, y, split, task, k, cpu)
         rows += r
         log(
-            f"  {name} seed {seed}: {method} {len(points)} points in {secs:.1f} s; "
+            f"  {name} seed {seed}: {method} {len(points)} points in {secs:.1f} s "
+            f"({cpu:.1f} s CPU); "
             + "; ".join(
                 f"{'<=' + str(q['budget']) if q['budget'] else 'best'}: "
                 f"{q['test_score']:.3f} with {q['n_features']} (ET {q['extra_trees_test']:.3f})"
@@ -208,7 +223,7 @@ def lassonet_points(xs, y, split, task, seed, deadline):
     )
 
     def callback(_model, _history):
-        if time.perf_counter() > deadline:
+        if cpu_seconds() > deadline:
             raise PathTimeout()
 
     with warnings.catch_warnings():
@@ -250,18 +265,19 @@ def run_lassonet(name, x, y, splits, log, timeout):
     for seed in seeds_to_run(splits):
         split = splits[seed]
         xs = scaled(x, split)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         try:
-            points = lassonet_points(xs, y, split, task, seed, t0 + timeout)
+            points = lassonet_points(xs, y, split, task, seed, c0 + timeout)
         except PathTimeout:
-            reason = f"its path on split {seed} had not finished after {timeout:.0f} s"
+            reason = f"its path on split {seed} had not finished after {timeout:.0f} CPU seconds"
             log(f"  {name} seed {seed}: LassoNet skipped ({reason})")
             return rows, reason
-        secs = time.perf_counter() - t0
-        r = rows_from_points(name, seed, "LassoNet", points, secs, x, y, split, task, k)
+        secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        r = rows_from_points(name, seed, "LassoNet", points, secs, x, y, split, task, k, cpu)
         rows += r
         log(
-            f"  {name} seed {seed}: LassoNet {len(points)} path points in {secs:.1f} s; "
+            f"  {name} seed {seed}: LassoNet {len(points)} path points in {secs:.1f} s "
+            f"({cpu:.1f} s CPU); "
             + "; ".join(
                 f"{'<=' + str(q['budget']) if q['budget'] else 'best'}: "
                 f"{q['test_score']:.3f} with {q['n_features']} (ET {q['extra_trees_test']:.3f})"
@@ -280,9 +296,9 @@ def run_extra_trees(name, x, y, splits, log):
     task = SETS[name]["task"]
     rows = []
     for seed in seeds_to_run(splits):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         s = extra_trees_test(x, y, splits[seed], None, task)
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         rows.append(
             {
                 "set": name,
@@ -293,6 +309,7 @@ def run_extra_trees(name, x, y, splits, log):
                 "val_score": None,
                 "n_features": int(x.shape[1]),
                 "seconds": secs,
+                "cpu_seconds": cpu,
                 "selected": None,
                 "extra_trees_test": s,
             }
@@ -321,8 +338,9 @@ def main():
     ap.add_argument(
         "--lassonet-timeout",
         type=float,
-        default=float(os.environ.get("BENCH_REAL_LASSONET_TIMEOUT", "600")),
-        help="seconds one split's LassoNet path may take before the set is skipped (default 600)",
+        default=float(os.environ.get("BENCH_REAL_LASSONET_TIMEOUT", "150")),
+        help="CPU seconds one split's LassoNet path may take before the set is skipped "
+        "(default 150)",
     )
     args = ap.parse_args()
     out = args.out or out_root()
@@ -331,28 +349,43 @@ def main():
     def log(msg):
         print(msg, flush=True)
 
-    for name in selected_sets(args.sets):
-        x, y, _, splits, _ = load_set(name, out / "data")
-        log(f"== {name}: {x.shape[0]} x {x.shape[1]}, seeds {seeds_to_run(splits)}")
-        common = {"versions": versions(), "quick": quick()}
-        if "l1" in methods:
-            rows = run_l1(name, x, y, splits, log)
-            write_rows(out / "python" / "l1.json", "L1 logistic / Lasso", rows, [name], **common)
-        if "lassonet" in methods:
-            rows, reason = run_lassonet(name, x, y, splits, log, args.lassonet_timeout)
-            skipped = {name: reason} if reason else {}
-            write_rows(
-                out / "python" / "lassonet.json",
-                "LassoNet",
-                rows if not reason else [],
-                [name],
-                skipped=skipped,
-                **common,
-            )
-        if "extra_trees" in methods:
-            rows = run_extra_trees(name, x, y, splits, log)
-            write_rows(out / "python" / "extra_trees.json", "ExtraTrees", rows, [name], **common)
+    # Method by method over the sets (the cheap ones first, LassoNet last): an interrupted run
+    # still has L1 / Lasso and ExtraTrees everywhere.
+    cache = {}
 
+    def data(name):
+        if name not in cache:
+            cache[name] = load_set(name, out / "data")
+            x = cache[name][0]
+            log(f"== {name}: {x.shape[0]} x {x.shape[1]}, seeds {seeds_to_run(cache[name][3])}")
+        return cache[name]
+
+    common = {"versions": versions(), "quick": quick()}
+    order = [m for m in ("l1", "extra_trees", "lassonet") if m in methods]
+    for method in order:
+        names = selected_sets(args.sets)
+        if method == "lassonet":  # smallest first: the slow paths come last
+            names.sort(key=lambda n: data(n)[0].size)
+        for name in names:
+            x, y, _, splits, _ = data(name)
+            if method == "l1":
+                rows = run_l1(name, x, y, splits, log)
+                write_rows(out / "python" / "l1.json", "L1 logistic / Lasso", rows, [name], **common)
+            elif method == "extra_trees":
+                rows = run_extra_trees(name, x, y, splits, log)
+                write_rows(
+                    out / "python" / "extra_trees.json", "ExtraTrees", rows, [name], **common
+                )
+            else:
+                rows, reason = run_lassonet(name, x, y, splits, log, args.lassonet_timeout)
+                write_rows(
+                    out / "python" / "lassonet.json",
+                    "LassoNet",
+                    rows if not reason else [],
+                    [name],
+                    skipped={name: reason} if reason else {},
+                    **common,
+                )
 
 if __name__ == "__main__":
     main()

@@ -2,10 +2,10 @@
 """Collects the `stog select` runs of scripts/bench_real.sh into one JSON, with the downstream
 ExtraTrees score of each selection (the same function as the Python baselines).
 
-Reads OUT/<dir>/<set>/<seed>/{result.json,wall_seconds,args.txt} (stog's defaults) and
+Reads OUT/<dir>/<set>/<seed>/{result.json,wall_seconds,cpu_seconds,args.txt} (stog's defaults) and
 OUT/<dir>/<set>/<seed>/k<K>/... (`--max-features K`); writes OUT/<dir>.json with rows
-{set, seed, method, budget, test_score, val_score, n_features, seconds, fit_seconds, selected,
-extra_trees_test, lambda, stog_args}. <dir> is `stog`, or `stog-<TAG>` with BENCH_REAL_TAG.
+{set, seed, method, budget, test_score, val_score, n_features, seconds, cpu_seconds, fit_seconds,
+selected, extra_trees_test, lambda, stog_args}. <dir> is `stog`, or `stog-<TAG>` with BENCH_REAL_TAG.
 
 Usage: python bench/real/stog_results.py [--dir stog] [--sets a,b]
 """
@@ -31,6 +31,7 @@ def row_of(run_dir, name, seed, budget, method, x, y, split):
     key = "accuracy" if task == "classification" else "r2"
     scale = 100.0 if task == "classification" else 1.0
     wall = run_dir / "wall_seconds"
+    cpu = run_dir / "cpu_seconds"
     args = run_dir / "args.txt"
     selected = [int(j) for j in result["selected_indices"]]
     return {
@@ -42,6 +43,7 @@ def row_of(run_dir, name, seed, budget, method, x, y, split):
         "val_score": scale * float(result["metrics"]["val"][key]),
         "n_features": len(selected),
         "seconds": float(wall.read_text()) if wall.exists() else float(result["fit_seconds"]),
+        "cpu_seconds": float(cpu.read_text()) if cpu.exists() else None,
         "fit_seconds": float(result["fit_seconds"]),
         "selected": selected,
         "extra_trees_test": extra_trees_test(x, y, split, selected, task),

@@ -4,7 +4,7 @@ bench/real/baselines.py and bench/real/stog_results.py; prints them and writes B
 
 Columns: method | splits | test accuracy % or R2 (mean +- sd over splits, ddof 0) | features
 (mean) | relevant among them (where the generator says which are) | ExtraTrees on the selected
-features (test accuracy % or R2) | wall s per split. Below each table: stog's defaults against L1 /
+features (test accuracy % or R2) | wall and CPU seconds per split. Below each table: stog's defaults against L1 /
 Lasso (both chosen on validation, no budget), paired on the splits both ran.
 
 Usage: python bench/real/table.py [--out DIR] [--no-write]
@@ -76,8 +76,8 @@ def set_table(name, rows, meta, skipped):
     if relevant:
         head += f" relevant of {len(relevant)} |"
         sep += "---|"
-    head += f" ExtraTrees on them ({unit.split()[1]}) | wall s |"
-    sep += "---|---|"
+    head += f" ExtraTrees on them ({unit.split()[1]}) | wall s | CPU s |"
+    sep += "---|---|---|"
     lines += [head, sep]
     for lbl in sorted(groups, key=method_rank):
         g = sorted(groups[lbl], key=lambda r: r["seed"])
@@ -96,6 +96,8 @@ def set_table(name, rows, meta, skipped):
                 )
         cells.append(fmt(task, [r["extra_trees_test"] for r in g]))
         cells.append(f"{np.mean([r['seconds'] for r in g]):.1f}")
+        cpu = [r.get("cpu_seconds") for r in g]
+        cells.append("-" if None in cpu else f"{np.mean(cpu):.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     # stog's defaults against L1 / Lasso, paired on common splits.
     base = "L1 logistic" if task == "classification" else "Lasso"
@@ -127,6 +129,47 @@ def set_table(name, rows, meta, skipped):
     return "\n".join(lines)
 
 
+def overview(rows, metas):
+    """One line per set: test score (mean features) of each method without and with the budget,
+    then ExtraTrees on all features."""
+    cols = [
+        ("stog", None),
+        ("stog", "k"),
+        ("L1", None),
+        ("L1", "k"),
+        ("LassoNet", None),
+        ("LassoNet", "k"),
+        ("ExtraTrees, all features", None),
+    ]
+    head = (
+        "| set | n x p | K | stog | stog <= K | L1 / Lasso | L1 / Lasso <= K | LassoNet "
+        "| LassoNet <= K | ExtraTrees, all features |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    for name in ORDER:
+        set_rows = [r for r in rows if r["set"] == name]
+        if not set_rows:
+            continue
+        task, k = SETS[name]["task"], SETS[name]["k"]
+        shape = metas.get(name, {}).get("shape", ["?", "?"])
+        cells = [name, f"{shape[0]} x {shape[1]}", str(k)]
+        for method, budget in cols:
+            want = None if budget is None else k
+            if method == "L1":
+                ok = ("L1 logistic", "Lasso")
+            else:
+                ok = (method,)
+            g = [r for r in set_rows if r["method"] in ok and r["budget"] == want]
+            if not g:
+                cells.append("-")
+                continue
+            v = np.mean([r["test_score"] for r in g])
+            f = np.mean([r["n_features"] for r in g])
+            cells.append(f"{v:.1f} ({f:.0f})" if task == "classification" else f"{v:.3f} ({f:.0f})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=None, help="default BENCH_REAL_OUT")
@@ -145,16 +188,28 @@ def main():
         "LassoNet paper (Table 2), the test score of a fixed downstream model "
         f"(ExtraTrees, {ET_TREES} trees, random_state 0) trained on the train rows restricted to "
         "the selected features. Mean +- sd over splits (ddof 0). Wall s: per split, the whole "
-        "grid / path / `stog select` process, without the ExtraTrees.",
+        "grid / path / `stog select` process, without the ExtraTrees; CPU s: the CPU time "
+        "(user + system, all threads) of the same, which does not grow when other jobs share "
+        "the cores.",
+        "",
+    ]
+    metas = {}
+    for name in ORDER:
+        meta_path = out / "data" / f"{name}_meta.json"
+        metas[name] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    parts += [
+        "Overview: test accuracy % (classification) or R2 (regression), mean over splits, and "
+        "the mean number of selected features in parentheses (the `stog` rows are its defaults, "
+        "without STOG_ARGS tags).",
+        "",
+        overview(rows, metas),
         "",
     ]
     for name in ORDER:
         set_rows = [r for r in rows if r["set"] == name]
         if not set_rows and name not in skipped:
             continue
-        meta_path = out / "data" / f"{name}_meta.json"
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        parts.append(set_table(name, set_rows, meta, skipped))
+        parts.append(set_table(name, set_rows, metas[name], skipped))
         parts.append("")
     args_seen = sorted({r.get("stog_args", "") for r in rows if r["method"].startswith("stog")})
     if args_seen:
