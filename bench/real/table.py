@@ -21,6 +21,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ET_TREES, ORDER, SETS, out_root  # noqa: E402
 
 
+# Reference figures printed under a set's table.
+NOTES = {
+    "mnist": "For reference, the LassoNet paper (Lemhadri et al. 2021, Table 2; all of MNIST, its "
+    "own splits) reports the downstream extremely-randomised-trees accuracy with k = 50 selected "
+    "pixels: 89.2 % for LassoNet's, 94.1 % with all features.",
+    "madelon": "`relevant`: of the 20 useful columns (5 informative and their 15 linear "
+    "combinations); the other 480 are noise.",
+    "genes": "`relevant`: genes of the 8 class-informative modules.",
+    "friedman": "`relevant`: of x0..x4, the only columns the target depends on.",
+}
+
+
 def load_rows(out):
     rows, skipped = [], {}
     files = sorted(out.glob("stog*.json")) + [
@@ -123,6 +135,9 @@ def set_table(name, rows, meta, skipped):
             f"**{sl} vs {base}** ({len(common)} common splits): {what} "
             f"({fa:.1f} against {fb:.1f} features); ExtraTrees on the selected features {et}."
         )
+    if name in NOTES:
+        lines.append("")
+        lines.append(NOTES[name])
     for reason in skipped.get(name, []):
         lines.append("")
         lines.append(f"Not run: {reason}.")
