@@ -17,7 +17,7 @@ pub struct SelectArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Gate kind: stg, ste, gumbel, correlated, hard-concrete or l1.
-    #[arg(long, default_value = "stg")]
+    #[arg(long, default_value = "hard-concrete")]
     gate: String,
     /// `auto` (a warm-started path chosen on validation) or a number >= 0.
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
