@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ORDER, ROOT, SETS, data_dir, selected_sets  # noqa: E402
 

@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SETS, extra_trees_test, load_set, out_root, selected_sets, write_rows  # noqa: E402
 

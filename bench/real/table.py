@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ET_TREES, ORDER, SETS, out_root  # noqa: E402
 
