@@ -250,7 +250,7 @@ fn usage_counts_kept_units_and_pruned_multiply_adds() {
         &model.gates[1].gate.parameters()[0],
         &Tensor::from_slice(&hidden).view([2, 8]),
     );
-    let usage = model.usage();
+    let usage = model.usage().unwrap();
     assert_eq!(usage[0].units_kept, vec![3, 7, 4]);
     assert_eq!(usage[0].units_total, vec![6, 8, 4]);
     assert_eq!(usage[0].selected_inputs, vec![3, 4, 5]);
@@ -289,11 +289,20 @@ fn a_non_finite_loss_names_gate_lambda_seed_and_epoch() {
         },
         &data,
     );
-    let failure = outcomes[0].failure.as_deref().expect("a failure");
+    let failure = outcomes[0].failure.clone().expect("a failure");
     assert_eq!(
-        failure,
+        failure.to_string(),
         "non-finite loss (NaN) for gate ste, lambda 0.02, seed 7 at epoch 1"
     );
+    // With `?` it is the typed error, not an invalid configuration.
+    assert!(matches!(
+        stog::Error::from(failure),
+        stog::Error::NonFinite {
+            seed: 7,
+            epoch: 1,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -348,9 +357,9 @@ fn regression_fits_a_smooth_target() {
         None,
     )
     .unwrap();
-    let m = evaluate(&model, &data, &data.test);
+    let m = evaluate(&model, &data, &data.test).unwrap();
     assert!(m[0].score() > 0.9, "{m:?}");
-    assert_eq!(model.usage()[0].selected_inputs, vec![0, 1]);
+    assert_eq!(model.usage().unwrap()[0].selected_inputs, vec![0, 1]);
 }
 
 #[test]
@@ -385,8 +394,8 @@ fn target_rate_training_lands_near_the_rate_with_decisive_gates() {
         None,
     )
     .unwrap();
-    let test = evaluate(&model, &data, &data.test);
-    for (m, u) in model.usage().iter().enumerate() {
+    let test = evaluate(&model, &data, &data.test).unwrap();
+    for (m, u) in model.usage().unwrap().iter().enumerate() {
         for (kept, total) in u.units_kept.iter().zip(&u.units_total) {
             let rate = *kept as f64 / *total as f64;
             assert!(

@@ -2,12 +2,11 @@
 
 use super::FittedSelector;
 use crate::data::{Split, Table};
-use crate::gates::assign;
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
-use crate::model::{Activation, GatedMlpConfig, gated_mlp};
+use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
-    Choice, MemberTags, PathConfig, Prepared, PretrainConfig, TrainConfig, choose_point, fit,
-    lambda_path, pretrain_encoder, restore_point,
+    Choice, Encoder, MemberTags, PathConfig, Prepared, PretrainConfig, TrainConfig, choose_point,
+    fit, lambda_path, pretrain_encoder, restore_point,
 };
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -197,16 +196,18 @@ impl SelectorParams {
         self.fit_semi_supervised(table, split, &[], device)
     }
 
-    /// Fits like [`SelectorParams::fit`]; with `pretrain` set, the first layer is first
-    /// pretrained on the SEFS pretext task over the training rows plus `unlabeled` (row-major raw
-    /// rows of the same features), which also enter the feature correlation of a correlated gate.
-    pub fn fit_semi_supervised(
+    /// The network as training starts: the data prepared, the model built and, with `pretrain`
+    /// set, its first layer loaded from the encoder pretrained on the SEFS pretext task over the
+    /// training rows plus `unlabeled` (row-major raw rows of the same features), which also enter
+    /// the feature correlation of a correlated gate. [`SelectorParams::fit_semi_supervised`]
+    /// trains from exactly this state.
+    pub fn initialise(
         &self,
         table: &Table,
         split: &Split,
         unlabeled: &[f64],
         device: Device,
-    ) -> Result<FittedSelector> {
+    ) -> Result<Initialised> {
         self.validate()?;
         let d = table.n_features();
         if !unlabeled.len().is_multiple_of(d) {
@@ -251,16 +252,37 @@ impl SelectorParams {
         tch::manual_seed(self.seed as i64);
         let vs = nn::VarStore::new(device);
         let config = self.network(table.n_features() as i64, data.outputs);
-        let mut model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
+        let model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
         if let Some(enc) = &encoder {
-            let vars = vs.variables();
-            if let (Some(w), Some(b)) =
-                (vars.get("net/linear0/weight"), vars.get("net/linear0/bias"))
-            {
-                assign(w, &enc.weight.unsqueeze(0));
-                assign(b, &enc.bias.unsqueeze(0));
-            }
+            model.load_first_layer(&enc.weight, &enc.bias)?;
         }
+        Ok(Initialised {
+            params,
+            data,
+            vs,
+            model,
+            encoder,
+        })
+    }
+
+    /// Fits like [`SelectorParams::fit`]; with `pretrain` set, the first layer is first
+    /// pretrained on the SEFS pretext task over the training rows plus `unlabeled` (row-major raw
+    /// rows of the same features), which also enter the feature correlation of a correlated gate
+    /// (see [`SelectorParams::initialise`]).
+    pub fn fit_semi_supervised(
+        &self,
+        table: &Table,
+        split: &Split,
+        unlabeled: &[f64],
+        device: Device,
+    ) -> Result<FittedSelector> {
+        let Initialised {
+            params,
+            data,
+            vs,
+            mut model,
+            ..
+        } = self.initialise(table, split, unlabeled, device)?;
         tch::manual_seed(self.seed as i64);
         let tags = MemberTags {
             gate: self.gate.to_string(),
@@ -270,7 +292,7 @@ impl SelectorParams {
             LambdaChoice::Fixed(l) => {
                 let outcome = fit(&mut model, &vs, &data, &[l], &params.train, &tags, None)?;
                 if let Some(f) = &outcome[0].failure {
-                    return Err(Error::config("training", f.clone()));
+                    return Err(f.clone().into());
                 }
                 (l, vec![])
             }
@@ -304,8 +326,8 @@ impl SelectorParams {
                 (points[i].lambda, summary)
             }
         };
-        let importance = importance(&model);
-        Ok(FittedSelector::new(
+        let importance = importance(&model)?;
+        FittedSelector::new(
             self.clone(),
             table,
             data,
@@ -314,8 +336,23 @@ impl SelectorParams {
             lambda,
             path,
             importance,
-        ))
+        )
     }
+}
+
+/// A selector network before training (see [`SelectorParams::initialise`]).
+#[derive(Debug)]
+pub struct Initialised {
+    /// The parameters, with the mini-batch size resolved.
+    pub params: SelectorParams,
+    /// The data on the device.
+    pub data: Prepared,
+    /// The network's variables.
+    pub vs: nn::VarStore,
+    /// The network (one member).
+    pub model: GatedMlp,
+    /// The pretrained encoder whose weights the first layer holds, when pretraining is on.
+    pub encoder: Option<Encoder>,
 }
 
 /// One point of the path as reported: lambda, number selected, validation score.
@@ -332,9 +369,8 @@ pub struct PathSummary {
 }
 
 /// Importance of each input feature: its gate's open probability, and exactly 0 when dropped.
-fn importance(model: &crate::model::GatedMlp) -> Vec<f64> {
+fn importance(model: &GatedMlp) -> Result<Vec<f64>> {
     let g = &model.gates[0].gate;
     let p = g.open_probability().get(0) * g.inference_gate().get(0).ne(0.0);
-    let p = p.to_kind(tch::Kind::Double).to_device(Device::Cpu);
-    Vec::<f64>::try_from(Tensor::flatten(&p, 0, -1)).unwrap_or_default()
+    crate::train::to_f64(&p)
 }

@@ -134,9 +134,9 @@ pub fn lambda_path(
             break;
         }
         trainer.set_lambdas(&vec![lambda; e])?;
-        let mut last: Vec<Vec<i64>> = model.usage().into_iter().map(|u| u.units_kept).collect();
+        let mut last: Vec<Vec<i64>> = model.usage()?.into_iter().map(|u| u.units_kept).collect();
         let mut last_sel: Vec<Vec<i64>> = model
-            .usage()
+            .usage()?
             .into_iter()
             .map(|u| u.selected_inputs)
             .collect();
@@ -154,7 +154,7 @@ pub fn lambda_path(
                     value: *v,
                 });
             }
-            for (m, u) in model.usage().into_iter().enumerate() {
+            for (m, u) in model.usage()?.into_iter().enumerate() {
                 if u.units_kept == last[m] && u.selected_inputs == last_sel[m] {
                     stable[m] += 1;
                 } else {
@@ -184,7 +184,7 @@ pub fn lambda_path(
 
 fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
     match outcomes.iter().find_map(|o| o.failure.clone()) {
-        Some(f) => Err(Error::config("training", f)),
+        Some(f) => Err(f.into()),
         None => Ok(()),
     }
 }
@@ -220,13 +220,13 @@ fn point(
                     *value = v.detach().copy();
                 }
             }
-            score(&refit, &masked)
+            score(&refit, &masked)?
         }
-        None => score(model, data),
+        None => score(model, data)?,
     };
     let n = data.val.len() as f64;
     let members = model
-        .usage()
+        .usage()?
         .into_iter()
         .enumerate()
         .map(|(m, u)| {
@@ -260,10 +260,10 @@ fn point(
 }
 
 /// Validation metrics per member, and per-example squared errors `[E, N]` for regression.
-fn score(model: &GatedMlp, data: &Prepared) -> (Vec<Metrics>, Tensor) {
+fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Tensor)> {
     tch::no_grad(|| {
         let out = model.forward_t(&data.val.x, false);
-        let val = metrics(data.task, &out, &data.val.y, data.target_scale.1);
+        let val = metrics(data.task, &out, &data.val.y, data.target_scale.1)?;
         let per_example = match data.task {
             Task::Classification => Tensor::zeros([1], (Kind::Float, out.device())),
             Task::Regression => {
@@ -272,7 +272,7 @@ fn score(model: &GatedMlp, data: &Prepared) -> (Vec<Metrics>, Tensor) {
                     .mean_dim(2, false, Kind::Float)
             }
         };
-        (val, per_example)
+        Ok((val, per_example))
     })
 }
 
