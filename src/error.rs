@@ -38,8 +38,8 @@ pub enum Error {
         value: f64,
     },
 
-    /// A tensor could not be copied to the host as the values asked for (another element kind
-    /// or shape): a bug, reported instead of an empty result.
+    /// A tensor could not be copied to the host as the values asked for (not 1-D, or the copy
+    /// failed): a bug, reported instead of an empty result.
     #[error("reading {what} back from the device: {error}")]
     ReadBack { what: String, error: tch::TchError },
 

@@ -234,6 +234,55 @@ fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
 }
 
 #[test]
+fn stog_script_quiet_prints_nothing_and_a_regression_path_has_standard_errors() {
+    let (model, data) = fixture();
+    let out = model.with_file_name("cli-regression");
+    // The 0/1 label read as a regression target (both outputs of the MLP fit it): enough to
+    // check that the 1-SE rule gets a real standard error for regression, not 0.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args(["script", "--model", model.to_str().unwrap(), "--data"])
+        .args([
+            data.to_str().unwrap(),
+            "--task",
+            "regression",
+            "--device",
+            "cpu",
+        ])
+        .args(["--lambda", "auto", "--lambdas", "0,0.05", "--epochs", "15"])
+        .args([
+            "--warmup-epochs",
+            "5",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let path: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("path.json")).unwrap()).unwrap();
+    let points = path["path"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for p in points {
+        let se = p["val_score_se"].as_f64().unwrap();
+        assert!(se > 0.0 && se.is_finite(), "{p}");
+        assert!(p["val"]["r2"].as_f64().is_some(), "{p}");
+    }
+}
+
+#[test]
 fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_errors() {
     let _serial = serial(0);
     let (mlp, _) = fixture();

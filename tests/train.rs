@@ -421,3 +421,61 @@ fn target_rate_training_lands_near_the_rate_with_decisive_gates() {
         );
     }
 }
+
+#[test]
+fn a_failed_read_back_is_a_typed_error_not_an_empty_vector() {
+    use stog::train::read_back;
+    let t = Tensor::from_slice(&[1.0f64, 0.0, 2.0]);
+    assert_eq!(read_back::<f64>(&t, "gate").unwrap(), vec![1.0, 0.0, 2.0]);
+    assert_eq!(read_back::<f32>(&t, "gate").unwrap(), vec![1.0, 0.0, 2.0]);
+    // A tensor that is not 1-D: an error naming what was read, not an empty vector.
+    let bad = [
+        read_back::<f64>(&t.view([3, 1]), "gate"),
+        read_back::<f64>(&t.get(0), "gate"),
+    ];
+    for bad in bad {
+        match bad {
+            Err(stog::Error::ReadBack { what, .. }) => assert_eq!(what, "gate"),
+            other => panic!("not a read-back error: {other:?}"),
+        }
+    }
+    // Every reader built on it keeps the values.
+    let gate = Tensor::from_slice(&[0.5f32, 0.0, 1.0, 0.0]);
+    assert_eq!(stog::gates::selected_units(&gate).unwrap(), vec![0, 2]);
+}
+
+#[test]
+fn the_standard_error_of_a_score_follows_the_task() {
+    use stog::train::{accuracy_se, metrics, score_se};
+    // Regression: squared errors 0, 1, 4, 9 (sd sqrt(49/3)) over sqrt(4), in R2 units: divided
+    // by the targets' variance 1.25, as R2 divides the MSE.
+    let y = Tensor::from_slice(&[0.0f32, 1.0, 2.0, 3.0]).view([4, 1]);
+    let out = (&y + Tensor::from_slice(&[0.0f32, 1.0, 2.0, 3.0]).view([4, 1])).unsqueeze(0);
+    let se = score_se(Task::Regression, &out, &y).unwrap();
+    let want = (49.0f64 / 3.0).sqrt() / 2.0 / 1.25;
+    assert!((se[0] - want).abs() < 1e-5, "{se:?} vs {want}");
+    let r2 = metrics(Task::Regression, &out, &y, 1.0).unwrap()[0].score();
+    assert!((r2 - (1.0 - 3.5 / 1.25)).abs() < 1e-5, "{r2}");
+    // Classification: the smoothed binomial one of the accuracy (3 of 4 right).
+    let logits = Tensor::from_slice(&[1.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]).view([1, 4, 2]);
+    let labels = Tensor::from_slice(&[0i64, 1, 0, 1]);
+    let se = score_se(Task::Classification, &logits, &labels).unwrap();
+    assert_eq!(se, vec![accuracy_se(0.75, 4)]);
+}
+
+#[test]
+fn threads_are_one_below_the_measured_size_and_every_core_above() {
+    use stog::train::{ONE_THREAD_BELOW, parse_threads, threads_for};
+    // 48 x 2308 (29 training rows) and 455 x 30: one thread.
+    assert_eq!(threads_for(29, 2308, 16), 1);
+    assert_eq!(threads_for(273, 30, 16), 1);
+    assert_eq!(threads_for(ONE_THREAD_BELOW, 1, 16), 16);
+    assert_eq!(threads_for(ONE_THREAD_BELOW, 1, 0), 1);
+    assert_eq!(parse_threads("auto").unwrap(), None);
+    assert_eq!(parse_threads("0").unwrap(), None);
+    assert_eq!(parse_threads("3").unwrap(), Some(3));
+    assert!(matches!(
+        parse_threads("two"),
+        Err(stog::Error::InvalidConfig { .. })
+    ));
+}

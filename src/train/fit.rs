@@ -181,8 +181,8 @@ pub fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
     )
 }
 
-/// The values of a 1-D host tensor whose element kind is `T`'s; [`Error::ReadBack`] naming
-/// `what` when it is not (never an empty vector in place of the values).
+/// The values of a 1-D tensor as `T`; [`Error::ReadBack`] naming `what` when it is not 1-D or
+/// cannot be copied (never an empty vector in place of the values).
 pub fn read_back<T: tch::kind::Element + Copy>(t: &Tensor, what: &str) -> Result<Vec<T>> {
     Vec::<T>::try_from(t).map_err(|error| Error::ReadBack {
         what: what.to_string(),
