@@ -32,10 +32,11 @@ pub fn parse_device(name: &str) -> Result<Device> {
     }
 }
 
-/// Training rows x features below which a CPU fit runs fastest on one intra-op thread: smaller
-/// operations do not pay for waking libtorch's OpenMP workers, which spin while they wait
-/// (measured with `stog select`, README "Threads").
-pub const ONE_THREAD_BELOW: usize = 1_000_000;
+/// Training rows x features below which a CPU fit runs on one intra-op thread: libtorch's
+/// OpenMP workers spin while they wait, and on the fits measured (README "Threads", up to
+/// 12,000 training rows x 500 features, the value of this constant) one thread was faster
+/// than two, in wall time and far more in CPU time.
+pub const ONE_THREAD_BELOW: usize = 6_000_000;
 
 /// The intra-op threads for a CPU fit on `rows` training rows of `features` values each, with
 /// `cores` cores: one below [`ONE_THREAD_BELOW`] values, else every core.
