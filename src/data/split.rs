@@ -25,6 +25,49 @@ impl Split {
         Split::stratified(table.n_rows(), table.labels().as_deref(), fractions, seed)
     }
 
+    /// `k` cross-validation folds over the training and validation rows together: fold `f`
+    /// validates on every `k`-th row of each class (rows shuffled with `seed`) and trains on the
+    /// rest; the test rows stay as they are. `labels` (per row of the table) stratify the folds.
+    pub fn folds(&self, labels: Option<&[usize]>, k: usize, seed: u64) -> Result<Vec<Split>> {
+        let mut pool: Vec<usize> = self.train.iter().chain(&self.val).copied().collect();
+        if k < 2 || pool.len() < 2 * k {
+            return Err(Error::config(
+                "folds",
+                format!(
+                    "{k} folds need k >= 2 and at least {} training and validation rows, got {}",
+                    2 * k,
+                    pool.len()
+                ),
+            ));
+        }
+        pool.sort_unstable();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        pool.shuffle(&mut rng);
+        // Stable by class: within a class the shuffled order is kept, and dealing the classes out
+        // in turn gives every fold its share of each class.
+        pool.sort_by_key(|r| labels.map_or(0, |l| l[*r]));
+        let mut folds = vec![Vec::new(); k];
+        for (i, r) in pool.iter().enumerate() {
+            folds[i % k].push(*r);
+        }
+        Ok((0..k)
+            .map(|f| {
+                let mut train: Vec<usize> = (0..k)
+                    .filter(|g| *g != f)
+                    .flat_map(|g| folds[g].iter().copied())
+                    .collect();
+                train.sort_unstable();
+                let mut val = folds[f].clone();
+                val.sort_unstable();
+                Split {
+                    train,
+                    val,
+                    test: self.test.clone(),
+                }
+            })
+            .collect())
+    }
+
     /// A stratified split of `n` rows (by `labels` when given) into fractions `[train, val, test]`.
     ///
     /// Within each class the rows are shuffled with `seed` and cut by rounding, so every part gets

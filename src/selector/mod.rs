@@ -2,8 +2,10 @@
 //! lambda for the user (a warm-started path scored on validation, or a feature budget) and gives
 //! the selected features, their importance, predictions, and save / load.
 
+mod choose;
 mod fitted;
 mod params;
 
+pub use choose::*;
 pub use fitted::*;
 pub use params::*;

@@ -1,12 +1,15 @@
 //! Parameters of a feature selector, with chainable setters and validation.
 
-use super::FittedSelector;
+use super::{
+    Criterion, FittedSelector, Rule, Validation, cross_validated_candidates, holdout_candidates,
+};
 use crate::data::{Split, Table};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
 use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
-    Choice, Encoder, MemberTags, PathConfig, Prepared, PretrainConfig, TrainConfig, choose_point,
-    fit, lambda_path, pretrain_encoder, restore_point,
+    Candidate, Choice, Encoder, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig,
+    Schedule, TrainConfig, choose, evaluate, fit, lambda_path_with, pretrain_encoder,
+    restore_point,
 };
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -52,6 +55,25 @@ pub struct SelectorParams {
     pub pretrain: Option<PretrainConfig>,
     /// Choose the mini-batch size from the data ([`auto_batch_size`]) instead of `train.batch_size`.
     pub auto_batch: bool,
+    /// Which rows score the points of the path (automatic lambda).
+    #[serde(default = "default_validation")]
+    pub validation: Validation,
+    /// The score that chooses a point of the path.
+    #[serde(default = "default_criterion")]
+    pub criterion: Criterion,
+    /// The rule that chooses a point of the path from the scores (without a feature budget).
+    #[serde(default = "default_rule")]
+    pub rule: Rule,
+}
+
+fn default_validation() -> Validation {
+    Validation::Auto
+}
+fn default_criterion() -> Criterion {
+    Criterion::Loss
+}
+fn default_rule() -> Rule {
+    Rule::Best
 }
 
 /// The default mini-batch size for `n` training rows: `n / 16` within `[32, 1024]` (small
@@ -76,6 +98,9 @@ impl Default for SelectorParams {
             seed: 0,
             pretrain: None,
             auto_batch: true,
+            validation: default_validation(),
+            criterion: default_criterion(),
+            rule: default_rule(),
         }
     }
 }
@@ -146,6 +171,13 @@ impl SelectorParams {
                 ));
             }
         }
+        if matches!(self.validation, Validation::Folds(k) if k < 2) {
+            return Err(Error::config(
+                "validation",
+                "cross-validation needs at least 2 folds",
+            ));
+        }
+        self.path.validate()?;
         if self.max_features == Some(0) {
             return Err(Error::config("max_features", "must be at least 1"));
         }
@@ -297,32 +329,76 @@ impl SelectorParams {
                 (l, vec![])
             }
             LambdaChoice::Auto => {
-                let points =
-                    lambda_path(&mut model, &vs, &data, &params.train, &params.path, &tags)?;
-                let choice = self
-                    .max_features
-                    .map_or(Choice::OneStandardError, Choice::MaxFeatures);
-                let i =
-                    choose_point(&points, 0, choice).ok_or_else(|| match self.max_features {
-                        Some(k) => Error::config(
-                            "max_features",
-                            format!("no point of the path has at most {k} features"),
-                        ),
-                        None => Error::config(
-                            "lambda",
-                            "no point of the path has a finite validation score",
-                        ),
-                    })?;
-                restore_point(&vs, &points[i]);
-                let summary = points
-                    .iter()
-                    .map(|p| PathSummary {
+                let points = lambda_path_with(
+                    &mut model,
+                    &vs,
+                    &data,
+                    &params.train,
+                    &params.path,
+                    &tags,
+                    &Schedule::Adaptive,
+                )?;
+                let rows = split.train.len() + split.val.len();
+                let criteria = [Criterion::Loss, Criterion::Brier, Criterion::Accuracy];
+                let scored: Vec<Vec<Candidate>> = match self.validation.folds(rows) {
+                    None => criteria
+                        .iter()
+                        .map(|c| holdout_candidates(&points, *c))
+                        .collect(),
+                    Some(k) => {
+                        let lambdas: Vec<f64> = points.iter().skip(1).map(|p| p.lambda).collect();
+                        let folds = split
+                            .folds(table.labels().as_deref(), k, self.seed)?
+                            .iter()
+                            .map(|fold| params.fold_path(table, fold, &lambdas, device))
+                            .collect::<Result<Vec<_>>>()?;
+                        criteria
+                            .iter()
+                            .map(|c| cross_validated_candidates(&points, &folds, *c, table.task))
+                            .collect::<Result<_>>()?
+                    }
+                };
+                let at = |c: Criterion| match c {
+                    Criterion::Loss => 0,
+                    Criterion::Brier => 1,
+                    Criterion::Accuracy => 2,
+                };
+                let candidates = &scored[at(self.criterion)];
+                let choice = match (self.max_features, self.rule) {
+                    (Some(k), _) => Choice::MaxFeatures(k),
+                    (None, Rule::Best) => Choice::Best,
+                    (None, Rule::OneStandardError) => Choice::OneStandardError,
+                };
+                let i = choose(candidates, choice).ok_or_else(|| match self.max_features {
+                    Some(k) => Error::config(
+                        "max_features",
+                        format!("no point of the path has at most {k} features"),
+                    ),
+                    None => Error::config(
+                        "lambda",
+                        "no point of the path has a finite validation score",
+                    ),
+                })?;
+                // The curve as reported: every criterion, and the test score of each point
+                // (reported only; the choice never sees it).
+                let mut summary = Vec::with_capacity(points.len());
+                for (j, p) in points.iter().enumerate() {
+                    restore_point(&vs, p)?;
+                    let pair = |c: Criterion| [scored[at(c)][j].score, scored[at(c)][j].score_se];
+                    summary.push(PathSummary {
                         lambda: p.lambda,
                         n_selected: p.members[0].selected.len(),
                         val: p.members[0].val.score(),
+                        test: evaluate(&model, &data, &data.test)?[0].score(),
+                        choice_score: candidates[j].score,
+                        choice_se: candidates[j].score_se,
+                        loss: pair(Criterion::Loss),
+                        brier: pair(Criterion::Brier),
+                        accuracy: pair(Criterion::Accuracy),
                         epochs: p.members[0].epochs,
-                    })
-                    .collect();
+                    });
+                }
+                restore_point(&vs, &points[i])?;
                 (points[i].lambda, summary)
             }
         };
@@ -336,6 +412,48 @@ impl SelectorParams {
             lambda,
             path,
             importance,
+        )
+    }
+}
+
+impl SelectorParams {
+    /// The path of one cross-validation fold at the main path's `lambdas` (no pretraining: the
+    /// folds score lambda, they are not the final model).
+    fn fold_path(
+        &self,
+        table: &Table,
+        split: &Split,
+        lambdas: &[f64],
+        device: Device,
+    ) -> Result<Vec<PathPoint>> {
+        let data = Prepared::new(table, split, device)?;
+        let factor = match self.gate {
+            GateKind::Correlated => Some(CorrelationFactor::from_data(
+                &data.train.x,
+                CorrelationConfig::default(),
+            )?),
+            _ => None,
+        };
+        tch::manual_seed(self.seed as i64);
+        let vs = nn::VarStore::new(device);
+        let config = self.network(table.n_features() as i64, data.outputs);
+        let mut model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
+        let mut train = self.train.clone();
+        if self.auto_batch {
+            train.batch_size = Some(auto_batch_size(split.train.len()));
+        }
+        let tags = MemberTags {
+            gate: self.gate.to_string(),
+            seeds: vec![self.seed],
+        };
+        lambda_path_with(
+            &mut model,
+            &vs,
+            &data,
+            &train,
+            &self.path,
+            &tags,
+            &Schedule::Fixed(lambdas.to_vec()),
         )
     }
 }
@@ -362,8 +480,26 @@ pub struct PathSummary {
     pub lambda: f64,
     /// Features selected there.
     pub n_selected: usize,
-    /// Validation accuracy (classification) or R2 (regression).
+    /// Validation accuracy (classification) or R2 (regression) on the split's validation rows.
     pub val: f64,
+    /// The score the point was chosen by (see [`Criterion`]; cross-validated when folds are used).
+    #[serde(default)]
+    pub choice_score: f64,
+    /// The standard error of `choice_score`.
+    #[serde(default)]
+    pub choice_se: f64,
+    /// Score and standard error by [`Criterion::Loss`] (on the rows that choose).
+    #[serde(default)]
+    pub loss: [f64; 2],
+    /// Score and standard error by [`Criterion::Brier`].
+    #[serde(default)]
+    pub brier: [f64; 2],
+    /// Score and standard error by [`Criterion::Accuracy`].
+    #[serde(default)]
+    pub accuracy: [f64; 2],
+    /// Test accuracy or R2 of the point (reported, never used to choose).
+    #[serde(default)]
+    pub test: f64,
     /// Epochs trained at the point.
     pub epochs: usize,
 }

@@ -1,7 +1,14 @@
-//! A warm-started lambda path (like LassoNet's): an unpenalised fit first, then lambda grows
-//! geometrically, each point starting from the previous solution and running until its selected
-//! set has been stable for a while; the path ends when every gate is closed. Each point is scored
-//! on validation and kept, so that a point can be chosen afterwards ([`choose_point`]).
+//! A warm-started lambda path (like LassoNet's): an unpenalised fit first, then lambda grows,
+//! each point starting from the previous solution and running until its selected set has been
+//! stable for a while; the path ends when every gate is closed. Each point is scored on
+//! validation and kept, so that a point can be chosen afterwards ([`choose_point`]).
+//!
+//! The path adapts to the problem. The sum penalty adds lambda per open gate, so one lambda means
+//! very different things at D = 30 and D = 2300: the first penalised lambda is `start_scale / D`
+//! (D: gated units). Where the count of kept units falls by more than `max_drop` (a third) between
+//! neighbours, the step is undone and retried at the geometric middle, down to a factor of
+//! `min_growth`; where the count barely moves, the step grows up to `max_growth`. So every count
+//! from all units down to a handful is visited, and flat stretches cost few points.
 
 use super::{
     FitOutcome, MemberTags, Metrics, Prepared, TrainConfig, Trainer, anneal, fit, metrics, to_f64,
@@ -16,17 +23,26 @@ use tch::{Kind, Tensor, nn};
 /// How the path advances.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathConfig {
-    /// First penalised lambda.
-    pub start: f64,
-    /// Factor between consecutive lambdas.
+    /// First penalised lambda; `None`: `start_scale` divided by the number of gated units.
+    pub start: Option<f64>,
+    /// The first lambda times the number of gated units, when `start` is `None`.
+    pub start_scale: f64,
+    /// Factor between consecutive lambdas where the count changes at a normal pace.
     pub growth: f64,
+    /// Largest factor between consecutive lambdas (reached where the count barely changes).
+    pub max_growth: f64,
+    /// A step is refined when the kept units fall by more than this fraction (and by more than
+    /// one unit) between neighbours.
+    pub max_drop: f64,
+    /// Steps are not refined below this factor.
+    pub min_growth: f64,
     /// Fewest epochs per point.
     pub min_epochs: usize,
     /// Most epochs per point.
     pub max_epochs: usize,
     /// A point ends when the selected set has not changed for this many epochs.
     pub stable_epochs: usize,
-    /// Most penalised points.
+    /// Most penalised points (refined steps that were undone count too).
     pub max_points: usize,
     /// Score each point after refitting the network with its input gates frozen (models whose
     /// only gate layer is at the input); the refit weights become that point's state.
@@ -40,16 +56,51 @@ pub struct PathConfig {
 impl Default for PathConfig {
     fn default() -> Self {
         PathConfig {
-            start: 1e-3,
+            start: None,
+            start_scale: 0.03,
             growth: 1.5,
+            max_growth: 2.0,
+            max_drop: 1.0 / 3.0,
+            min_growth: 1.05,
             min_epochs: 20,
             max_epochs: 200,
             stable_epochs: 15,
-            max_points: 60,
+            max_points: 80,
             refit: true,
             refit_epochs: 150,
             refit_patience: 25,
         }
+    }
+}
+
+impl PathConfig {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !self.start.is_none_or(positive) || !positive(self.start_scale) {
+            return Err(Error::config("path", "the start lambda must be > 0"));
+        }
+        if !(self.growth > 1.0 && self.max_growth >= self.growth && self.min_growth > 1.0) {
+            return Err(Error::config(
+                "path",
+                "growth factors must satisfy 1 < min_growth, 1 < growth <= max_growth",
+            ));
+        }
+        if !(self.max_drop > 0.0 && self.max_drop < 1.0) {
+            return Err(Error::config("path", "max_drop must lie in (0, 1)"));
+        }
+        if self.max_epochs == 0 || self.max_points == 0 {
+            return Err(Error::config(
+                "path",
+                "max_epochs and max_points must be >= 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The first penalised lambda for a model with `units` gated units.
+    pub fn first_lambda(&self, units: i64) -> f64 {
+        self.start.unwrap_or(self.start_scale / units.max(1) as f64)
     }
 }
 
@@ -66,8 +117,21 @@ pub struct PathMember {
     pub score: f64,
     /// Standard error of the score (smoothed binomial for accuracy).
     pub score_se: f64,
+    /// Validation loss per row (cross-entropy, or squared error of the standardised target).
+    pub val_losses: Vec<f64>,
+    /// Brier score per validation row: the squared distance between the predicted class
+    /// probabilities and the one-hot label, in [0, 2] (regression: the squared error).
+    #[serde(default)]
+    pub val_brier: Vec<f64>,
     /// Epochs trained at this point.
     pub epochs: usize,
+}
+
+impl PathMember {
+    /// Units kept over every gate layer.
+    pub fn kept(&self) -> i64 {
+        self.units_kept.iter().sum()
+    }
 }
 
 /// One lambda of the path, with the model state reached there.
@@ -88,8 +152,19 @@ pub enum Choice {
     /// The sparsest point whose score is within one standard error of the best (the standard
     /// error of a difference of two validation scores).
     OneStandardError,
+    /// The best score (ties: fewer units).
+    Best,
     /// The best score among points with at most this many selected features (ties: fewer).
     MaxFeatures(usize),
+}
+
+/// The lambdas a path visits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    /// Chosen as the path goes ([`PathConfig`]).
+    Adaptive,
+    /// Exactly these penalised lambdas, in order (another path's, for cross-validation).
+    Fixed(Vec<f64>),
 }
 
 /// Runs the path for every member of `model` (all members share the lambdas).
@@ -101,9 +176,20 @@ pub fn lambda_path(
     path: &PathConfig,
     tags: &MemberTags,
 ) -> Result<Vec<PathPoint>> {
-    if !(path.start > 0.0 && path.growth > 1.0) {
-        return Err(Error::config("path", "start must be > 0 and growth > 1"));
-    }
+    lambda_path_with(model, vs, data, train, path, tags, &Schedule::Adaptive)
+}
+
+/// [`lambda_path`] with the lambdas given by `schedule`.
+pub fn lambda_path_with(
+    model: &mut GatedMlp,
+    vs: &nn::VarStore,
+    data: &Prepared,
+    train: &TrainConfig,
+    path: &PathConfig,
+    tags: &MemberTags,
+    schedule: &Schedule,
+) -> Result<Vec<PathPoint>> {
+    path.validate()?;
     let e = model.members() as usize;
     let unpenalised = TrainConfig {
         warmup_epochs: 0,
@@ -111,62 +197,69 @@ pub fn lambda_path(
     };
     let outcomes = fit(model, vs, data, &vec![0.0; e], &unpenalised, tags, None)?;
     check_failures(&outcomes)?;
-    let mut points = vec![point(
-        model,
-        vs,
-        data,
-        0.0,
-        &outcomes.iter().map(|o| o.epochs).collect::<Vec<_>>(),
-        path,
-        train,
-        tags,
-    )?];
+    let epochs: Vec<usize> = outcomes.iter().map(|o| o.epochs).collect();
+    let mut points = vec![point(model, vs, data, 0.0, &epochs, path, train, tags)?];
     let mut trainer = Trainer::new(model, vs, train, data.train.len())?;
     // Gates with a temperature run the path at their final (coldest) value.
     anneal(model, 0, 1);
-    let mut lambda = path.start;
-    for _ in 0..path.max_points {
-        if points.last().is_some_and(|p| {
-            p.members
-                .iter()
-                .all(|m| m.units_kept.iter().all(|k| *k == 0))
-        }) {
+    let units: i64 = model
+        .usage()?
+        .first()
+        .map_or(1, |u| u.units_total.iter().sum());
+    let fixed = match schedule {
+        Schedule::Fixed(l) => Some(l.as_slice()),
+        Schedule::Adaptive => None,
+    };
+    let mut lambda = match fixed {
+        Some(l) => match l.first() {
+            Some(first) => *first,
+            None => return Ok(points),
+        },
+        None => path.first_lambda(units),
+    };
+    // The state of the last accepted point, as trained (before its refit): a refined step
+    // restarts from it.
+    let mut resume = snapshot(vs);
+    let mut step = path.growth;
+    let mut attempts = 0;
+    while attempts < path.max_points {
+        attempts += 1;
+        let all_closed = |p: &PathPoint| p.members.iter().all(|m| m.kept() == 0);
+        if points.last().is_some_and(all_closed) {
             break;
         }
-        trainer.set_lambdas(&vec![lambda; e])?;
-        let mut last: Vec<Vec<i64>> = model.usage()?.into_iter().map(|u| u.units_kept).collect();
-        let mut last_sel: Vec<Vec<i64>> = model
+        let epochs = run_point(model, data, &mut trainer, lambda, path, tags)?;
+        let last = points.last().map_or(0.0, |p| p.lambda);
+        let before: Vec<i64> = points
+            .last()
+            .map(|p| p.members.iter().map(PathMember::kept).collect())
+            .unwrap_or_default();
+        let after: Vec<i64> = model
             .usage()?
-            .into_iter()
-            .map(|u| u.selected_inputs)
+            .iter()
+            .map(|u| u.units_kept.iter().sum())
             .collect();
-        let mut stable = vec![0usize; e];
-        let mut epochs = 0;
-        while epochs < path.max_epochs {
-            let loss = to_f64(&trainer.epoch(model, data, 1.0))?;
-            epochs += 1;
-            if let Some((m, v)) = loss.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-                return Err(Error::NonFinite {
-                    gate: tags.gate.clone(),
-                    lambda,
-                    seed: tags.seeds[m],
-                    epoch: epochs,
-                    value: *v,
-                });
-            }
-            for (m, u) in model.usage()?.into_iter().enumerate() {
-                if u.units_kept == last[m] && u.selected_inputs == last_sel[m] {
-                    stable[m] += 1;
-                } else {
-                    stable[m] = 0;
-                    last[m] = u.units_kept;
-                    last_sel[m] = u.selected_inputs;
-                }
-            }
-            if epochs >= path.min_epochs && stable.iter().all(|s| *s >= path.stable_epochs) {
-                break;
-            }
+        let too_far = before
+            .iter()
+            .zip(&after)
+            .any(|(b, a)| b - a > 1 && (*a as f64) < (1.0 - path.max_drop) * *b as f64);
+        let refinable = if last > 0.0 {
+            lambda / last > path.min_growth
+        } else {
+            // The first penalised point: lower the start (a few times at most).
+            lambda > path.first_lambda(units) / 1e3
+        };
+        if fixed.is_none() && too_far && refinable {
+            restore_state(vs, &resume)?;
+            lambda = if last > 0.0 {
+                (lambda * last).sqrt()
+            } else {
+                lambda / path.max_growth
+            };
+            step = (lambda / last.max(f64::MIN_POSITIVE)).min(path.growth);
+            continue;
         }
+        resume = snapshot(vs);
         points.push(point(
             model,
             vs,
@@ -177,9 +270,121 @@ pub fn lambda_path(
             train,
             tags,
         )?);
-        lambda *= path.growth;
+        lambda = match fixed {
+            Some(l) => match l.get(points.len() - 1) {
+                Some(next) => *next,
+                None => break,
+            },
+            None => {
+                // Count barely moved: larger steps; after a refined step: back towards `growth`.
+                let small = before
+                    .iter()
+                    .zip(&after)
+                    .all(|(b, a)| (b - a) as f64 <= 0.25 * path.max_drop * *b as f64);
+                step = if small {
+                    (step * step).min(path.max_growth)
+                } else if step < path.growth {
+                    (step * path.growth).sqrt()
+                } else {
+                    path.growth
+                };
+                lambda * step
+            }
+        };
     }
     Ok(points)
+}
+
+/// Trains at `lambda` until every member's selection has been stable for `stable_epochs` (at
+/// least `min_epochs`, at most `max_epochs`); returns the epochs trained.
+fn run_point(
+    model: &mut GatedMlp,
+    data: &Prepared,
+    trainer: &mut Trainer,
+    lambda: f64,
+    path: &PathConfig,
+    tags: &MemberTags,
+) -> Result<usize> {
+    let e = model.members() as usize;
+    trainer.set_lambdas(&vec![lambda; e])?;
+    let selection = |model: &GatedMlp| -> Result<Vec<(Vec<i64>, Vec<i64>)>> {
+        Ok(model
+            .usage()?
+            .into_iter()
+            .map(|u| (u.units_kept, u.selected_inputs))
+            .collect())
+    };
+    let mut last = selection(model)?;
+    let mut stable = vec![0usize; e];
+    let mut epochs = 0;
+    while epochs < path.max_epochs {
+        let loss = to_f64(&trainer.epoch(model, data, 1.0))?;
+        epochs += 1;
+        if let Some((m, v)) = loss.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                gate: tags.gate.clone(),
+                lambda,
+                seed: tags.seeds[m],
+                epoch: epochs,
+                value: *v,
+            });
+        }
+        for (m, now) in selection(model)?.into_iter().enumerate() {
+            if settled(&last[m], &now) {
+                stable[m] += 1;
+            } else {
+                stable[m] = 0;
+                last[m] = now;
+            }
+        }
+        if epochs >= path.min_epochs && stable.iter().all(|s| *s >= path.stable_epochs) {
+            break;
+        }
+    }
+    Ok(epochs)
+}
+
+/// Whether a selection `(units kept per layer, selected inputs)` is as before: the same inputs,
+/// or, with hundreds of units kept, counts within 1 % of each other (a few of many gates flicker
+/// for a long time without changing what the path finds).
+fn settled(before: &(Vec<i64>, Vec<i64>), now: &(Vec<i64>, Vec<i64>)) -> bool {
+    if before == now {
+        return true;
+    }
+    before.0.len() == now.0.len()
+        && before
+            .0
+            .iter()
+            .zip(&now.0)
+            .all(|(b, n)| (b - n).abs() <= b.max(n) / 100)
+}
+
+/// Copies of every variable of `vs`, sorted by name.
+fn snapshot(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut state: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(k, v)| (k, v.detach().copy()))
+        .collect();
+    state.sort_by(|a, b| a.0.cmp(&b.0));
+    state
+}
+
+/// Loads a [`snapshot`] back into the variables of `vs`; every variable must be there.
+fn restore_state(vs: &nn::VarStore, state: &[(String, Tensor)]) -> Result<()> {
+    let vars = vs.variables();
+    tch::no_grad(|| {
+        for (name, value) in state {
+            let var = vars.get(name).ok_or_else(|| {
+                Error::config(
+                    "path",
+                    format!("the model has no variable `{name}` to restore"),
+                )
+            })?;
+            assign(var, value);
+        }
+        Ok(())
+    })
 }
 
 fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
@@ -201,16 +406,11 @@ fn point(
     train: &TrainConfig,
     tags: &MemberTags,
 ) -> Result<PathPoint> {
-    let mut state: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .map(|(k, v)| (k, v.detach().copy()))
-        .collect();
-    state.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut state = snapshot(vs);
     let refit_gate = (path.refit && model.gates.len() == 1)
         .then(|| model.gates.iter().find(|g| g.position == 0))
         .flatten();
-    let (val, per_example) = match refit_gate {
+    let (val, per_example, brier) = match refit_gate {
         Some(gate) => {
             let masked = data.masked(&gate.gate.inference_gate());
             let (vs2, refit) = refit_network(model, vs, &masked, path, train, tags)?;
@@ -224,22 +424,19 @@ fn point(
         }
         None => score(model, data)?,
     };
-    let n = data.val.len() as f64;
+    let n = data.val.len() as usize;
     let members = model
         .usage()?
         .into_iter()
         .enumerate()
         .map(|(m, u)| {
+            let losses = per_example[m * n..(m + 1) * n].to_vec();
+            let val_brier = brier[m * n..(m + 1) * n].to_vec();
             let (score, score_se) = match data.task {
-                Task::Classification => (
-                    val[m].score(),
-                    accuracy_se(val[m].score(), data.val.len() as usize),
-                ),
+                Task::Classification => (val[m].score(), accuracy_se(val[m].score(), n)),
                 Task::Regression => {
-                    let e = per_example.get(m as i64);
-                    let mse = e.mean(Kind::Float).double_value(&[]);
-                    let sd = e.std(true).double_value(&[]);
-                    (-mse, sd / n.sqrt())
+                    let (mean, se) = mean_and_se(&losses);
+                    (-mean, se)
                 }
             };
             PathMember {
@@ -248,6 +445,8 @@ fn point(
                 val: val[m],
                 score,
                 score_se,
+                val_losses: losses,
+                val_brier,
                 epochs: epochs[m],
             }
         })
@@ -259,20 +458,48 @@ fn point(
     })
 }
 
-/// Validation metrics per member, and per-example squared errors `[E, N]` for regression.
-fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Tensor)> {
+/// The mean of `values` and its standard error (sample standard deviation over sqrt(n)).
+pub fn mean_and_se(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// Validation metrics per member, and the per-row validation losses and Brier scores, member
+/// after member (cross-entropy, or squared error of the standardised target for both).
+fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Vec<f64>, Vec<f64>)> {
     tch::no_grad(|| {
         let out = model.forward_t(&data.val.x, false);
         let val = metrics(data.task, &out, &data.val.y, data.target_scale.1)?;
-        let per_example = match data.task {
-            Task::Classification => Tensor::zeros([1], (Kind::Float, out.device())),
-            Task::Regression => {
-                (out - data.val.y.unsqueeze(0))
+        let (per_example, brier) = match data.task {
+            Task::Classification => {
+                let (e, k) = (out.size()[0], out.size()[2]);
+                let y = &data.val.y;
+                let idx = if y.dim() == 2 {
+                    y.unsqueeze(-1)
+                } else {
+                    y.view([1, -1, 1]).expand([e, -1, 1], false)
+                };
+                let logp = out.log_softmax(-1, Kind::Float);
+                let ce = -logp.gather(2, &idx, false).squeeze_dim(2);
+                let onehot = idx.squeeze_dim(2).one_hot(k).to_kind(Kind::Float);
+                let brier = (logp.exp() - onehot)
                     .square()
-                    .mean_dim(2, false, Kind::Float)
+                    .sum_dim_intlist(-1, false, Kind::Float);
+                (ce, brier)
+            }
+            Task::Regression => {
+                let se = (out - data.val.y.unsqueeze(0))
+                    .square()
+                    .mean_dim(2, false, Kind::Float);
+                (se.shallow_clone(), se)
             }
         };
-        Ok((val, per_example))
+        Ok((val, to_f64(&per_example)?, to_f64(&brier)?))
     })
 }
 
@@ -296,9 +523,13 @@ fn refit_network(
     let mut refit = gated_mlp(&vs2.root(), &config, &tags.seeds, None)?;
     let current = vs.variables();
     for (name, var) in vs2.variables() {
-        if let Some(value) = current.get(&name) {
-            assign(&var, value);
-        }
+        let value = current.get(&name).ok_or_else(|| {
+            Error::config(
+                "refit",
+                format!("the gated network has no variable `{name}` to start the refit from"),
+            )
+        })?;
+        assign(&var, value);
     }
     let cfg = TrainConfig {
         epochs: path.refit_epochs,
@@ -365,6 +596,15 @@ pub fn choose(candidates: &[Candidate], choice: Choice) -> Option<usize> {
                 .filter(|i| at(*i).score >= floor - 1e-12)
                 .collect()
         }
+        Choice::Best => {
+            let best = candidates
+                .iter()
+                .map(|c| c.score)
+                .fold(f64::NEG_INFINITY, f64::max);
+            (0..candidates.len())
+                .filter(|i| at(*i).score >= best)
+                .collect()
+        }
         Choice::MaxFeatures(k) => {
             let ok: Vec<usize> = (0..candidates.len()).filter(|i| at(*i).kept <= k).collect();
             let best = ok
@@ -381,13 +621,6 @@ pub fn choose(candidates: &[Candidate], choice: Choice) -> Option<usize> {
 }
 
 /// Loads the state of a point back into the variables of `vs`.
-pub fn restore_point(vs: &nn::VarStore, point: &PathPoint) {
-    let vars = vs.variables();
-    tch::no_grad(|| {
-        for (name, value) in &point.state {
-            if let Some(var) = vars.get(name) {
-                crate::gates::assign(var, value);
-            }
-        }
-    });
+pub fn restore_point(vs: &nn::VarStore, point: &PathPoint) -> Result<()> {
+    restore_state(vs, &point.state)
 }

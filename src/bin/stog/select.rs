@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use stog::data::Table;
 use stog::gates::GateKind;
 use stog::report::write_json;
-use stog::selector::{LambdaChoice, Selector};
+use stog::selector::{Criterion, LambdaChoice, Rule, Selector, Validation};
 use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
 
 /// Arguments of `stog select`.
@@ -34,6 +34,23 @@ pub struct SelectArgs {
     /// Mini-batch size: auto (train rows / 16 within [32, 1024]), 0 (full batch) or a number.
     #[arg(long, default_value = "auto")]
     batch_size: String,
+    /// Dropout after each hidden layer.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+    /// Weight decay of the network (not the gates).
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Which rows choose the point of the path: auto (5-fold cross-validation over train+val
+    /// below 300 such rows, else the validation rows), holdout, or a number of folds.
+    #[arg(long, default_value = "auto")]
+    validation: String,
+    /// The score that chooses the point: loss (validation cross-entropy), brier (Brier score,
+    /// bounded) or accuracy (smoothed); regression uses the squared error for all three.
+    #[arg(long, value_enum, default_value = "loss")]
+    criterion: CriterionArg,
+    /// The rule: best (the best score) or one-se (the sparsest point within one standard error).
+    #[arg(long, value_enum, default_value = "best")]
+    rule: RuleArg,
     /// Seed of initialisation and noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -54,6 +71,31 @@ pub struct SelectArgs {
     /// Output folder.
     #[arg(long)]
     out_dir: PathBuf,
+}
+
+/// `--criterion` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum CriterionArg {
+    Loss,
+    Brier,
+    Accuracy,
+}
+
+/// `--rule` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RuleArg {
+    Best,
+    OneSe,
+}
+
+fn parse_validation(s: &str) -> Result<Validation> {
+    Ok(match s {
+        "auto" => Validation::Auto,
+        "holdout" => Validation::Holdout,
+        k => Validation::Folds(k.parse().with_context(|| {
+            format!("--validation `{k}`: expected auto, holdout or a number of folds")
+        })?),
+    })
 }
 
 pub fn run(args: SelectArgs) -> Result<()> {
@@ -81,6 +123,18 @@ pub fn run(args: SelectArgs) -> Result<()> {
         ),
     };
     params.max_features = args.max_features;
+    params.dropout = args.dropout;
+    params.train.weight_decay = args.weight_decay;
+    params.validation = parse_validation(&args.validation)?;
+    params.criterion = match args.criterion {
+        CriterionArg::Loss => Criterion::Loss,
+        CriterionArg::Brier => Criterion::Brier,
+        CriterionArg::Accuracy => Criterion::Accuracy,
+    };
+    params.rule = match args.rule {
+        RuleArg::Best => Rule::Best,
+        RuleArg::OneSe => Rule::OneStandardError,
+    };
     params.validate()?;
     let device = parse_device(&args.data.device)?;
     let (table, split, mut unlabeled) = args.data.load_semi_supervised()?;

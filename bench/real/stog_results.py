@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Collects the `stog select` runs of scripts/bench_real.sh into one JSON, with the downstream
+ExtraTrees score of each selection (the same function as the Python baselines).
+
+Reads OUT/<dir>/<set>/<seed>/{result.json,wall_seconds,cpu_seconds,args.txt} (stog's defaults) and
+OUT/<dir>/<set>/<seed>/k<K>/... (`--max-features K`); writes OUT/<dir>.json with rows
+{set, seed, method, budget, test_score, val_score, n_features, seconds, cpu_seconds, fit_seconds,
+selected, extra_trees_test, lambda, stog_args}. <dir> is `stog`, or `stog-<TAG>` with BENCH_REAL_TAG.
+
+Usage: python bench/real/stog_results.py [--dir stog] [--sets a,b]
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SETS, extra_trees_test, load_set, out_root, selected_sets, write_rows  # noqa: E402
+
+
+def stog_dir_name():
+    tag = os.environ.get("BENCH_REAL_TAG", "")
+    return f"stog-{tag}" if tag else "stog"
+
+
+def row_of(run_dir, name, seed, budget, method, x, y, split):
+    result = json.loads((run_dir / "result.json").read_text())
+    task = SETS[name]["task"]
+    key = "accuracy" if task == "classification" else "r2"
+    scale = 100.0 if task == "classification" else 1.0
+    wall = run_dir / "wall_seconds"
+    cpu = run_dir / "cpu_seconds"
+    args = run_dir / "args.txt"
+    selected = [int(j) for j in result["selected_indices"]]
+    return {
+        "set": name,
+        "seed": seed,
+        "method": method,
+        "budget": budget,
+        "test_score": scale * float(result["metrics"]["test"][key]),
+        "val_score": scale * float(result["metrics"]["val"][key]),
+        "n_features": len(selected),
+        "seconds": float(wall.read_text()) if wall.exists() else float(result["fit_seconds"]),
+        "cpu_seconds": float(cpu.read_text()) if cpu.exists() else None,
+        "fit_seconds": float(result["fit_seconds"]),
+        "selected": selected,
+        "extra_trees_test": extra_trees_test(x, y, split, selected, task),
+        "lambda": result.get("lambda"),
+        "stog_args": args.read_text().strip() if args.exists() else "",
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", default=None, help="folder of the runs under BENCH_REAL_OUT")
+    ap.add_argument("--sets", default=None)
+    ap.add_argument("--out", type=Path, default=None, help="default BENCH_REAL_OUT")
+    args = ap.parse_args()
+    out = args.out or out_root()
+    dname = args.dir or stog_dir_name()
+    method = "stog" if dname == "stog" else dname.replace("stog-", "stog ", 1)
+    sets = selected_sets(args.sets)
+    rows = []
+    for name in sets:
+        base = out / dname / name
+        if not base.is_dir():
+            continue
+        x, y, _, splits, _ = load_set(name, out / "data")
+        k = SETS[name]["k"]
+        for seed_dir in sorted(base.iterdir(), key=lambda p: p.name):
+            if not seed_dir.name.isdigit() or int(seed_dir.name) not in splits:
+                continue
+            seed = int(seed_dir.name)
+            for run_dir, budget in ((seed_dir, None), (seed_dir / f"k{k}", k)):
+                if not (run_dir / "result.json").exists():
+                    continue
+                r = row_of(run_dir, name, seed, budget, method, x, y, splits[seed])
+                rows.append(r)
+                print(
+                    f"  {name} seed {seed} {method}{'' if budget is None else f' <={budget}'}: "
+                    f"test {r['test_score']:.3f} with {r['n_features']} features, "
+                    f"{r['seconds']:.1f} s (ExtraTrees {r['extra_trees_test']:.3f})",
+                    flush=True,
+                )
+    write_rows(out / f"{dname}.json", method, rows, sets)
+    print(f"wrote {out / (dname + '.json')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+//! Choosing the point of the lambda path: which rows score it (the validation rows, or k-fold
+//! cross-validation over training and validation rows together), what score (validation loss or
+//! smoothed accuracy), and which rule (the best score, or the sparsest within one standard error).
+//!
+//! With a few dozen validation rows an accuracy moves in steps of several points and its standard
+//! error is large, so the one-standard-error rule on accuracy nearly always takes the sparsest
+//! point. Cross-validation scores every training and validation row once, and the loss separates
+//! points that classify the same rows but with different confidence.
+
+use crate::data::Task;
+use crate::train::{Candidate, PathMember, PathPoint, accuracy_se, mean_and_se};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which rows score the points of the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validation {
+    /// [`Validation::Folds`] of [`AUTO_FOLDS`] below [`AUTO_FOLDS_ROWS`] training and validation
+    /// rows, [`Validation::Holdout`] above.
+    Auto,
+    /// The validation rows of the split.
+    Holdout,
+    /// k-fold cross-validation over the training and validation rows together; the final model is
+    /// the point of the path fitted on the split's training rows.
+    Folds(usize),
+}
+
+/// Folds of [`Validation::Auto`] on small data.
+pub const AUTO_FOLDS: usize = 5;
+/// Below this many training and validation rows, [`Validation::Auto`] cross-validates.
+pub const AUTO_FOLDS_ROWS: usize = 300;
+
+impl Validation {
+    /// The number of folds for `rows` training and validation rows (`None`: the holdout).
+    pub fn folds(self, rows: usize) -> Option<usize> {
+        match self {
+            Validation::Auto => (rows < AUTO_FOLDS_ROWS).then_some(AUTO_FOLDS),
+            Validation::Holdout => None,
+            Validation::Folds(k) => Some(k),
+        }
+    }
+}
+
+/// The score that chooses a point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Criterion {
+    /// Minus the mean validation loss (cross-entropy, or squared error of the standardised
+    /// target); its standard error from the rows' losses.
+    Loss,
+    /// Minus the mean Brier score (the squared distance between the predicted class
+    /// probabilities and the one-hot label): a proper score like the loss, but bounded, so one
+    /// confidently wrong row of a small validation set does not decide (regression: minus the
+    /// squared error).
+    Brier,
+    /// Accuracy with the smoothed binomial standard error (regression: minus the squared error).
+    Accuracy,
+}
+
+impl Criterion {
+    /// The per-row values whose mean is minus this score (`None`: accuracy).
+    fn row_losses(self, m: &PathMember) -> Option<&[f64]> {
+        match self {
+            Criterion::Loss => Some(&m.val_losses),
+            Criterion::Brier => Some(&m.val_brier),
+            Criterion::Accuracy => None,
+        }
+    }
+}
+
+/// The rule applied to the scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The best score (ties: fewer features).
+    Best,
+    /// The sparsest point within one standard error of the best.
+    OneStandardError,
+}
+
+/// The candidates of the path scored on its own validation rows (member 0).
+pub fn holdout_candidates(points: &[PathPoint], criterion: Criterion) -> Vec<Candidate> {
+    points
+        .iter()
+        .map(|p| {
+            let m = &p.members[0];
+            let (score, score_se) = match criterion.row_losses(m) {
+                None => (m.score, m.score_se),
+                Some(rows) => {
+                    let (mean, se) = mean_and_se(rows);
+                    (-mean, se)
+                }
+            };
+            Candidate {
+                kept: m.selected.len(),
+                score,
+                score_se,
+            }
+        })
+        .collect()
+}
+
+/// The candidates of the path `points` scored by cross-validation: `folds[f]` is the path of fold
+/// `f` at the same lambdas (it may end early where every gate closed: its last point then stands
+/// for the rest). Every row of every fold's validation part counts once.
+pub fn cross_validated_candidates(
+    points: &[PathPoint],
+    folds: &[Vec<PathPoint>],
+    criterion: Criterion,
+    task: Task,
+) -> Result<Vec<Candidate>> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut losses = Vec::new();
+            let mut correct = 0.0;
+            for (f, fold) in folds.iter().enumerate() {
+                let q = fold.get(i).or(fold.last()).ok_or_else(|| {
+                    Error::config("folds", format!("fold {f} has no point of the path"))
+                })?;
+                let m = &q.members[0];
+                correct += m.val.score() * m.val_losses.len() as f64;
+                // Accuracy of a regression falls back to the squared error.
+                losses.extend_from_slice(criterion.row_losses(m).unwrap_or(&m.val_losses));
+            }
+            let n = losses.len();
+            let (mean, se) = mean_and_se(&losses);
+            let (score, score_se) = match (criterion, task) {
+                (Criterion::Accuracy, Task::Classification) => {
+                    let acc = correct / n as f64;
+                    (acc, accuracy_se(acc, n))
+                }
+                _ => (-mean, se),
+            };
+            Ok(Candidate {
+                kept: p.members[0].selected.len(),
+                score,
+                score_se,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,217 @@
+//! The adaptive lambda path and the choice of its point: properties that hold for any training
+//! trajectory (CPU kernels differ across machines), and the cross-validated choice on small data.
+
+use stog::data::{Split, Task, interaction};
+use stog::gates::GateKind;
+use stog::model::{GatedMlpConfig, gated_mlp};
+use stog::selector::{Criterion, Selector, Validation, cross_validated_candidates};
+use stog::train::{
+    Candidate, Choice, MemberTags, Metrics, PathConfig, PathMember, PathPoint, Prepared, Schedule,
+    TrainConfig, choose, lambda_path_with,
+};
+use tch::{Device, nn};
+
+/// libtorch's CPU random generator is process-wide: fits run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    tch::set_num_threads(1);
+    guard
+}
+
+/// Runs the path of a small MLP with an input gate on a wide interaction problem.
+fn wide_path(seed: u64, schedule: &Schedule) -> (Vec<(f64, usize)>, PathConfig) {
+    let p = interaction(160, 80, seed);
+    let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed).unwrap();
+    let data = Prepared::new(&p.table, &split, Device::Cpu).unwrap();
+    tch::manual_seed(seed as i64);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = GatedMlpConfig {
+        hidden: vec![8],
+        dropout: vec![],
+        ..GatedMlpConfig::report(80, 2, GateKind::Stg)
+    };
+    let mut model = gated_mlp(&vs.root(), &config, &[seed], None).unwrap();
+    let train = TrainConfig {
+        epochs: 40,
+        batch_size: Some(32),
+        ..TrainConfig::default()
+    };
+    let path = PathConfig {
+        max_epochs: 40,
+        refit: false,
+        ..PathConfig::default()
+    };
+    let tags = MemberTags {
+        gate: "stg".into(),
+        seeds: vec![seed],
+    };
+    let points = lambda_path_with(&mut model, &vs, &data, &train, &path, &tags, schedule).unwrap();
+    let counts = points
+        .iter()
+        .map(|p| (p.lambda, p.members[0].selected.len()))
+        .collect();
+    (counts, path)
+}
+
+#[test]
+fn the_adaptive_path_visits_every_count_from_all_features_to_none() {
+    let _serial = serial();
+    for seed in 0..2 {
+        let (counts, path) = wide_path(seed, &Schedule::Adaptive);
+        // The first penalised lambda scales with the number of gated units.
+        assert_eq!(counts[1].0, path.start_scale / 80.0, "{counts:?}");
+        assert_eq!(
+            counts.last().unwrap().1,
+            0,
+            "the path ends closed: {counts:?}"
+        );
+        for w in counts.windows(2) {
+            let ((l0, n0), (l1, n1)) = (w[0], w[1]);
+            assert!(l1 > l0, "lambdas grow: {counts:?}");
+            let small_drop = n0 - n1 <= 1 || n1 as f64 >= (1.0 - path.max_drop) * n0 as f64;
+            // A larger drop is kept only where the step could not be refined any further.
+            assert!(
+                small_drop || (l0 > 0.0 && l1 / l0 <= path.min_growth),
+                "{n0} -> {n1} features between lambda {l0:e} and {l1:e}: {counts:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_fixed_schedule_visits_exactly_its_lambdas() {
+    let _serial = serial();
+    let lambdas = vec![1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0];
+    let (counts, _) = wide_path(3, &Schedule::Fixed(lambdas.clone()));
+    let visited: Vec<f64> = counts.iter().skip(1).map(|c| c.0).collect();
+    // The path stops early only once every gate is closed.
+    assert_eq!(visited, lambdas[..visited.len()]);
+    assert!(visited.len() == lambdas.len() || counts.last().unwrap().1 == 0);
+}
+
+#[test]
+fn folds_partition_the_training_and_validation_rows_by_class() {
+    let labels: Vec<usize> = (0..100).map(|i| usize::from(i % 4 == 0)).collect();
+    let split = Split::stratified(100, Some(&labels), [0.6, 0.2, 0.2], 1).unwrap();
+    let folds = split.folds(Some(&labels), 5, 7).unwrap();
+    let mut seen: Vec<usize> = folds.iter().flat_map(|f| f.val.clone()).collect();
+    seen.sort_unstable();
+    let mut pool: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
+    pool.sort_unstable();
+    assert_eq!(seen, pool, "every row is validated exactly once");
+    for f in &folds {
+        assert_eq!(f.test, split.test);
+        assert_eq!(f.train.len() + f.val.len(), pool.len());
+        assert!(f.train.iter().all(|r| !f.val.contains(r)));
+        let ones = f.val.iter().filter(|r| labels[**r] == 1).count();
+        assert!(
+            (3..=4).contains(&ones),
+            "16 rows of class 1 over 5 folds: {ones}"
+        );
+    }
+    assert!(split.folds(Some(&labels), 1, 0).is_err());
+    assert!(
+        split.folds(Some(&labels), 50, 0).is_err(),
+        "too few rows per fold"
+    );
+}
+
+#[test]
+fn the_rules_pick_the_best_the_sparsest_within_one_se_and_the_budget() {
+    let c = |kept, score, score_se| Candidate {
+        kept,
+        score,
+        score_se,
+    };
+    let candidates = [
+        c(30, 0.90, 0.02),
+        c(12, 0.95, 0.02),
+        c(6, 0.93, 0.02),
+        c(2, 0.80, 0.02),
+    ];
+    assert_eq!(choose(&candidates, Choice::Best), Some(1));
+    // Within sqrt(2) * 0.02 of 0.95: 0.93 (6 features).
+    assert_eq!(choose(&candidates, Choice::OneStandardError), Some(2));
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(5)), Some(3));
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(1)), None);
+}
+
+#[test]
+fn cross_validation_chooses_the_interaction_on_small_data() {
+    let _serial = serial();
+    // 120 rows: below the size where the automatic choice cross-validates.
+    let mut found = 0;
+    for seed in 0..3 {
+        let p = interaction(100, 6, seed);
+        let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed).unwrap();
+        let params = Selector::params().seed(seed).hidden(vec![16]).epochs(100);
+        assert_eq!(params.validation, Validation::Auto);
+        let f = params.fit(&p.table, &split, Device::Cpu).unwrap();
+        // The reported curve is the cross-validated one: its scores are mean losses over the 80
+        // training and validation rows, not the validation rows' accuracies.
+        assert!(
+            f.info.path.iter().all(|q| q.choice_score <= 0.0),
+            "{:?}",
+            f.info.path
+        );
+        assert!(f.info.path.iter().any(|q| q.choice_score != -q.val));
+        if f.selected() == vec![0, 1] {
+            found += 1;
+        }
+    }
+    assert!(found >= 2, "the interaction is found in {found} of 3 seeds");
+}
+
+/// A point keeping `kept` features with validation losses `losses` and accuracy `accuracy`.
+fn point(lambda: f64, kept: usize, accuracy: f64, losses: &[f64]) -> PathPoint {
+    PathPoint {
+        lambda,
+        members: vec![PathMember {
+            selected: (0..kept as i64).collect(),
+            units_kept: vec![kept as i64],
+            val: Metrics::Classification {
+                accuracy,
+                loss: losses.iter().sum::<f64>() / losses.len() as f64,
+            },
+            score: accuracy,
+            score_se: 0.0,
+            val_losses: losses.to_vec(),
+            val_brier: vec![],
+            epochs: 1,
+        }],
+        state: vec![],
+    }
+}
+
+#[test]
+fn pooled_fold_scores_count_every_row_once() {
+    let main = [point(0.0, 10, 0.5, &[9.0]), point(0.1, 3, 0.5, &[9.0])];
+    // Fold 0 has two rows, fold 1 three and ends after its first point (every gate closed).
+    let folds = vec![
+        vec![
+            point(0.0, 10, 0.5, &[1.0, 3.0]),
+            point(0.1, 3, 1.0, &[0.5, 0.5]),
+        ],
+        vec![point(0.0, 0, 2.0 / 3.0, &[2.0, 2.0, 2.0])],
+    ];
+    let loss =
+        cross_validated_candidates(&main, &folds, Criterion::Loss, Task::Classification).unwrap();
+    assert_eq!(loss[0].kept, 10, "counts come from the main path");
+    assert_eq!(loss[1].kept, 3);
+    assert!((loss[0].score + 10.0 / 5.0).abs() < 1e-12, "{loss:?}");
+    assert!((loss[1].score + 7.0 / 5.0).abs() < 1e-12, "{loss:?}");
+    // Deviations -1, 1, 0, 0, 0 from the mean 2.
+    let sd = (2.0 / 4.0_f64).sqrt();
+    assert!(
+        (loss[0].score_se - sd / 5.0_f64.sqrt()).abs() < 1e-12,
+        "{loss:?}"
+    );
+    let acc = cross_validated_candidates(&main, &folds, Criterion::Accuracy, Task::Classification)
+        .unwrap();
+    // 1 + 2 of 5 rows right, then 2 + 2.
+    assert!((acc[0].score - 0.6).abs() < 1e-12 && (acc[1].score - 0.8).abs() < 1e-12);
+    assert!(
+        cross_validated_candidates(&main, &[vec![]], Criterion::Loss, Task::Regression).is_err()
+    );
+}
