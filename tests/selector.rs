@@ -5,7 +5,7 @@ use stog::data::{
     Split, Synthetic, Table, Task, duplicate_groups, interaction, nonlinear_regression,
 };
 use stog::gates::GateKind;
-use stog::selector::{FittedSelector, Selector, SelectorParams};
+use stog::selector::{Criterion, FittedSelector, Rule, Selector, SelectorParams};
 use tch::Device;
 
 /// libtorch's CPU random generator is process-wide: fits run one at a time.
@@ -65,11 +65,12 @@ fn a_feature_budget_is_respected() {
 }
 
 #[test]
-fn keeps_only_the_relevant_groups_of_near_duplicates_mostly_one_representative_each() {
+fn picks_one_representative_per_group_of_near_duplicates_in_most_seeds() {
     let _serial = serial();
     // Three groups of five copies (two relevant) and 10 noise features, correlated gate, over 5
     // seeds (data, split and model): CPU results differ between machines, so counts are asserted,
-    // not one trajectory. Measured here: relevant groups only 5 of 5, one each 4 of 5.
+    // not one trajectory. The sparsest point within one standard error of the best validation
+    // loss, a short path per point. Measured here: one per relevant group in 5 of 5 seeds.
     let (mut relevant_only, mut one_each) = (0, 0);
     let mut seen = Vec::new();
     for seed in 0..5 {
@@ -79,8 +80,12 @@ fn keeps_only_the_relevant_groups_of_near_duplicates_mostly_one_representative_e
             .gate(GateKind::Correlated)
             .hidden(vec![32, 16])
             .seed(seed);
-        params.path.max_epochs = 100;
-        params.path.refit_epochs = 60;
+        params.criterion = Criterion::Loss;
+        params.rule = Rule::OneStandardError;
+        params.path.min_epochs = 10;
+        params.path.stable_epochs = 10;
+        params.path.max_epochs = 60;
+        params.path.refit_epochs = 40;
         let selected = params
             .fit(&p.table, &split, Device::Cpu)
             .unwrap()
@@ -93,7 +98,7 @@ fn keeps_only_the_relevant_groups_of_near_duplicates_mostly_one_representative_e
         seen.push(selected);
     }
     assert!(relevant_only >= 4, "{relevant_only} of 5: {seen:?}");
-    assert!(one_each >= 3, "{one_each} of 5: {seen:?}");
+    assert!(one_each >= 4, "{one_each} of 5: {seen:?}");
 }
 
 #[test]

@@ -464,13 +464,15 @@ fn the_standard_error_of_a_score_follows_the_task() {
 }
 
 #[test]
-fn threads_are_one_below_the_measured_size_and_every_core_above() {
-    use stog::train::{ONE_THREAD_BELOW, parse_threads, threads_for};
+fn threads_are_one_up_to_the_largest_measured_size_and_every_core_above() {
+    use stog::train::{ONE_THREAD_UP_TO, parse_threads, threads_for};
     // 48 x 2308 (29 training rows) and 455 x 30: one thread.
     assert_eq!(threads_for(29, 2308, 16), 1);
     assert_eq!(threads_for(273, 30, 16), 1);
-    assert_eq!(threads_for(ONE_THREAD_BELOW, 1, 16), 16);
-    assert_eq!(threads_for(ONE_THREAD_BELOW, 1, 0), 1);
+    // 12,000 x 500, the largest size measured, still one; above it every core.
+    assert_eq!(threads_for(12_000, 500, 16), 1);
+    assert_eq!(threads_for(ONE_THREAD_UP_TO + 1, 1, 16), 16);
+    assert_eq!(threads_for(ONE_THREAD_UP_TO + 1, 1, 0), 1);
     assert_eq!(parse_threads("auto").unwrap(), None);
     assert_eq!(parse_threads("0").unwrap(), None);
     assert_eq!(parse_threads("3").unwrap(), Some(3));

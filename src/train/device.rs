@@ -32,16 +32,16 @@ pub fn parse_device(name: &str) -> Result<Device> {
     }
 }
 
-/// Training rows x features below which a CPU fit runs on one intra-op thread: libtorch's
+/// Training rows x features up to which a CPU fit runs on one intra-op thread: libtorch's
 /// OpenMP workers spin while they wait, and on the fits measured (README "Threads", up to
 /// 12,000 training rows x 500 features, the value of this constant) one thread was faster
 /// than two, in wall time and far more in CPU time.
-pub const ONE_THREAD_BELOW: usize = 6_000_000;
+pub const ONE_THREAD_UP_TO: usize = 6_000_000;
 
 /// The intra-op threads for a CPU fit on `rows` training rows of `features` values each, with
-/// `cores` cores: one below [`ONE_THREAD_BELOW`] values, else every core.
+/// `cores` cores: one up to [`ONE_THREAD_UP_TO`] values, else every core.
 pub fn threads_for(rows: usize, features: usize, cores: usize) -> usize {
-    if rows.saturating_mul(features) < ONE_THREAD_BELOW {
+    if rows.saturating_mul(features) <= ONE_THREAD_UP_TO {
         1
     } else {
         cores.max(1)

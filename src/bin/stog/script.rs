@@ -93,7 +93,7 @@ pub struct ScriptArgs {
     /// Seed of the gate noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Intra-op threads on CPU: auto or 0 (one below 6,000,000 training values, rows x
+    /// Intra-op threads on CPU: auto or 0 (one up to 6,000,000 training values, rows x
     /// features, else every core), or a number.
     #[arg(long, default_value = "auto")]
     threads: String,

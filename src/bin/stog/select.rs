@@ -61,7 +61,7 @@ pub struct SelectArgs {
     /// Epochs of the pretext task (0: no pretraining; default 300 when there are unlabeled rows).
     #[arg(long)]
     pretrain_epochs: Option<usize>,
-    /// Intra-op threads on CPU: auto or 0 (one below 6,000,000 training values, rows x
+    /// Intra-op threads on CPU: auto or 0 (one up to 6,000,000 training values, rows x
     /// features, else every core), or a number.
     #[arg(long, default_value = "auto")]
     threads: String,
