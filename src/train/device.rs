@@ -63,9 +63,8 @@ pub fn parse_threads(s: &str) -> Result<Option<usize>> {
 }
 
 /// Sets libtorch's intra-op threads for a fit on `rows x features` on `device`: `threads`, or
-/// when `None` the rule of [`threads_for`] over the machine's cores (on a GPU, one: the host
-/// `None` the rule of [`threads_for`] over the machine's cores (on a GPU libtorch's default is
-/// kept). Returns libtorch's intra-op threads afterwards.
+/// when `None` the rule of [`threads_for`] over the machine's cores (on a GPU libtorch's default
+/// is kept). Returns libtorch's intra-op threads afterwards.
 pub fn set_threads(threads: Option<usize>, rows: usize, features: usize, device: Device) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     match (threads, device) {
