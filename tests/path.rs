@@ -215,3 +215,54 @@ fn pooled_fold_scores_count_every_row_once() {
         cross_validated_candidates(&main, &[vec![]], Criterion::Loss, Task::Regression).is_err()
     );
 }
+
+/// `n` rows of `d` uniform features, label `1[x0 + x1 - x2 > 0]`: a linear signal.
+fn linear_table(n: usize, d: usize, seed: u64) -> stog::data::Table {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for _ in 0..n {
+        let row: Vec<f64> = (0..d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        y.push(f64::from(row[0] + row[1] - row[2] > 0.0));
+        x.extend(row);
+    }
+    stog::data::Table {
+        path: "linear".into(),
+        feature_names: (0..d).map(|i| format!("x{i}")).collect(),
+        target_name: "target".into(),
+        x,
+        y,
+        task: Task::Classification,
+        classes: vec![0, 1],
+    }
+}
+
+#[test]
+fn the_automatic_architecture_keeps_a_linear_model_on_wide_linear_data_and_a_network_on_xor() {
+    let _serial = serial();
+    let quick = |params: stog::selector::SelectorParams| {
+        let mut p = params.epochs(60);
+        p.path.max_epochs = 40;
+        p.path.refit_epochs = 40;
+        p.validation = Validation::Holdout;
+        p
+    };
+    let (mut linear, mut network) = (0, 0);
+    for seed in 0..3 {
+        let t = linear_table(80, 300, seed);
+        let split = Split::of(&t, [0.6, 0.2, 0.2], seed).unwrap();
+        let f = quick(Selector::params().seed(seed))
+            .fit(&t, &split, Device::Cpu)
+            .unwrap();
+        linear += usize::from(f.info.network.hidden.is_empty());
+        let p = interaction(300, 6, seed);
+        let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed).unwrap();
+        let f = quick(Selector::params().seed(seed))
+            .fit(&p.table, &split, Device::Cpu)
+            .unwrap();
+        network += usize::from(!f.info.network.hidden.is_empty());
+    }
+    assert!(linear >= 2, "linear kept in {linear} of 3 wide linear problems");
+    assert!(network >= 2, "network kept in {network} of 3 interaction problems");
+}

@@ -80,9 +80,17 @@ def load_set(name, ddir=None):
     return x, y, header[:-1], splits, meta
 
 
+def max_splits():
+    """How many splits of each set to run: 1 with BENCH_REAL_QUICK=1, else BENCH_REAL_SPLITS (all
+    when unset)."""
+    if quick():
+        return 1
+    n = os.environ.get("BENCH_REAL_SPLITS", "")
+    return int(n) if n else None
+
+
 def seeds_to_run(splits):
-    seeds = sorted(splits)
-    return seeds[:1] if quick() else seeds
+    return sorted(splits)[: max_splits()]
 
 
 def score(task, y_true, y_pred):
@@ -143,10 +151,10 @@ def write_rows(path, method, rows, sets, **extra):
 
 if __name__ == "__main__":
     # For scripts/bench_real.sh: one line per set to run, `name task K seed seed ...` (the seeds
-    # of its split file; only the first with BENCH_REAL_QUICK=1).
+    # of its split file, as many as max_splits()).
     for _name in selected_sets():
         with open(data_dir() / f"{_name}_splits.csv") as _f:
             next(_f)
             _seeds = sorted({int(line.split(",")[0]) for line in _f if line.strip()})
-        _seeds = _seeds[:1] if quick() else _seeds
+        _seeds = _seeds[: max_splits()]
         print(_name, SETS[_name]["task"], SETS[_name]["k"], *_seeds)

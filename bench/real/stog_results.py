@@ -5,7 +5,7 @@ ExtraTrees score of each selection (the same function as the Python baselines).
 Reads OUT/<dir>/<set>/<seed>/{result.json,wall_seconds,cpu_seconds,args.txt} (stog's defaults) and
 OUT/<dir>/<set>/<seed>/k<K>/... (`--max-features K`); writes OUT/<dir>.json with rows
 {set, seed, method, budget, test_score, val_score, n_features, seconds, cpu_seconds, fit_seconds,
-selected, extra_trees_test, lambda, stog_args}. <dir> is `stog`, or `stog-<TAG>` with BENCH_REAL_TAG.
+selected, extra_trees_test, lambda, stog_args} (stog_args: the arguments STOG_ARGS added). <dir> is `stog`, or `stog-<TAG>` with BENCH_REAL_TAG.
 
 Usage: python bench/real/stog_results.py [--dir stog] [--sets a,b]
 """
@@ -23,6 +23,20 @@ from common import SETS, extra_trees_test, load_set, out_root, selected_sets, wr
 def stog_dir_name():
     tag = os.environ.get("BENCH_REAL_TAG", "")
     return f"stog-{tag}" if tag else "stog"
+
+
+def extra_args(line):
+    """The arguments of a run beyond those the script always passes (what STOG_ARGS added)."""
+    tokens, out, skip = line.split(), [], False
+    with_value = {"--data", "--splits", "--split-seed", "--task", "--device", "--max-features"}
+    for t in tokens:
+        if skip:
+            skip = False
+        elif t in with_value:
+            skip = True
+        elif t != "--quiet":
+            out.append(t)
+    return " ".join(out)
 
 
 def row_of(run_dir, name, seed, budget, method, x, y, split):
@@ -48,7 +62,7 @@ def row_of(run_dir, name, seed, budget, method, x, y, split):
         "selected": selected,
         "extra_trees_test": extra_trees_test(x, y, split, selected, task),
         "lambda": result.get("lambda"),
-        "stog_args": args.read_text().strip() if args.exists() else "",
+        "stog_args": extra_args(args.read_text()) if args.exists() else "",
     }
 
 

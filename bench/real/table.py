@@ -211,9 +211,14 @@ def main():
             continue
         parts.append(set_table(name, set_rows, metas[name], skipped))
         parts.append("")
-    args_seen = sorted({r.get("stog_args", "") for r in rows if r["method"].startswith("stog")})
-    if args_seen:
-        parts.append("stog select arguments: " + "; ".join(f"`{a}`" for a in args_seen))
+    by_method = {}
+    for r in rows:
+        if r["method"].startswith("stog"):
+            by_method.setdefault(r["method"], set()).add(r.get("stog_args", ""))
+    for method, seen in sorted(by_method.items()):
+        what = "; ".join(f"`{a}`" if a else "its defaults" for a in sorted(seen))
+        parts.append(f"`{method}`: stog select with {what} (and `--max-features K` in the <= K rows).")
+        parts.append("")
     text = "\n".join(parts).rstrip() + "\n"
     print(text, end="")
     if not args.no_write:

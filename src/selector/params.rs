@@ -64,6 +64,11 @@ pub struct SelectorParams {
     /// The rule that chooses a point of the path from the scores (without a feature budget).
     #[serde(default = "default_rule")]
     pub rule: Rule,
+    /// Automatic lambda: also fit a linear model (no hidden layer) and keep whichever of it and
+    /// the `hidden` network scores better on the rows that choose (see [`Criterion`]). On wide
+    /// data with few rows the linear model wins; on interactions the network does.
+    #[serde(default)]
+    pub auto_architecture: bool,
 }
 
 fn default_validation() -> Validation {
@@ -101,6 +106,7 @@ impl Default for SelectorParams {
             validation: default_validation(),
             criterion: default_criterion(),
             rule: default_rule(),
+            auto_architecture: true,
         }
     }
 }
@@ -137,9 +143,10 @@ impl SelectorParams {
         self.lambda = LambdaChoice::Auto;
         self
     }
-    /// Sets the hidden layer sizes.
+    /// Sets the hidden layer sizes (and fits only this network).
     pub fn hidden(mut self, hidden: Vec<i64>) -> Self {
         self.hidden = hidden;
+        self.auto_architecture = false;
         self
     }
     /// Sets the number of epochs.
@@ -241,6 +248,45 @@ impl SelectorParams {
         device: Device,
     ) -> Result<Initialised> {
         self.validate()?;
+        let both = self.auto_architecture
+            && self.lambda == LambdaChoice::Auto
+            && self.pretrain.is_none()
+            && !self.hidden.is_empty();
+        let network = self.fit_network(table, split, unlabeled, device)?;
+        if !both {
+            return Ok(network);
+        }
+        let linear = SelectorParams {
+            hidden: vec![],
+            ..self.clone()
+        }
+        .fit_network(table, split, unlabeled, device)?;
+        // The network is kept only when its best point (within the budget) beats the linear
+        // model's best by more than the standard error of a difference of two scores: the simpler
+        // model wins what the validation rows cannot tell apart.
+        let best = |f: &FittedSelector| {
+            f.info
+                .path
+                .iter()
+                .filter(|p| self.max_features.is_none_or(|k| p.n_selected <= k))
+                .map(|p| (p.choice_score, p.choice_se))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+        };
+        Ok(match (best(&network), best(&linear)) {
+            (Some((n, se)), Some((l, _))) if n - std::f64::consts::SQRT_2 * se > l => network,
+            (Some(_), None) => network,
+            _ => linear,
+        })
+    }
+
+    /// Fits the network of `hidden` (one architecture).
+    fn fit_network(
+        &self,
+        table: &Table,
+        split: &Split,
+        unlabeled: &[f64],
+        device: Device,
+    ) -> Result<FittedSelector> {
         let d = table.n_features();
         if !unlabeled.len().is_multiple_of(d) {
             return Err(Error::shape(

@@ -25,8 +25,9 @@ pub struct SelectArgs {
     /// Feature budget: the best validation point with at most K features.
     #[arg(long, value_name = "K")]
     max_features: Option<usize>,
-    /// Hidden layer sizes.
-    #[arg(long, default_value = "64,32")]
+    /// Hidden layer sizes (empty: a linear model), or `auto`: a 64,32 network and a linear
+    /// model, each with its path, keeping the one that scores better (automatic lambda).
+    #[arg(long, default_value = "auto")]
     hidden: String,
     /// Maximum epochs of a fit (and of the unpenalised start of the path).
     #[arg(long, default_value_t = 300)]
@@ -103,9 +104,11 @@ pub fn run(args: SelectArgs) -> Result<()> {
     let threads = parse_threads(&args.threads)?;
     let mut params = Selector::params()
         .gate(gate)
-        .hidden(parse_sizes(&args.hidden)?)
         .epochs(args.epochs)
         .seed(args.seed);
+    if args.hidden != "auto" {
+        params = params.hidden(parse_sizes(&args.hidden)?);
+    }
     if args.batch_size != "auto" {
         let b: usize = args.batch_size.parse().with_context(|| {
             format!(
@@ -190,6 +193,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
         "task": info.task,
         "gate": gate,
         "lambda": info.lambda,
+        "hidden": info.network.hidden,
         "reduction": params.train.reduction,
         "n_features": table.n_features(),
         "feature_names": info.feature_names,
