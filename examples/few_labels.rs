@@ -40,6 +40,9 @@ fn compare(name: &str, seeds: u64, problem: &dyn Fn(u64) -> Result<Problem>) -> 
                     .collect();
                 let split = Split { train, ..full };
                 let mut params = Selector::params().gate(GateKind::Correlated).seed(seed);
+                // The same network in both columns: pretraining starts its first layer, so the
+                // linear alternative of the automatic architecture is not fitted here.
+                params.auto_architecture = false;
                 if pretrain {
                     params.pretrain = Some(PretrainConfig::default());
                 }

@@ -235,18 +235,17 @@ impl SelectorParams {
         self.fit_semi_supervised(table, split, &[], device)
     }
 
-    /// The network as training starts: the data prepared, the model built and, with `pretrain`
-    /// set, its first layer loaded from the encoder pretrained on the SEFS pretext task over the
-    /// training rows plus `unlabeled` (row-major raw rows of the same features), which also enter
-    /// the feature correlation of a correlated gate. [`SelectorParams::fit_semi_supervised`]
-    /// trains from exactly this state.
-    pub fn initialise(
+    /// Fits like [`SelectorParams::fit`]; with `pretrain` set, the first layer is first
+    /// pretrained on the SEFS pretext task over the training rows plus `unlabeled` (row-major raw
+    /// rows of the same features), which also enter the feature correlation of a correlated gate
+    /// (see [`SelectorParams::initialise`]).
+    pub fn fit_semi_supervised(
         &self,
         table: &Table,
         split: &Split,
         unlabeled: &[f64],
         device: Device,
-    ) -> Result<Initialised> {
+    ) -> Result<FittedSelector> {
         self.validate()?;
         let both = self.auto_architecture
             && self.lambda == LambdaChoice::Auto
@@ -279,14 +278,19 @@ impl SelectorParams {
         })
     }
 
-    /// Fits the network of `hidden` (one architecture).
-    fn fit_network(
+    /// The network of `hidden` (one architecture) as training starts: the data prepared, the
+    /// model built and, with `pretrain` set, its first layer loaded from the encoder pretrained on
+    /// the SEFS pretext task over the training rows plus `unlabeled` (row-major raw rows of the
+    /// same features), which also enter the feature correlation of a correlated gate. The fit of
+    /// that architecture trains from exactly this state.
+    pub fn initialise(
         &self,
         table: &Table,
         split: &Split,
         unlabeled: &[f64],
         device: Device,
-    ) -> Result<FittedSelector> {
+    ) -> Result<Initialised> {
+        self.validate()?;
         let d = table.n_features();
         if !unlabeled.len().is_multiple_of(d) {
             return Err(Error::shape(
@@ -343,11 +347,8 @@ impl SelectorParams {
         })
     }
 
-    /// Fits like [`SelectorParams::fit`]; with `pretrain` set, the first layer is first
-    /// pretrained on the SEFS pretext task over the training rows plus `unlabeled` (row-major raw
-    /// rows of the same features), which also enter the feature correlation of a correlated gate
-    /// (see [`SelectorParams::initialise`]).
-    pub fn fit_semi_supervised(
+    /// Fits the network of `hidden` (one architecture), from [`SelectorParams::initialise`].
+    fn fit_network(
         &self,
         table: &Table,
         split: &Split,
