@@ -29,12 +29,14 @@ bench-real: setup
 	$(CARGO) build --release --bins --examples
 	./scripts/bench_real.sh
 
+# --release: clippy and rustdoc reuse the release build of the dependencies that `make test`
+# and `make build` make (torch-sys's build takes minutes per profile).
 lint: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --release --all-targets -- -D warnings
 
 doc: setup
-	$(CARGO) doc --no-deps
+	$(CARGO) doc --release --no-deps
 
 clean-results:
 	rm -rf results

@@ -296,13 +296,13 @@ fn run(
         }
     }
     vs.copy(&best_vs)?;
-    let score = |x: &Tensor, y: &Tensor| {
+    let score = |x: &Tensor, y: &Tensor| -> stog::Result<_> {
         let pass = tch::no_grad(|| model.pass(x, false));
-        let m = metrics(Task::Classification, &pass.out.unsqueeze(0), y, 1.0);
-        (m[0].score(), m[0].loss(), pass)
+        let m = metrics(Task::Classification, &pass.out.unsqueeze(0), y, 1.0)?;
+        Ok((m[0].score(), m[0].loss(), pass))
     };
-    let (val_score, val_loss, _) = score(&xval, &data.val.y);
-    let (test_score, test_loss, pass) = score(&xte, &data.test.y);
+    let (val_score, val_loss, _) = score(&xval, &data.val.y)?;
+    let (test_score, test_loss, pass) = score(&xte, &data.test.y)?;
     let macs = model
         .executed_macs(&pass.gates)
         .mean(Kind::Double)

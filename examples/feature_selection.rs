@@ -38,8 +38,8 @@ fn main() -> Result<()> {
     )?;
     let seconds = start.elapsed().as_secs_f64();
 
-    let test = evaluate(&model, &data, &data.test);
-    let usage = &model.usage()[0];
+    let test = evaluate(&model, &data, &data.test)?;
+    let usage = &model.usage()?[0];
     let names: Vec<&str> = usage
         .selected_inputs
         .iter()

@@ -7,7 +7,8 @@
 //! Prints, for 20, 50 and 100 labels, the mean test accuracy, selected features and (synthetic)
 //! how often exactly one feature per relevant block was selected, over seeds.
 //!
-//! Run: `cargo run --release --example few_labels [-- SEEDS]`
+//! Run: `cargo run --release --example few_labels [-- SEEDS [synthetic|breast-cancer]]` (both
+//! problems unless one is named).
 
 use anyhow::Result;
 use rand::SeedableRng;
@@ -39,6 +40,9 @@ fn compare(name: &str, seeds: u64, problem: &dyn Fn(u64) -> Result<Problem>) -> 
                     .collect();
                 let split = Split { train, ..full };
                 let mut params = Selector::params().gate(GateKind::Correlated).seed(seed);
+                // The same network in both columns: pretraining starts its first layer, so the
+                // linear alternative of the automatic architecture is not fitted here.
+                params.auto_architecture = false;
                 if pretrain {
                     params.pretrain = Some(PretrainConfig::default());
                 }
@@ -67,18 +71,31 @@ fn compare(name: &str, seeds: u64, problem: &dyn Fn(u64) -> Result<Problem>) -> 
 
 fn main() -> Result<()> {
     let seeds: u64 = std::env::args().nth(1).map_or(Ok(3), |s| s.parse())?;
-    compare(
-        "synthetic blocks (1000 rows x 35 features, 600 training rows)",
-        seeds,
-        &|seed| {
-            let p = duplicate_groups(1000, 5, 20, seed);
-            let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed)?;
-            Ok((p.table.clone(), split, Some(p)))
-        },
-    )?;
-    let table = Table::from_csv("data/breast_cancer.csv", "target", Task::Classification)?;
-    compare("breast cancer (341 training rows)", seeds, &|seed| {
-        let split = Split::from_file("data/splits_breast_cancer.csv", seed, table.n_rows())?;
-        Ok((table.clone(), split, None))
-    })
+    let only = std::env::args().nth(2);
+    if let Some(o) = only
+        .as_deref()
+        .filter(|o| !["synthetic", "breast-cancer"].contains(o))
+    {
+        anyhow::bail!("unknown problem `{o}`: expected synthetic or breast-cancer");
+    }
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    if run("synthetic") {
+        compare(
+            "synthetic blocks (1000 rows x 35 features, 600 training rows)",
+            seeds,
+            &|seed| {
+                let p = duplicate_groups(1000, 5, 20, seed);
+                let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed)?;
+                Ok((p.table.clone(), split, Some(p)))
+            },
+        )?;
+    }
+    if run("breast-cancer") {
+        let table = Table::from_csv("data/breast_cancer.csv", "target", Task::Classification)?;
+        compare("breast cancer (341 training rows)", seeds, &|seed| {
+            let split = Split::from_file("data/splits_breast_cancer.csv", seed, table.n_rows())?;
+            Ok((table.clone(), split, None))
+        })?;
+    }
+    Ok(())
 }

@@ -38,6 +38,11 @@ pub enum Error {
         value: f64,
     },
 
+    /// A tensor could not be copied to the host as the values asked for (not 1-D, or the copy
+    /// failed): a bug, reported instead of an empty result.
+    #[error("reading {what} back from the device: {error}")]
+    ReadBack { what: String, error: tch::TchError },
+
     /// A TorchScript model that cannot be loaded or run as asked.
     #[error("TorchScript model {}: {reason}", model.display())]
     Script { model: PathBuf, reason: String },

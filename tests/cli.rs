@@ -70,6 +70,8 @@ fn select_with_a_fixed_lambda_writes_the_contract() {
         assert!(r["metrics"][part]["loss"].as_f64().is_some());
     }
     assert!(r.get("path").is_none());
+    // 341 training rows x 30 features: one thread (threads chosen from the work).
+    assert_eq!(r["threads"], 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -200,7 +202,11 @@ fn bad_input_exits_2_naming_the_problem_and_writes_no_result() {
         ),
         (
             vec!["--data", "data/wine.csv", "--gate", "magic"],
-            "unknown gate `magic`",
+            "possible values: stg, ste, gumbel, correlated, hard-concrete, l1",
+        ),
+        (
+            vec!["--data", "data/wine.csv", "--threads", "two"],
+            "`threads` `two`: expected auto, 0 or a number of threads",
         ),
         (
             vec!["--data", "data/wine.csv", "--split", "0.5,0.2,0.2"],
@@ -332,5 +338,53 @@ fn rows_without_a_target_and_an_unlabeled_file_feed_pretraining() {
     assert!(r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.8);
     let config = read_json(&out.join("config.json"));
     assert_eq!(config["params"]["pretrain"]["epochs"], 20);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_lists_the_gate_kinds_and_placements_and_every_fitting_command_has_quiet_and_threads() {
+    for (command, values) in [
+        (
+            "select",
+            vec!["stg", "ste", "gumbel", "correlated", "hard-concrete", "l1"],
+        ),
+        ("script", vec!["hard-concrete", "input:", "inside:"]),
+        ("sweep", vec!["hard-concrete", "hidden:", "dynamic:"]),
+    ] {
+        let (code, text) = stog(&[command, "--help"]);
+        assert_eq!(code, 0, "{text}");
+        for v in values {
+            assert!(text.contains(v), "{command} --help lacks {v}: {text}");
+        }
+        for flag in ["--quiet", "--threads"] {
+            assert!(text.contains(flag), "{command} --help lacks {flag}");
+        }
+    }
+    let (code, text) = stog(&["script", "--placement", "middle", "--model", "m.pt"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("possible values: input, inside"), "{text}");
+}
+
+#[test]
+fn select_takes_the_threads_it_is_given() {
+    let dir = tmp("threads");
+    let (code, text) = stog(&[
+        "select",
+        "--data",
+        "data/wine.csv",
+        "--lambda",
+        "0.05",
+        "--epochs",
+        "3",
+        "--threads",
+        "2",
+        "--device",
+        "cpu",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("device cpu (2 threads)"), "{text}");
+    assert_eq!(read_json(&dir.join("result.json"))["threads"], 2);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -61,7 +61,7 @@ fn a_conditional_input_gate_opens_the_feature_each_type_needs() {
     fit(&mut model, &vs, &data, &[0.1], &train, &tags, None).unwrap();
 
     let pass = tch::no_grad(|| model.pass(&data.test.x, false));
-    let accuracy = metrics(data.task, &pass.out, &data.test.y, 1.0)[0].score();
+    let accuracy = metrics(data.task, &pass.out, &data.test.y, 1.0).unwrap()[0].score();
     assert!(accuracy > 0.9, "test accuracy {accuracy}");
     // Open fraction of x1 and x2 among rows of each type ([1, N, 6] inference gates).
     let z = &pass.applied[0].1.squeeze_dim(0);
@@ -85,7 +85,7 @@ fn a_conditional_input_gate_opens_the_feature_each_type_needs() {
     );
 
     // The executed cost counts each row's own subset plus the gate network.
-    let usage = model.usage_on(&data.test.x);
+    let usage = model.usage_on(&data.test.x).unwrap();
     let inputs_per_row = z
         .sum_dim_intlist(-1, false, Kind::Float)
         .mean(Kind::Float)

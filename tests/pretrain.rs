@@ -50,3 +50,79 @@ fn the_pretrained_encoder_reconstructs_better_than_the_column_mean() {
     assert_eq!(encoder.weight.size(), vec![12, 32]);
     assert!(pretrain_encoder(&x.narrow(1, 0, 5), &factor, 32, &config).is_err());
 }
+
+#[test]
+fn the_selector_starts_from_the_pretrained_first_layer() {
+    use stog::data::{Split, duplicate_groups};
+    use stog::gates::GateKind;
+    use stog::selector::Selector;
+    tch::set_num_threads(1);
+    let p = duplicate_groups(200, 3, 4, 0);
+    let d = p.table.n_features() as i64;
+    let split = Split::of(&p.table, [0.6, 0.2, 0.2], 0).unwrap();
+    let unlabeled = p.table.x[..50 * d as usize].to_vec();
+    let mut params = Selector::params()
+        .gate(GateKind::Correlated)
+        .hidden(vec![16, 8])
+        .lambda(0.01)
+        .epochs(3);
+    params.pretrain = Some(PretrainConfig {
+        epochs: 3,
+        ..Default::default()
+    });
+    let start = params
+        .initialise(&p.table, &split, &unlabeled, Device::Cpu)
+        .unwrap();
+    let encoder = start.encoder.as_ref().expect("pretraining made an encoder");
+    let layer = start.model.first_layer();
+    assert_eq!(layer.weight.size(), vec![1, d, 16]);
+    assert!(layer.weight.get(0).equal(&encoder.weight));
+    assert!(layer.bias.get(0).equal(&encoder.bias));
+    // The variable the optimiser trains holds the encoder's weights, not a copy beside it.
+    let vars = start.vs.variables();
+    assert!(vars["net.linear0.weight"].get(0).equal(&encoder.weight));
+    assert!(vars["net.linear0.bias"].get(0).equal(&encoder.bias));
+    // Without pretraining the first layer is the usual random one.
+    let mut plain = params.clone();
+    plain.pretrain = None;
+    let plain = plain
+        .initialise(&p.table, &split, &unlabeled, Device::Cpu)
+        .unwrap();
+    assert!(plain.encoder.is_none());
+    assert!(
+        !plain
+            .model
+            .first_layer()
+            .weight
+            .get(0)
+            .equal(&encoder.weight)
+    );
+    // A fit trains from that start.
+    let fitted = params
+        .fit_semi_supervised(&p.table, &split, &unlabeled, Device::Cpu)
+        .unwrap();
+    assert!(fitted.metrics().is_some());
+}
+
+#[test]
+fn a_first_layer_of_the_wrong_shape_is_refused() {
+    use stog::gates::GateKind;
+    use stog::model::{GatedMlpConfig, gated_mlp};
+    let vs = tch::nn::VarStore::new(Device::Cpu);
+    let model = gated_mlp(
+        &vs.root(),
+        &GatedMlpConfig::report(5, 2, GateKind::Stg),
+        &[0, 1],
+        None,
+    )
+    .unwrap();
+    let w = Tensor::ones([5, 64], (Kind::Float, Device::Cpu));
+    let b = Tensor::zeros([64], (Kind::Float, Device::Cpu));
+    model.load_first_layer(&w, &b).unwrap();
+    // Every member gets the weights.
+    assert!(model.first_layer().weight.get(1).equal(&w));
+    let err = model.load_first_layer(&w.narrow(1, 0, 32), &b).unwrap_err();
+    assert!(matches!(err, stog::Error::Shape { .. }), "{err}");
+    let err = model.load_first_layer(&w, &b.narrow(0, 0, 3)).unwrap_err();
+    assert!(matches!(err, stog::Error::Shape { .. }), "{err}");
+}

@@ -81,7 +81,7 @@ fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
     g.gates[0].parameters()[0].zero_grad();
     // x0 and x1 are needed jointly: the warm-up lets the task loss hold them open.
     g.fit(&prepared, &ScriptFitConfig::default()).unwrap();
-    assert_eq!(g.selected(), vec![vec![0, 1]]);
+    assert_eq!(g.selected().unwrap(), vec![vec![0, 1]]);
     let after = g
         .score(Task::Classification, &prepared.test)
         .unwrap()
@@ -105,7 +105,7 @@ fn close_some_channels(g: &mut stog::script::GatedScript, data: &Prepared) {
         },
     )
     .unwrap();
-    let kept: usize = g.selected().iter().map(Vec::len).sum();
+    let kept: usize = g.selected().unwrap().iter().map(Vec::len).sum();
     assert!(kept < 20, "kept {kept} of 20 channels");
 }
 
@@ -234,6 +234,55 @@ fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
 }
 
 #[test]
+fn stog_script_quiet_prints_nothing_and_a_regression_path_has_standard_errors() {
+    let (model, data) = fixture();
+    let out = model.with_file_name("cli-regression");
+    // The 0/1 label read as a regression target (both outputs of the MLP fit it): enough to
+    // check that the 1-SE rule gets a real standard error for regression, not 0.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
+        .args(["script", "--model", model.to_str().unwrap(), "--data"])
+        .args([
+            data.to_str().unwrap(),
+            "--task",
+            "regression",
+            "--device",
+            "cpu",
+        ])
+        .args(["--lambda", "auto", "--lambdas", "0,0.05", "--epochs", "15"])
+        .args([
+            "--warmup-epochs",
+            "5",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let path: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("path.json")).unwrap()).unwrap();
+    let points = path["path"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for p in points {
+        let se = p["val_score_se"].as_f64().unwrap();
+        assert!(se > 0.0 && se.is_finite(), "{p}");
+        assert!(p["val"]["r2"].as_f64().is_some(), "{p}");
+    }
+}
+
+#[test]
 fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_errors() {
     let _serial = serial(0);
     let (mlp, _) = fixture();
@@ -284,7 +333,11 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     let exported = tch::CModule::load(&pruned).unwrap();
     let params: std::collections::HashMap<String, tch::Tensor> =
         exported.named_parameters().unwrap().into_iter().collect();
-    for ((carrier, selected), g) in carriers.iter().zip(closing.selected()).zip(&closing.gates) {
+    for ((carrier, selected), g) in carriers
+        .iter()
+        .zip(closing.selected().unwrap())
+        .zip(&closing.gates)
+    {
         for unit in 0..g.units() {
             let column = params[carrier]
                 .select(1, unit)
@@ -427,7 +480,7 @@ fn a_refit_trains_the_backbone_under_fixed_gates_and_never_ends_worse() {
     )
     .unwrap();
     let gate = g.gates[0].parameters()[0].copy();
-    let selected = g.selected();
+    let selected = g.selected().unwrap();
     let backbone = g.modules[0].named_parameters().unwrap()[0].1.copy();
     let val_loss = |g: &stog::script::GatedScript| {
         g.score(Task::Classification, &prepared.val).unwrap().loss()
@@ -436,11 +489,33 @@ fn a_refit_trains_the_backbone_under_fixed_gates_and_never_ends_worse() {
     let best_epoch = g.fit(&prepared, &refit).unwrap();
     let moved = |a: &tch::Tensor, b: &tch::Tensor| (a - b).abs().max().double_value(&[]);
     assert_eq!(moved(&g.gates[0].parameters()[0], &gate), 0.0);
-    assert_eq!(g.selected(), selected);
+    assert_eq!(g.selected().unwrap(), selected);
     assert!(val_loss(&g) <= before, "{} > {before}", val_loss(&g));
     // The backbone moved exactly when a refit epoch beat the starting state.
     let backbone_moved = moved(&g.modules[0].named_parameters().unwrap()[0].1, &backbone) > 0.0;
     assert_eq!(backbone_moved, best_epoch > 0, "best epoch {best_epoch}");
+}
+
+#[test]
+fn a_non_finite_loss_in_a_script_fit_is_a_typed_error_that_names_its_seed() {
+    let _serial = serial(0);
+    let (model, data) = fixture();
+    let mut prepared = prepared(&data, 0);
+    prepared.train.x = prepared.train.x.copy();
+    let _ = prepared.train.x.get(0).get(0).fill_(f64::NAN);
+    let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
+    let config = ScriptFitConfig {
+        epochs: 3,
+        warmup: 0,
+        seed: 7,
+        ..Default::default()
+    };
+    match g.fit(&prepared, &config).unwrap_err() {
+        stog::Error::NonFinite {
+            gate, seed, epoch, ..
+        } => assert_eq!((gate.as_str(), seed, epoch), ("stg", 7, 1)),
+        other => panic!("not a non-finite loss error: {other}"),
+    }
 }
 
 #[test]

@@ -145,6 +145,42 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(runs_without_time(&merged), runs);
+    // The merged wall time spans the shards' own runs: from the first start to the last end
+    // (not the sum of the fit times), and is unknown (null) when a shard did not record it.
+    let json = |p: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    for dir in [&s0, &s1] {
+        let t = json(dir.join("timing.json"));
+        assert!(t["finished_unix"].as_f64().unwrap() >= t["started_unix"].as_f64().unwrap());
+    }
+    let merge = |out: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+            .args([
+                "merge",
+                s0.to_str().unwrap(),
+                s1.to_str().unwrap(),
+                "--out-dir",
+            ])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        json(out.join("summary.json"))["wall_seconds"].clone()
+    };
+    std::fs::write(
+        s0.join("timing.json"),
+        r#"{"started_unix": 100.0, "finished_unix": 110.0}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        s1.join("timing.json"),
+        r#"{"started_unix": 105.0, "finished_unix": 130.0}"#,
+    )
+    .unwrap();
+    assert_eq!(merge(&tmp("timed")), serde_json::json!(30.0));
+    std::fs::remove_file(s1.join("timing.json")).unwrap();
+    assert!(merge(&tmp("untimed")).is_null());
     // Merging one shard alone is refused: runs are missing.
     let o = Command::new(env!("CARGO_BIN_EXE_stog"))
         .env("OMP_NUM_THREADS", "1")
@@ -245,7 +281,17 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("0.1 appears twice"));
 
-    for d in [base, again, jobs, s0, s1, merged, killed] {
+    for d in [
+        base,
+        again,
+        jobs,
+        s0,
+        s1,
+        merged,
+        killed,
+        tmp("timed"),
+        tmp("untimed"),
+    ] {
         let _ = std::fs::remove_dir_all(d);
     }
 }

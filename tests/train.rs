@@ -250,7 +250,7 @@ fn usage_counts_kept_units_and_pruned_multiply_adds() {
         &model.gates[1].gate.parameters()[0],
         &Tensor::from_slice(&hidden).view([2, 8]),
     );
-    let usage = model.usage();
+    let usage = model.usage().unwrap();
     assert_eq!(usage[0].units_kept, vec![3, 7, 4]);
     assert_eq!(usage[0].units_total, vec![6, 8, 4]);
     assert_eq!(usage[0].selected_inputs, vec![3, 4, 5]);
@@ -289,11 +289,20 @@ fn a_non_finite_loss_names_gate_lambda_seed_and_epoch() {
         },
         &data,
     );
-    let failure = outcomes[0].failure.as_deref().expect("a failure");
+    let failure = outcomes[0].failure.clone().expect("a failure");
     assert_eq!(
-        failure,
+        failure.to_string(),
         "non-finite loss (NaN) for gate ste, lambda 0.02, seed 7 at epoch 1"
     );
+    // With `?` it is the typed error, not an invalid configuration.
+    assert!(matches!(
+        stog::Error::from(failure),
+        stog::Error::NonFinite {
+            seed: 7,
+            epoch: 1,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -348,9 +357,9 @@ fn regression_fits_a_smooth_target() {
         None,
     )
     .unwrap();
-    let m = evaluate(&model, &data, &data.test);
+    let m = evaluate(&model, &data, &data.test).unwrap();
     assert!(m[0].score() > 0.9, "{m:?}");
-    assert_eq!(model.usage()[0].selected_inputs, vec![0, 1]);
+    assert_eq!(model.usage().unwrap()[0].selected_inputs, vec![0, 1]);
 }
 
 #[test]
@@ -385,8 +394,8 @@ fn target_rate_training_lands_near_the_rate_with_decisive_gates() {
         None,
     )
     .unwrap();
-    let test = evaluate(&model, &data, &data.test);
-    for (m, u) in model.usage().iter().enumerate() {
+    let test = evaluate(&model, &data, &data.test).unwrap();
+    for (m, u) in model.usage().unwrap().iter().enumerate() {
         for (kept, total) in u.units_kept.iter().zip(&u.units_total) {
             let rate = *kept as f64 / *total as f64;
             assert!(
@@ -411,4 +420,64 @@ fn target_rate_training_lands_near_the_rate_with_decisive_gates() {
             g.name
         );
     }
+}
+
+#[test]
+fn a_failed_read_back_is_a_typed_error_not_an_empty_vector() {
+    use stog::train::read_back;
+    let t = Tensor::from_slice(&[1.0f64, 0.0, 2.0]);
+    assert_eq!(read_back::<f64>(&t, "gate").unwrap(), vec![1.0, 0.0, 2.0]);
+    assert_eq!(read_back::<f32>(&t, "gate").unwrap(), vec![1.0, 0.0, 2.0]);
+    // A tensor that is not 1-D: an error naming what was read, not an empty vector.
+    let bad = [
+        read_back::<f64>(&t.view([3, 1]), "gate"),
+        read_back::<f64>(&t.get(0), "gate"),
+    ];
+    for bad in bad {
+        match bad {
+            Err(stog::Error::ReadBack { what, .. }) => assert_eq!(what, "gate"),
+            other => panic!("not a read-back error: {other:?}"),
+        }
+    }
+    // Every reader built on it keeps the values.
+    let gate = Tensor::from_slice(&[0.5f32, 0.0, 1.0, 0.0]);
+    assert_eq!(stog::gates::selected_units(&gate).unwrap(), vec![0, 2]);
+}
+
+#[test]
+fn the_standard_error_of_a_score_follows_the_task() {
+    use stog::train::{accuracy_se, metrics, score_se};
+    // Regression: squared errors 0, 1, 4, 9 (sd sqrt(49/3)) over sqrt(4), in R2 units: divided
+    // by the targets' variance 1.25, as R2 divides the MSE.
+    let y = Tensor::from_slice(&[0.0f32, 1.0, 2.0, 3.0]).view([4, 1]);
+    let out = (&y + Tensor::from_slice(&[0.0f32, 1.0, 2.0, 3.0]).view([4, 1])).unsqueeze(0);
+    let se = score_se(Task::Regression, &out, &y).unwrap();
+    let want = (49.0f64 / 3.0).sqrt() / 2.0 / 1.25;
+    assert!((se[0] - want).abs() < 1e-5, "{se:?} vs {want}");
+    let r2 = metrics(Task::Regression, &out, &y, 1.0).unwrap()[0].score();
+    assert!((r2 - (1.0 - 3.5 / 1.25)).abs() < 1e-5, "{r2}");
+    // Classification: the smoothed binomial one of the accuracy (3 of 4 right).
+    let logits = Tensor::from_slice(&[1.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]).view([1, 4, 2]);
+    let labels = Tensor::from_slice(&[0i64, 1, 0, 1]);
+    let se = score_se(Task::Classification, &logits, &labels).unwrap();
+    assert_eq!(se, vec![accuracy_se(0.75, 4)]);
+}
+
+#[test]
+fn threads_are_one_up_to_the_largest_measured_size_and_every_core_above() {
+    use stog::train::{ONE_THREAD_UP_TO, parse_threads, threads_for};
+    // 48 x 2308 (29 training rows) and 455 x 30: one thread.
+    assert_eq!(threads_for(29, 2308, 16), 1);
+    assert_eq!(threads_for(273, 30, 16), 1);
+    // 12,000 x 500, the largest size measured, still one; above it every core.
+    assert_eq!(threads_for(12_000, 500, 16), 1);
+    assert_eq!(threads_for(ONE_THREAD_UP_TO + 1, 1, 16), 16);
+    assert_eq!(threads_for(ONE_THREAD_UP_TO + 1, 1, 0), 1);
+    assert_eq!(parse_threads("auto").unwrap(), None);
+    assert_eq!(parse_threads("0").unwrap(), None);
+    assert_eq!(parse_threads("3").unwrap(), Some(3));
+    assert!(matches!(
+        parse_threads("two"),
+        Err(stog::Error::InvalidConfig { .. })
+    ));
 }

@@ -5,9 +5,10 @@ use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-/// The gate kinds of stog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The gate kinds of stog (the command line lists them, with these lines, in `--help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
 pub enum GateKind {
     /// Gaussian hard-sigmoid gate (Yamada et al. 2020).
     Stg,
@@ -162,7 +163,7 @@ pub trait Gate: std::fmt::Debug + Send {
     }
 
     /// Indices of the units used at inference (inference gate != 0), for a gate without members.
-    fn selected(&self) -> Vec<i64> {
+    fn selected(&self) -> Result<Vec<i64>> {
         selected_units(&self.inference_gate())
     }
 
@@ -186,18 +187,13 @@ pub trait Gate: std::fmt::Debug + Send {
 }
 
 /// Indices where a `[D]` gate vector is non-zero.
-pub fn selected_units(gate: &Tensor) -> Vec<i64> {
-    let g = Vec::<f32>::try_from(
-        gate.to_kind(Kind::Float)
-            .to_device(tch::Device::Cpu)
-            .flatten(0, -1),
-    )
-    .unwrap_or_default();
-    g.iter()
+pub fn selected_units(gate: &Tensor) -> Result<Vec<i64>> {
+    let g = crate::train::to_f64(gate)?;
+    Ok(g.iter()
         .enumerate()
         .filter(|(_, v)| **v != 0.0)
         .map(|(i, _)| i as i64)
-        .collect()
+        .collect())
 }
 
 /// Multiplies the unit axis of `xs` by a gate of shape `[(E,) S, D]`.

@@ -135,6 +135,6 @@ mod tests {
             Vec::<f32>::try_from(g.unit_penalty()).unwrap(),
             vec![0.5, 0.04, 0.3]
         );
-        assert_eq!(g.selected(), vec![0, 2]);
+        assert_eq!(g.selected().unwrap(), vec![0, 2]);
     }
 }

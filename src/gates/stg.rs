@@ -162,7 +162,7 @@ mod tests {
         for (a, b) in p.iter().zip([0.655_421_7f32, 0.919_243_3, 0.274_253_1]) {
             assert!((a - b).abs() < 1e-5, "{p:?}");
         }
-        assert_eq!(g.selected(), vec![0, 1]);
+        assert_eq!(g.selected().unwrap(), vec![0, 1]);
     }
 
     #[test]

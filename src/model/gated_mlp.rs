@@ -439,6 +439,49 @@ impl GatedMlp {
         }
     }
 
+    /// The first linear layer (inputs -> first hidden layer, or -> outputs without hidden
+    /// layers): weight `[E, inputs, width]` and bias `[E, width]`, the tensors the optimiser
+    /// trains.
+    pub fn first_layer(&self) -> &EnsembleLinear {
+        &self.linears[0]
+    }
+
+    /// Sets the first linear layer of every member to `weight` (`[inputs, width]`, input-major
+    /// like [`crate::train::Encoder`]) and `bias` (`[width]`); a shape error when they do not fit.
+    pub fn load_first_layer(&self, weight: &Tensor, bias: &Tensor) -> Result<()> {
+        let layer = self.first_layer();
+        let (w, b) = (layer.weight.size(), layer.bias.size());
+        if weight.size() != w[1..] || bias.size() != b[1..] {
+            return Err(Error::shape(
+                "first layer",
+                format!(
+                    "weight {:?} and bias {:?} do not fit a layer of weight {:?} and bias {:?} per member",
+                    weight.size(),
+                    bias.size(),
+                    &w[1..],
+                    &b[1..]
+                ),
+            ));
+        }
+        crate::gates::assign(
+            &layer.weight,
+            &weight
+                .to_kind(layer.weight.kind())
+                .to_device(layer.weight.device())
+                .unsqueeze(0)
+                .expand_as(&layer.weight),
+        );
+        crate::gates::assign(
+            &layer.bias,
+            &bias
+                .to_kind(layer.bias.kind())
+                .to_device(layer.bias.device())
+                .unsqueeze(0)
+                .expand_as(&layer.bias),
+        );
+        Ok(())
+    }
+
     /// Forward pass. `xs` is `[N, D]` (the same data for every member) or `[E, N, D]`; the
     /// output is `[E, N, outputs]`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
@@ -587,24 +630,20 @@ impl GatedMlp {
     }
 
     /// What each member's inference network uses: kept units and multiply-adds.
-    pub fn usage(&self) -> Vec<MemberUsage> {
+    pub fn usage(&self) -> Result<Vec<MemberUsage>> {
         let widths = self.config.widths();
         let e = self.members as usize;
-        let kept: Vec<Vec<Vec<f32>>> = self
+        let kept: Vec<Vec<Vec<f64>>> = self
             .gates
             .iter()
             .map(|g| {
-                let inf = g
-                    .gate
-                    .inference_gate()
-                    .to_device(Device::Cpu)
-                    .to_kind(Kind::Float);
+                let inf = g.gate.inference_gate();
                 (0..e)
-                    .map(|m| Vec::<f32>::try_from(inf.get(m as i64)).unwrap_or_default())
-                    .collect()
+                    .map(|m| crate::train::to_f64(&inf.get(m as i64)))
+                    .collect::<Result<_>>()
             })
-            .collect();
-        (0..e)
+            .collect::<Result<_>>()?;
+        Ok((0..e)
             .map(|m| {
                 let mut active = widths.clone();
                 let mut units_kept = Vec::new();
@@ -633,17 +672,17 @@ impl GatedMlp {
                     macs_full,
                 }
             })
-            .collect()
+            .collect())
     }
 
     /// What each member's inference network uses on the rows `x` (`[N, D]`): [`Self::usage`],
     /// with conditional layers added to `units_kept` (units open for at least one row) and
     /// `macs` the mean multiply-adds executed per row: each row runs only its open units, and
     /// the gate networks it runs are counted too.
-    pub fn usage_on(&self, x: &Tensor) -> Vec<MemberUsage> {
-        let mut usage = self.usage();
+    pub fn usage_on(&self, x: &Tensor) -> Result<Vec<MemberUsage>> {
+        let mut usage = self.usage()?;
         if self.conditional.is_empty() {
-            return usage;
+            return Ok(usage);
         }
         let pass = tch::no_grad(|| self.pass(x, false));
         let widths = self.config.widths();
@@ -670,7 +709,7 @@ impl GatedMlp {
                 p => c.gate.macs(&kept[p - 1]),
             };
         }
-        let macs = crate::train::to_f64(&macs.mean_dim(1, false, Kind::Double)).unwrap_or_default();
+        let macs = crate::train::to_f64(&macs.mean_dim(1, false, Kind::Double))?;
         let any_open: Vec<Vec<f64>> = self
             .conditional
             .iter()
@@ -684,9 +723,9 @@ impl GatedMlp {
                     .ne(0.0)
                     .any_dim(1, false)
                     .sum_dim_intlist(-1, false, Kind::Float);
-                crate::train::to_f64(&any).unwrap_or_default()
+                crate::train::to_f64(&any)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         for (m, u) in usage.iter_mut().enumerate() {
             let mut layers: Vec<(usize, i64, i64)> = self
                 .gates
@@ -700,8 +739,8 @@ impl GatedMlp {
             layers.sort_unstable();
             u.units_kept = layers.iter().map(|l| l.1).collect();
             u.units_total = layers.iter().map(|l| l.2).collect();
-            u.macs = macs.get(m).map_or(u.macs, |v| v.round() as i64);
+            u.macs = macs[m].round() as i64;
         }
-        usage
+        Ok(usage)
     }
 }

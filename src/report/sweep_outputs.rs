@@ -7,13 +7,14 @@ use serde_json::json;
 use std::path::Path;
 
 /// Summarises `records` into `dir/summary.json` and draws the figures; returns the summary.
+/// `wall_seconds` is the sweep's wall time (`null` in the file when unknown).
 pub fn write_sweep_outputs(
     dir: &Path,
     records: &[RunRecord],
     placement: Placement,
     hidden_layers: usize,
     classification: bool,
-    wall_seconds: f64,
+    wall_seconds: Option<f64>,
     device: &str,
 ) -> Result<Summary> {
     let summary = summarize(records);

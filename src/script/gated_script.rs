@@ -53,6 +53,8 @@ pub struct ScriptFitConfig {
     /// units exactly 0) and no penalty, so that the weights adapt to the units that remain.
     /// Needs [`GatedScript::train_backbone`].
     pub refit: bool,
+    /// The seed libtorch's generator was set to for this fit (named in errors; the caller seeds).
+    pub seed: u64,
 }
 
 impl Default for ScriptFitConfig {
@@ -65,6 +67,7 @@ impl Default for ScriptFitConfig {
             backbone_lr: 1e-3,
             batch_size: None,
             refit: false,
+            seed: 0,
         }
     }
 }
@@ -429,7 +432,7 @@ impl GatedScript {
                 return Err(Error::NonFinite {
                     gate: self.gates[0].kind().to_string(),
                     lambda,
-                    seed: 0,
+                    seed: config.seed,
                     epoch: epoch + 1,
                     value,
                 });
@@ -454,7 +457,7 @@ impl GatedScript {
     fn objective(&self, data: &Prepared, lambda: f64) -> Result<f64> {
         let out = tch::no_grad(|| self.forward(&data.val.x, false))?;
         let task = task_loss(data.task, &out.unsqueeze(0), &data.val.y).double_value(&[0]);
-        let open: usize = self.selected().iter().map(Vec::len).sum();
+        let open: usize = self.selected()?.iter().map(Vec::len).sum();
         Ok(task + lambda * open as f64)
     }
 
@@ -619,13 +622,13 @@ impl GatedScript {
     }
 
     /// Units used at inference, per gate layer.
-    pub fn selected(&self) -> Vec<Vec<i64>> {
+    pub fn selected(&self) -> Result<Vec<Vec<i64>>> {
         self.gates.iter().map(|g| g.selected()).collect()
     }
 
     /// Metrics of the inference network (dropped units exactly 0) on `part`.
     pub fn score(&self, task: crate::data::Task, part: &Part) -> Result<Metrics> {
         let out = tch::no_grad(|| self.forward(&part.x, false))?;
-        Ok(metrics(task, &out.unsqueeze(0), &part.y, 1.0)[0])
+        Ok(metrics(task, &out.unsqueeze(0), &part.y, 1.0)?[0])
     }
 }

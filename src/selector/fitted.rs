@@ -58,6 +58,8 @@ pub struct FittedSelector {
     pub info: SelectorInfo,
     vs: nn::VarStore,
     model: GatedMlp,
+    /// What the inference network uses (read once: the gates do not change after the fit).
+    usage: MemberUsage,
 }
 
 impl FittedSelector {
@@ -71,12 +73,14 @@ impl FittedSelector {
         lambda: f64,
         path: Vec<PathSummary>,
         importance: Vec<f64>,
-    ) -> Self {
-        let score = |part: &crate::train::Part| evaluate(&model, &data, part)[0];
+    ) -> Result<Self> {
+        let score = |part: &crate::train::Part| -> Result<Metrics> {
+            Ok(evaluate(&model, &data, part)?[0])
+        };
         let split_metrics = SplitMetrics {
-            train: score(&data.train),
-            val: score(&data.val),
-            test: score(&data.test),
+            train: score(&data.train)?,
+            val: score(&data.val)?,
+            test: score(&data.test)?,
         };
         let info = SelectorInfo {
             params,
@@ -92,12 +96,18 @@ impl FittedSelector {
             importance,
             metrics: Some(split_metrics),
         };
-        FittedSelector { info, vs, model }
+        let usage = model.usage()?.remove(0);
+        Ok(FittedSelector {
+            info,
+            vs,
+            model,
+            usage,
+        })
     }
 
     /// Indices of the selected features.
     pub fn selected(&self) -> Vec<usize> {
-        self.usage()
+        self.usage
             .selected_inputs
             .iter()
             .map(|i| *i as usize)
@@ -119,7 +129,7 @@ impl FittedSelector {
 
     /// Kept units and multiply-adds of the inference network.
     pub fn usage(&self) -> MemberUsage {
-        self.model.usage().remove(0)
+        self.usage.clone()
     }
 
     /// Scores at fit time.
@@ -200,6 +210,12 @@ impl FittedSelector {
             .map(|f| CorrelationFactor::placeholder(f, info.network.inputs));
         let model = gated_mlp(&vs.root(), &info.network, &[info.params.seed], factor)?;
         vs.load(dir.join("model.safetensors"))?;
-        Ok(FittedSelector { info, vs, model })
+        let usage = model.usage()?.remove(0);
+        Ok(FittedSelector {
+            info,
+            vs,
+            model,
+            usage,
+        })
     }
 }

@@ -4,12 +4,12 @@ use super::{
     Criterion, FittedSelector, Rule, Validation, cross_validated_candidates, holdout_candidates,
 };
 use crate::data::{Split, Table};
-use crate::gates::assign;
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
-use crate::model::{Activation, GatedMlpConfig, gated_mlp};
+use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
-    Candidate, Choice, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig, Schedule,
-    TrainConfig, choose, evaluate, fit, lambda_path_with, pretrain_encoder, restore_point,
+    Candidate, Choice, Encoder, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig,
+    Schedule, TrainConfig, choose, evaluate, fit, lambda_path_with, pretrain_encoder,
+    restore_point,
 };
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -238,7 +238,8 @@ impl SelectorParams {
 
     /// Fits like [`SelectorParams::fit`]; with `pretrain` set, the first layer is first
     /// pretrained on the SEFS pretext task over the training rows plus `unlabeled` (row-major raw
-    /// rows of the same features), which also enter the feature correlation of a correlated gate.
+    /// rows of the same features), which also enter the feature correlation of a correlated gate
+    /// (see [`SelectorParams::initialise`]).
     pub fn fit_semi_supervised(
         &self,
         table: &Table,
@@ -278,14 +279,19 @@ impl SelectorParams {
         })
     }
 
-    /// Fits the network of `hidden` (one architecture).
-    fn fit_network(
+    /// The network of `hidden` (one architecture) as training starts: the data prepared, the
+    /// model built and, with `pretrain` set, its first layer loaded from the encoder pretrained on
+    /// the SEFS pretext task over the training rows plus `unlabeled` (row-major raw rows of the
+    /// same features), which also enter the feature correlation of a correlated gate. The fit of
+    /// that architecture trains from exactly this state.
+    pub fn initialise(
         &self,
         table: &Table,
         split: &Split,
         unlabeled: &[f64],
         device: Device,
-    ) -> Result<FittedSelector> {
+    ) -> Result<Initialised> {
+        self.validate()?;
         let d = table.n_features();
         if !unlabeled.len().is_multiple_of(d) {
             return Err(Error::shape(
@@ -329,16 +335,34 @@ impl SelectorParams {
         tch::manual_seed(self.seed as i64);
         let vs = nn::VarStore::new(device);
         let config = self.network(table.n_features() as i64, data.outputs);
-        let mut model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
+        let model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
         if let Some(enc) = &encoder {
-            let vars = vs.variables();
-            if let (Some(w), Some(b)) =
-                (vars.get("net/linear0/weight"), vars.get("net/linear0/bias"))
-            {
-                assign(w, &enc.weight.unsqueeze(0));
-                assign(b, &enc.bias.unsqueeze(0));
-            }
+            model.load_first_layer(&enc.weight, &enc.bias)?;
         }
+        Ok(Initialised {
+            params,
+            data,
+            vs,
+            model,
+            encoder,
+        })
+    }
+
+    /// Fits the network of `hidden` (one architecture), from [`SelectorParams::initialise`].
+    fn fit_network(
+        &self,
+        table: &Table,
+        split: &Split,
+        unlabeled: &[f64],
+        device: Device,
+    ) -> Result<FittedSelector> {
+        let Initialised {
+            params,
+            data,
+            vs,
+            mut model,
+            ..
+        } = self.initialise(table, split, unlabeled, device)?;
         tch::manual_seed(self.seed as i64);
         let tags = MemberTags {
             gate: self.gate.to_string(),
@@ -348,7 +372,7 @@ impl SelectorParams {
             LambdaChoice::Fixed(l) => {
                 let outcome = fit(&mut model, &vs, &data, &[l], &params.train, &tags, None)?;
                 if let Some(f) = &outcome[0].failure {
-                    return Err(Error::config("training", f.clone()));
+                    return Err(f.clone().into());
                 }
                 (l, vec![])
             }
@@ -413,7 +437,7 @@ impl SelectorParams {
                         lambda: p.lambda,
                         n_selected: p.members[0].selected.len(),
                         val: p.members[0].val.score(),
-                        test: evaluate(&model, &data, &data.test)[0].score(),
+                        test: evaluate(&model, &data, &data.test)?[0].score(),
                         choice_score: candidates[j].score,
                         choice_se: candidates[j].score_se,
                         loss: pair(Criterion::Loss),
@@ -426,8 +450,8 @@ impl SelectorParams {
                 (points[i].lambda, summary)
             }
         };
-        let importance = importance(&model);
-        Ok(FittedSelector::new(
+        let importance = importance(&model)?;
+        FittedSelector::new(
             self.clone(),
             table,
             data,
@@ -436,7 +460,7 @@ impl SelectorParams {
             lambda,
             path,
             importance,
-        ))
+        )
     }
 }
 
@@ -482,6 +506,21 @@ impl SelectorParams {
     }
 }
 
+/// A selector network before training (see [`SelectorParams::initialise`]).
+#[derive(Debug)]
+pub struct Initialised {
+    /// The parameters, with the mini-batch size resolved.
+    pub params: SelectorParams,
+    /// The data on the device.
+    pub data: Prepared,
+    /// The network's variables.
+    pub vs: nn::VarStore,
+    /// The network (one member).
+    pub model: GatedMlp,
+    /// The pretrained encoder whose weights the first layer holds, when pretraining is on.
+    pub encoder: Option<Encoder>,
+}
+
 /// One point of the path as reported: lambda, number selected, validation score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathSummary {
@@ -514,9 +553,8 @@ pub struct PathSummary {
 }
 
 /// Importance of each input feature: its gate's open probability, and exactly 0 when dropped.
-fn importance(model: &crate::model::GatedMlp) -> Vec<f64> {
+fn importance(model: &GatedMlp) -> Result<Vec<f64>> {
     let g = &model.gates[0].gate;
     let p = g.open_probability().get(0) * g.inference_gate().get(0).ne(0.0);
-    let p = p.to_kind(tch::Kind::Double).to_device(Device::Cpu);
-    Vec::<f64>::try_from(Tensor::flatten(&p, 0, -1)).unwrap_or_default()
+    crate::train::to_f64(&p)
 }

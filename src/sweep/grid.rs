@@ -11,9 +11,10 @@ use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Device, nn};
 
-/// Where the gates go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the gates go (the command line lists these, with these lines, in `--help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
 pub enum Placement {
     /// One gate layer in front of the network (feature selection).
     Input,
@@ -298,8 +299,8 @@ pub fn run_group(
         progress,
     )?;
     let (val, test) = (
-        evaluate(&model, &data, &data.val),
-        evaluate(&model, &data, &data.test),
+        evaluate(&model, &data, &data.val)?,
+        evaluate(&model, &data, &data.test)?,
     );
     let seconds = start.elapsed().as_secs_f64() / e as f64;
     let join = |v: &[i64]| {
@@ -310,7 +311,7 @@ pub fn run_group(
     };
     // Conditional networks run a subset per row: their cost is measured on the test rows.
     Ok(model
-        .usage_on(&data.test.x)
+        .usage_on(&data.test.x)?
         .into_iter()
         .enumerate()
         .map(|(m, u)| RunRecord {
@@ -331,7 +332,10 @@ pub fn run_group(
             best_epoch: outcomes[m].best_epoch,
             fit_seconds: seconds,
             selected: join(&u.selected_inputs),
-            failure: outcomes[m].failure.clone().unwrap_or_default(),
+            failure: outcomes[m]
+                .failure
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
         })
         .collect())
 }

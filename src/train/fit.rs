@@ -25,7 +25,41 @@ pub struct FitOutcome {
     /// Validation objective of the best state.
     pub best_objective: f64,
     /// Why the member failed (non-finite loss), if it did.
-    pub failure: Option<String>,
+    pub failure: Option<NonFiniteLoss>,
+}
+
+/// A member whose loss became non-finite: where and with what value. Becomes
+/// [`Error::NonFinite`] with `?` (and reads the same).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonFiniteLoss {
+    /// Gate kinds of the model.
+    pub gate: String,
+    /// The member's lambda.
+    pub lambda: f64,
+    /// The member's seed.
+    pub seed: u64,
+    /// Epoch (1-based) of the non-finite loss.
+    pub epoch: usize,
+    /// The loss value (NaN or infinite).
+    pub value: f64,
+}
+
+impl From<NonFiniteLoss> for Error {
+    fn from(f: NonFiniteLoss) -> Error {
+        Error::NonFinite {
+            gate: f.gate,
+            lambda: f.lambda,
+            seed: f.seed,
+            epoch: f.epoch,
+            value: f.value,
+        }
+    }
+}
+
+impl std::fmt::Display for NonFiniteLoss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", Error::from(self.clone()))
+    }
 }
 
 /// A context for error messages: gate name and seed per member.
@@ -100,14 +134,13 @@ pub fn fit(
                 .into_iter()
                 .find(|v| !v.is_finite())
             {
-                let err = Error::NonFinite {
+                outcomes[m].failure = Some(NonFiniteLoss {
                     gate: tags.gate.clone(),
                     lambda: lambdas[m],
                     seed: tags.seeds[m],
                     epoch: epoch + 1,
                     value,
-                };
-                outcomes[m].failure = Some(err.to_string());
+                });
                 active[m] = false;
                 continue;
             }
@@ -140,11 +173,21 @@ pub fn fit(
 
 /// Copies a small tensor to the host as `f64` values (one device sync).
 pub fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(Vec::<f64>::try_from(
-        t.to_kind(Kind::Double)
+    read_back(
+        &t.to_kind(Kind::Double)
             .to_device(tch::Device::Cpu)
             .flatten(0, -1),
-    )?)
+        "values",
+    )
+}
+
+/// The values of a 1-D tensor as `T`; [`Error::ReadBack`] naming `what` when it is not 1-D or
+/// cannot be copied (never an empty vector in place of the values).
+pub fn read_back<T: tch::kind::Element + Copy>(t: &Tensor, what: &str) -> Result<Vec<T>> {
+    Vec::<T>::try_from(t).map_err(|error| Error::ReadBack {
+        what: what.to_string(),
+        error,
+    })
 }
 
 /// The optimiser and per-member lambdas of a training run: one epoch at a time.

@@ -1,5 +1,6 @@
 //! Task losses per member and the metrics of the inference network.
 
+use crate::Result;
 use crate::data::Task;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
@@ -75,13 +76,13 @@ impl Metrics {
 
 /// Metrics per member of outputs `[E, N, K]` against `y`; `target_scale` undoes the regression
 /// target's standardisation for the MSE.
-pub fn metrics(task: Task, outputs: &Tensor, y: &Tensor, target_scale: f64) -> Vec<Metrics> {
-    let loss = Vec::<f64>::try_from(
-        task_loss(task, outputs, y)
-            .to_kind(Kind::Double)
-            .to_device(tch::Device::Cpu),
-    )
-    .unwrap_or_default();
+pub fn metrics(
+    task: Task,
+    outputs: &Tensor,
+    y: &Tensor,
+    target_scale: f64,
+) -> Result<Vec<Metrics>> {
+    let loss = super::to_f64(&task_loss(task, outputs, y))?;
     match task {
         Task::Classification => {
             let correct = outputs
@@ -93,26 +94,59 @@ pub fn metrics(task: Task, outputs: &Tensor, y: &Tensor, target_scale: f64) -> V
                 })
                 .to_kind(Kind::Double)
                 .mean_dim(1, false, Kind::Double);
-            let acc = Vec::<f64>::try_from(correct.to_device(tch::Device::Cpu)).unwrap_or_default();
-            acc.iter()
+            let acc = super::to_f64(&correct)?;
+            Ok(acc
+                .iter()
                 .zip(&loss)
                 .map(|(a, l)| Metrics::Classification {
                     accuracy: *a,
                     loss: *l,
                 })
-                .collect()
+                .collect())
         }
         Task::Regression => {
             let var = (y - y.mean(Kind::Float))
                 .square()
                 .mean(Kind::Float)
                 .double_value(&[]);
-            loss.iter()
+            Ok(loss
+                .iter()
                 .map(|l| Metrics::Regression {
                     r2: 1.0 - l / var.max(1e-12),
                     mse: l * target_scale * target_scale,
                 })
-                .collect()
+                .collect())
+        }
+    }
+}
+
+/// The standard error of each member's score ([`Metrics::score`]) for outputs `[E, N, K]`
+/// against `y`: the smoothed binomial one of the accuracy ([`super::accuracy_se`]), or for
+/// regression the standard deviation of the per-example squared error over `sqrt(N)`, divided by
+/// the targets' variance as R2 divides the MSE (the lambda path's rule, in R2 units). Shape `[E]`.
+pub fn score_se(task: Task, outputs: &Tensor, y: &Tensor) -> Result<Vec<f64>> {
+    let n = outputs.size()[1];
+    match task {
+        Task::Classification => Ok(metrics(task, outputs, y, 1.0)?
+            .iter()
+            .map(|m| super::accuracy_se(m.score(), n as usize))
+            .collect()),
+        Task::Regression => {
+            let var = (y - y.mean(Kind::Float))
+                .square()
+                .mean(Kind::Float)
+                .double_value(&[]);
+            let y = if y.dim() == 3 {
+                y.shallow_clone()
+            } else {
+                y.unsqueeze(0)
+            };
+            let per_example = (outputs - y).square().mean_dim(2, false, Kind::Double);
+            let sd = super::to_f64(&per_example.std_dim([1].as_slice(), true, false))?;
+            Ok(sd
+                .iter()
+                .map(|s| s / (n as f64).sqrt() / var.max(1e-12))
+                .collect())
         }
     }
 }
@@ -122,7 +156,7 @@ pub fn evaluate(
     model: &crate::model::GatedMlp,
     data: &super::Prepared,
     part: &super::Part,
-) -> Vec<Metrics> {
+) -> Result<Vec<Metrics>> {
     tch::no_grad(|| {
         metrics(
             data.task,

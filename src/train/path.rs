@@ -203,7 +203,7 @@ pub fn lambda_path_with(
     // Gates with a temperature run the path at their final (coldest) value.
     anneal(model, 0, 1);
     let units: i64 = model
-        .usage()
+        .usage()?
         .first()
         .map_or(1, |u| u.units_total.iter().sum());
     let fixed = match schedule {
@@ -235,7 +235,7 @@ pub fn lambda_path_with(
             .map(|p| p.members.iter().map(PathMember::kept).collect())
             .unwrap_or_default();
         let after: Vec<i64> = model
-            .usage()
+            .usage()?
             .iter()
             .map(|u| u.units_kept.iter().sum())
             .collect();
@@ -307,14 +307,14 @@ fn run_point(
 ) -> Result<usize> {
     let e = model.members() as usize;
     trainer.set_lambdas(&vec![lambda; e])?;
-    let selection = |model: &GatedMlp| -> Vec<(Vec<i64>, Vec<i64>)> {
-        model
-            .usage()
+    let selection = |model: &GatedMlp| -> Result<Vec<(Vec<i64>, Vec<i64>)>> {
+        Ok(model
+            .usage()?
             .into_iter()
             .map(|u| (u.units_kept, u.selected_inputs))
-            .collect()
+            .collect())
     };
-    let mut last = selection(model);
+    let mut last = selection(model)?;
     let mut stable = vec![0usize; e];
     let mut epochs = 0;
     while epochs < path.max_epochs {
@@ -329,7 +329,7 @@ fn run_point(
                 value: *v,
             });
         }
-        for (m, now) in selection(model).into_iter().enumerate() {
+        for (m, now) in selection(model)?.into_iter().enumerate() {
             if settled(&last[m], &now) {
                 stable[m] += 1;
             } else {
@@ -389,7 +389,7 @@ fn restore_state(vs: &nn::VarStore, state: &[(String, Tensor)]) -> Result<()> {
 
 fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
     match outcomes.iter().find_map(|o| o.failure.clone()) {
-        Some(f) => Err(Error::config("training", f)),
+        Some(f) => Err(f.into()),
         None => Ok(()),
     }
 }
@@ -426,7 +426,7 @@ fn point(
     };
     let n = data.val.len() as usize;
     let members = model
-        .usage()
+        .usage()?
         .into_iter()
         .enumerate()
         .map(|(m, u)| {
@@ -474,7 +474,7 @@ pub fn mean_and_se(values: &[f64]) -> (f64, f64) {
 fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Vec<f64>, Vec<f64>)> {
     tch::no_grad(|| {
         let out = model.forward_t(&data.val.x, false);
-        let val = metrics(data.task, &out, &data.val.y, data.target_scale.1);
+        let val = metrics(data.task, &out, &data.val.y, data.target_scale.1)?;
         let (per_example, brier) = match data.task {
             Task::Classification => {
                 let (e, k) = (out.size()[0], out.size()[2]);

@@ -45,7 +45,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            let internal = matches!(e.downcast_ref::<stog::Error>(), Some(stog::Error::Torch(_)));
+            let internal = matches!(
+                e.downcast_ref::<stog::Error>(),
+                Some(stog::Error::Torch(_) | stog::Error::ReadBack { .. })
+            );
             ExitCode::from(if internal { 1 } else { 2 })
         }
     }

@@ -6,16 +6,35 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use stog::data::Task;
 use stog::gates::GateKind;
 use stog::report::write_json;
 use stog::script::{
     GatedScript, Layout, ScriptFitConfig, gated_script, gated_stage_files, gated_stages,
 };
 use stog::train::{
-    Candidate, Choice, Metrics, Prepared, accuracy_se, check_lambdas, choose, device_name,
-    parse_device,
+    Candidate, Choice, Metrics, Prepared, check_lambdas, choose, device_name, parse_device,
+    parse_threads, score_se, set_threads,
 };
+
+/// `println!` unless `--quiet`.
+macro_rules! say {
+    ($args:expr, $($t:tt)*) => {
+        if !$args.quiet {
+            println!($($t)*);
+        }
+    };
+}
+
+/// Where `stog script` puts the gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum ScriptPlacement {
+    /// In front of forward: the input features, or the input channels with --input-shape.
+    Input,
+    /// Between the exported stage0..stageK methods or the stage files, or where the model's
+    /// gate_dims / forward_gates protocol says.
+    Inside,
+}
 
 /// Arguments of `stog script`.
 #[derive(Args, Debug)]
@@ -30,13 +49,12 @@ pub struct ScriptArgs {
     /// Reshape each row to C,H,W; the gate then acts on the C input channels.
     #[arg(long)]
     input_shape: Option<String>,
-    /// Where the gates go: `input` (in front of forward) or `inside` (between the exported
-    /// stage0..stageK methods, or where the model's gate_dims / forward_gates protocol says).
-    #[arg(long, default_value = "input")]
-    placement: String,
-    /// Gate kind: stg, ste, gumbel, correlated, hard-concrete or l1.
-    #[arg(long, default_value = "stg")]
-    gate: String,
+    /// Where the gates go.
+    #[arg(long, value_enum, default_value_t = ScriptPlacement::Input)]
+    placement: ScriptPlacement,
+    /// Gate kind.
+    #[arg(long, value_enum, default_value_t = GateKind::Stg)]
+    gate: GateKind,
     /// Penalty weight (sum convention), or `auto`: fit every lambda of --lambdas and keep the
     /// sparsest whose validation score is within one standard error of the best.
     #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
@@ -75,6 +93,13 @@ pub struct ScriptArgs {
     /// Seed of the gate noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Intra-op threads on CPU: auto or 0 (one up to 6,000,000 training values, rows x
+    /// features, else every core), or a number.
+    #[arg(long, default_value = "auto")]
+    threads: String,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
     /// Output folder.
     #[arg(long)]
     out_dir: PathBuf,
@@ -86,11 +111,14 @@ struct Point {
     kept: usize,
     macs: Option<i64>,
     val: Metrics,
+    /// Standard error of the validation score.
+    val_se: f64,
     test: Metrics,
 }
 
 pub fn run(args: ScriptArgs) -> Result<()> {
-    let kind: GateKind = args.gate.parse()?;
+    let kind = args.gate;
+    let threads = parse_threads(&args.threads)?;
     let device = parse_device(&args.data.device)?;
     let shape = args.input_shape.as_deref().map(parse_sizes).transpose()?;
     let auto = args.lambda == "auto";
@@ -110,40 +138,44 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     check_lambdas(&grid)?;
     let (table, split) = args.data.load()?;
     let data = Prepared::new(&table, &split, device)?;
+    set_threads(threads, split.train.len(), table.n_features(), device);
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
+        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "placement": args.placement, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
     )?;
-    eprintln!(
-        "stog script: {} on {} rows, gate {kind}, device {}",
-        args.model
-            .iter()
-            .map(|m| m.display().to_string())
-            .collect::<Vec<_>>()
-            .join(","),
-        table.n_rows(),
-        device_name(device)
-    );
+    if !args.quiet {
+        eprintln!(
+            "stog script: {} on {} rows, gate {kind}, device {}",
+            args.model
+                .iter()
+                .map(|m| m.display().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            table.n_rows(),
+            device_name(device)
+        );
+    }
     tch::manual_seed(args.seed as i64);
     let device = data.train.x.device();
-    let mut g = match (args.placement.as_str(), args.model.as_slice()) {
-        ("input", [model]) => gated_script(
+    let mut g = match (args.placement, args.model.as_slice()) {
+        (ScriptPlacement::Input, [model]) => gated_script(
             model,
             kind,
             data.train.x.size()[1],
             shape.as_deref(),
             device,
         )?,
-        ("inside", [model]) => gated_stages(model, kind, &data.train.x, shape.as_deref(), device)?,
-        ("inside", files) => {
+        (ScriptPlacement::Inside, [model]) => {
+            gated_stages(model, kind, &data.train.x, shape.as_deref(), device)?
+        }
+        (ScriptPlacement::Inside, files) => {
             gated_stage_files(files, kind, &data.train.x, shape.as_deref(), device)?
         }
-        ("input", files) => anyhow::bail!(
+        (ScriptPlacement::Input, files) => anyhow::bail!(
             "--model lists {} stage files: gates between stage files need --placement inside",
             files.len()
         ),
-        (other, _) => anyhow::bail!("--placement `{other}`: expected input or inside"),
     };
     if args.train_backbone {
         g.train_backbone()?;
@@ -167,20 +199,16 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     for (i, l) in grid.iter().enumerate() {
         let dir = args.out_dir.join(format!("lambda_{l}"));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        println!("== lambda {l}");
+        say!(args, "== lambda {l}");
         let warmup = if i == 0 { args.warmup_epochs } else { 0 };
         points.push(fit_one(&args, &mut g, &data, *l, warmup, &dir)?);
     }
-    let n_val = data.val.len() as usize;
     let candidates: Vec<Candidate> = points
         .iter()
         .map(|p| Candidate {
             kept: p.kept,
             score: p.val.score(),
-            score_se: match data.task {
-                Task::Classification => accuracy_se(p.val.score(), n_val),
-                Task::Regression => 0.0,
-            },
+            score_se: p.val_se,
         })
         .collect();
     let chosen = auto
@@ -188,15 +216,19 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         .flatten();
     let path: Vec<_> = points
         .iter()
-        .map(|p| json!({ "lambda": p.lambda, "kept": p.kept, "macs": p.macs, "val": p.val, "test": p.test }))
+        .map(|p| json!({ "lambda": p.lambda, "kept": p.kept, "macs": p.macs, "val": p.val, "val_score_se": p.val_se, "test": p.test }))
         .collect();
     write_json(
         &args.out_dir.join("path.json"),
         &json!({ "path": path, "chosen_lambda": chosen.map(|i| points[i].lambda) }),
     )?;
-    println!("| lambda | kept units | multiply-adds | val | test |\n|---|---|---|---|---|");
+    say!(
+        args,
+        "| lambda | kept units | multiply-adds | val | test |\n|---|---|---|---|---|"
+    );
     for p in &points {
-        println!(
+        say!(
+            args,
             "| {} | {} | {} | {:.4} | {:.4} |",
             p.lambda,
             p.kept,
@@ -216,7 +248,8 @@ pub fn run(args: ScriptArgs) -> Result<()> {
                     .with_context(|| format!("copying {}", file.display()))?;
             }
         }
-        println!(
+        say!(
+            args,
             "chose lambda {} (the sparsest within one standard error of the best validation score)",
             points[i].lambda
         );
@@ -242,6 +275,7 @@ fn fit_one(
         backbone_lr: args.backbone_lr,
         batch_size: (args.batch_size > 0).then_some(args.batch_size),
         refit: false,
+        seed: args.seed,
     };
     let best_epoch = g.fit(data, &config)?;
     if args.refit_epochs > 0 {
@@ -261,6 +295,8 @@ fn fit_one(
         Err(e) => return Err(e.into()),
     };
     let val = g.score(data.task, &data.val)?;
+    let val_out = tch::no_grad(|| g.forward(&data.val.x, false))?;
+    let val_se = score_se(data.task, &val_out.unsqueeze(0), &data.val.y)?[0];
     let test = g.score(data.task, &data.test)?;
     if args.write_test_rows {
         // So that pruned.pt can be checked outside stog (examples/digits_cnn/check_pruned.py).
@@ -269,13 +305,14 @@ fn fit_one(
         write_rows(&dir.join("test_outputs.csv"), &outputs)?;
     }
     let units_total: Vec<i64> = g.gates.iter().map(|gate| gate.units()).collect();
-    let kept: Vec<i64> = g.selected().iter().map(|s| s.len() as i64).collect();
+    let selected = g.selected()?;
+    let kept: Vec<i64> = selected.iter().map(|s| s.len() as i64).collect();
     // Known when the model exports `macs(units: List[int]) -> int`.
     let (macs_before, macs_after) = (g.macs(&units_total)?, g.macs(&kept)?);
     let gates: Vec<_> = g
         .gate_names()
         .into_iter()
-        .zip(g.selected())
+        .zip(&selected)
         .zip(&g.gates)
         .map(|((name, selected), gate)| json!({ "name": name, "units_total": gate.units(), "selected": selected }))
         .collect();
@@ -293,27 +330,28 @@ fn fit_one(
         }),
     )
     .context("writing result.json")?;
-    for (name, selected) in g.gate_names().iter().zip(g.selected()) {
-        println!("{name}: kept {} units: {selected:?}", selected.len());
+    for (name, selected) in g.gate_names().iter().zip(&selected) {
+        say!(args, "{name}: kept {} units: {selected:?}", selected.len());
     }
-    println!("test {}", serde_json::to_string(&test)?);
+    say!(args, "test {}", serde_json::to_string(&test)?);
     match (&pruned, &not_exported) {
         (Some(_), _) => {
             for file in g.export_paths(dir.join("pruned.pt")) {
-                println!("wrote {}", file.display());
+                say!(args, "wrote {}", file.display());
             }
         }
-        (None, Some(why)) => println!("no pruned.pt: {why}"),
+        (None, Some(why)) => say!(args, "no pruned.pt: {why}"),
         (None, None) => {}
     }
     if let (Some(before), Some(after)) = (macs_before, macs_after) {
-        println!("multiply-adds per example: {before} -> {after}");
+        say!(args, "multiply-adds per example: {before} -> {after}");
     }
     Ok(Point {
         lambda,
         kept: kept.iter().sum::<i64>() as usize,
         macs: macs_after,
         val,
+        val_se,
         test,
     })
 }

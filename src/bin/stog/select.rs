@@ -9,16 +9,16 @@ use stog::data::Table;
 use stog::gates::GateKind;
 use stog::report::write_json;
 use stog::selector::{Criterion, LambdaChoice, Rule, Selector, Validation};
-use stog::train::{PretrainConfig, device_name, parse_device};
+use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
 
 /// Arguments of `stog select`.
 #[derive(Args, Debug)]
 pub struct SelectArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Gate kind: stg, ste, gumbel, correlated, hard-concrete or l1.
-    #[arg(long, default_value = "hard-concrete")]
-    gate: String,
+    /// Gate kind.
+    #[arg(long, value_enum, default_value_t = GateKind::HardConcrete)]
+    gate: GateKind,
     /// `auto` (a warm-started path chosen on validation) or a number >= 0.
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     lambda: String,
@@ -62,6 +62,10 @@ pub struct SelectArgs {
     /// Epochs of the pretext task (0: no pretraining; default 300 when there are unlabeled rows).
     #[arg(long)]
     pretrain_epochs: Option<usize>,
+    /// Intra-op threads on CPU: auto or 0 (one up to 6,000,000 training values, rows x
+    /// features, else every core), or a number.
+    #[arg(long, default_value = "auto")]
+    threads: String,
     /// Print nothing but errors.
     #[arg(long)]
     quiet: bool,
@@ -96,7 +100,8 @@ fn parse_validation(s: &str) -> Result<Validation> {
 }
 
 pub fn run(args: SelectArgs) -> Result<()> {
-    let gate: GateKind = args.gate.parse()?;
+    let gate = args.gate;
+    let threads = parse_threads(&args.threads)?;
     let mut params = Selector::params()
         .gate(gate)
         .epochs(args.epochs)
@@ -146,6 +151,8 @@ pub fn run(args: SelectArgs) -> Result<()> {
         epochs,
         ..Default::default()
     });
+    let auto_threads = threads.is_none();
+    let threads = set_threads(threads, split.train.len(), table.n_features(), device);
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
@@ -153,10 +160,15 @@ pub fn run(args: SelectArgs) -> Result<()> {
     )?;
     if !args.quiet {
         eprintln!(
-            "stog select: {} rows x {} features, gate {gate}, device {}",
+            "stog select: {} rows x {} features, gate {gate}, device {}{}",
             table.n_rows(),
             table.n_features(),
-            device_name(device)
+            device_name(device),
+            if auto_threads && device == tch::Device::Cpu {
+                " (threads chosen from training rows x features)"
+            } else {
+                ""
+            }
         );
     }
     let start = std::time::Instant::now();
@@ -191,6 +203,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
         "metrics": metrics,
         "usage": fitted.usage(),
         "fit_seconds": start.elapsed().as_secs_f64(),
+        "threads": threads,
         "unlabeled_rows": unlabeled.len() / table.n_features(),
     });
     if params.lambda == LambdaChoice::Auto {

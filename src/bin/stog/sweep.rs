@@ -18,8 +18,13 @@ pub struct SweepArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Gate kinds, comma-separated.
-    #[arg(long, default_value = "stg,ste,gumbel,correlated,hard-concrete,l1")]
-    gates: String,
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "stg,ste,gumbel,correlated,hard-concrete,l1"
+    )]
+    gates: Vec<GateKind>,
     /// Lambdas, comma-separated (sum convention).
     #[arg(
         long,
@@ -30,11 +35,10 @@ pub struct SweepArgs {
     /// Number of seeds (0..N; with --splits, the file's seeds).
     #[arg(long, default_value_t = 10)]
     seeds: u64,
-    /// Gates at the input (feature selection), after hidden layers, both (`all`), or
-    /// input-dependent gates on the hidden layers (`dynamic`, with `--gates gumbel`; runs.csv's
-    /// `macs` is then the mean executed per test row, gate networks included).
-    #[arg(long, default_value = "input")]
-    placement: String,
+    /// Where the gates go (`dynamic` goes with `--gates gumbel`; runs.csv's `macs` is then the
+    /// mean executed per test row, gate networks included).
+    #[arg(long, value_enum, default_value_t = Placement::Input)]
+    placement: Placement,
     /// Hidden layer sizes.
     #[arg(long, default_value = "64,32")]
     hidden: String,
@@ -115,9 +119,9 @@ struct Plan {
 }
 
 fn plan(args: &SweepArgs) -> Result<Plan> {
-    let gates: Vec<GateKind> = parse_list("gates", &args.gates)?;
+    let gates = args.gates.clone();
     let lambdas: Vec<f64> = parse_list("lambdas", &args.lambdas)?;
-    let placement: Placement = args.placement.parse()?;
+    let placement = args.placement;
     let (table, _) = args.data.load()?;
     let seeds: Vec<u64> = match &args.data.splits {
         Some(path) => Split::seeds_in_file(path)?
@@ -375,6 +379,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         .context("progress style")?,
     );
     let start = std::time::Instant::now();
+    let started = unix_seconds()?;
     for group in &todo {
         let seeds: Vec<String> = group.iter().map(|c| c.seed.to_string()).collect();
         bar.set_message(format!("{} seed {}", group[0].gate, seeds.join(",")));
@@ -402,16 +407,69 @@ pub fn run(args: SweepArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     if shard.is_some() {
-        return Ok(());
+        // For `stog merge`: the sweep's wall time spans its shards' own.
+        let timing = ShardTiming {
+            started_unix: started,
+            finished_unix: unix_seconds()?,
+        };
+        return Ok(write_json(&out.join(TIMING), &timing)?);
     }
     finish(
         out,
         &plan.config,
         classification,
         &done,
-        start.elapsed().as_secs_f64(),
+        Some(start.elapsed().as_secs_f64()),
         &device_name(device),
     )
+}
+
+/// The file in which a shard records when it ran.
+const TIMING: &str = "timing.json";
+
+/// When a shard ran (seconds since the Unix epoch), written to `timing.json` of its folder.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ShardTiming {
+    started_unix: f64,
+    finished_unix: f64,
+}
+
+fn unix_seconds() -> Result<f64> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs_f64())
+}
+
+/// The wall time of a sweep run as the shards in `dirs`: from the first shard's start to the
+/// last one's end; `None` (with the folders named on stderr) when a shard has no `timing.json`.
+fn merged_wall_seconds(dirs: &[PathBuf]) -> Result<Option<f64>> {
+    let mut spans = Vec::new();
+    let mut missing = Vec::new();
+    for dir in dirs {
+        let path = dir.join(TIMING);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let t: ShardTiming = serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not a shard timing", path.display()))?;
+                spans.push((t.started_unix, t.finished_unix));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                missing.push(dir.display().to_string())
+            }
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+        }
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "wall time unknown: no {TIMING} in {} (shard folders of an older stog do not record it)",
+            missing.join(", ")
+        );
+        return Ok(None);
+    }
+    let first = spans.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+    let last = spans.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    Ok(Some(last - first))
 }
 
 /// Writes summary and figures and prints the frontier.
@@ -420,7 +478,7 @@ fn finish(
     config: &SweepConfig,
     classification: bool,
     records: &[RunRecord],
-    wall: f64,
+    wall: Option<f64>,
     device: &str,
 ) -> Result<()> {
     let summary = write_sweep_outputs(
@@ -432,7 +490,10 @@ fn finish(
         wall,
         device,
     )?;
-    println!("{} runs in {wall:.1} s ({device})", records.len());
+    match wall {
+        Some(wall) => println!("{} runs in {wall:.1} s ({device})", records.len()),
+        None => println!("{} runs, wall time unknown ({device})", records.len()),
+    }
     println!("{}", frontier_table(&summary));
     println!("wrote {}", out.display());
     Ok(())
@@ -522,7 +583,7 @@ fn run_workers(args: &SweepArgs, plan: &Plan, jobs: usize) -> Result<()> {
         &plan.config,
         plan.table.task == Task::Classification,
         &records,
-        start.elapsed().as_secs_f64(),
+        Some(start.elapsed().as_secs_f64()),
         &device,
     )
 }
@@ -614,7 +675,9 @@ pub fn merge(args: MergeArgs) -> Result<()> {
     let config: SweepConfig = serde_json::from_value(identity["sweep"].clone())
         .with_context(|| format!("{}: not a sweep config", path.display()))?;
     let records = merge_dirs(&args.dirs, &config, &identity)?;
-    let header = std::fs::read_to_string(args.dirs[0].join("runs.csv")).unwrap_or_default();
+    let runs = args.dirs[0].join("runs.csv");
+    let header = std::fs::read_to_string(&runs)
+        .with_context(|| format!("{}: cannot read", runs.display()))?;
     let classification = header
         .lines()
         .next()
@@ -622,7 +685,7 @@ pub fn merge(args: MergeArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(&args.out_dir.join("config.json"), &identity)?;
     RunsWriter::create(&args.out_dir.join("runs.csv"), classification)?.append(&records)?;
-    let wall = records.iter().map(|r| r.fit_seconds).sum();
+    let wall = merged_wall_seconds(&args.dirs)?;
     finish(
         &args.out_dir,
         &config,
