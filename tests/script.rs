@@ -233,6 +233,57 @@ fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
     assert!(out.join("lambda_3").join("result.json").exists());
 }
 
+/// Issue 13: an untrained CNN whose label is the XOR of input channels 3 and 11 (of 16). At the
+/// defaults the path starts unpenalised, so the backbone learns the XOR before the penalty
+/// closes the 14 noise channels (a single fit at lambda 0.05 from epoch 0 closed all 16).
+#[test]
+fn stog_script_defaults_let_an_untrained_backbone_learn_before_the_penalty_bites() {
+    let (mlp, _) = fixture();
+    let (model, data) = (mlp.with_file_name("xor.pt"), mlp.with_file_name("xor.csv"));
+    python_fixture("make_xor_channels.py", &model, &[data.as_os_str()]);
+    // Three seeds of the split and of the gate noise, one process each, one thread each.
+    let runs: Vec<_> = (0..3)
+        .map(|seed: u64| {
+            let (model, data) = (model.clone(), data.clone());
+            let out = mlp.with_file_name(format!("cli-xor-{seed}"));
+            std::thread::spawn(move || {
+                let o = std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
+                    .env("OMP_NUM_THREADS", "1")
+                    .args(["script", "--model", model.to_str().unwrap(), "--data"])
+                    .args([data.to_str().unwrap(), "--input-shape", "16,4,4"])
+                    .args(["--train-backbone", "--device", "cpu", "--threads", "1"])
+                    .args([
+                        "--seed",
+                        &seed.to_string(),
+                        "--split-seed",
+                        &seed.to_string(),
+                    ])
+                    .args(["--quiet", "--out-dir", out.to_str().unwrap()])
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                let r: serde_json::Value = serde_json::from_str(
+                    &std::fs::read_to_string(out.join("result.json")).unwrap(),
+                )
+                .unwrap();
+                let selected: Vec<i64> = r["gates"][0]["selected"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_i64().unwrap())
+                    .collect();
+                (selected, r["metrics"]["test"]["accuracy"].as_f64().unwrap())
+            })
+        })
+        .collect();
+    let results: Vec<(Vec<i64>, f64)> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    let good = results
+        .iter()
+        .filter(|(selected, accuracy)| *selected == [3, 11] && *accuracy > 0.85)
+        .count();
+    assert!(good >= 2, "(selected, test accuracy) per seed: {results:?}");
+}
+
 #[test]
 fn stog_script_quiet_prints_nothing_and_a_regression_path_has_standard_errors() {
     let (model, data) = fixture();

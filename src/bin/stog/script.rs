@@ -55,13 +55,16 @@ pub struct ScriptArgs {
     /// Gate kind.
     #[arg(long, value_enum, default_value_t = GateKind::Stg)]
     gate: GateKind,
-    /// Penalty weight (sum convention), or `auto`: fit every lambda of --lambdas and keep the
-    /// sparsest whose validation score is within one standard error of the best.
-    #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
+    /// `auto` (the default): fit every lambda of --lambdas as a warm-started path (the default
+    /// one starts unpenalised, so that the network learns before the penalty bites) and keep the
+    /// sparsest point whose validation score is within one standard error of the best; or a
+    /// penalty weight (sum convention) for one fit.
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     lambda: String,
     /// Lambdas to fit as a warm-started path (increasing; each starts from the previous
     /// solution), one subfolder `lambda_L` of --out-dir each, and path.json; with --lambda auto
-    /// the default is 0,0.001,0.003,0.01,0.03,0.1,0.3.
+    /// the default is 0,0.001,0.003,0.01,0.03,0.1,0.3 (with --lambda X the path is only fitted,
+    /// no point is chosen).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     lambdas: Option<Vec<f64>>,
     /// Epochs over which lambda ramps up from 0.
