@@ -34,6 +34,8 @@ fn select_with_a_fixed_lambda_writes_the_contract() {
         "data/breast_cancer.csv",
         "--splits",
         "data/splits_breast_cancer.csv",
+        "--gate",
+        "stg",
         "--lambda",
         "0.05",
         "--epochs",
