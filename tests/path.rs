@@ -263,6 +263,12 @@ fn the_automatic_architecture_keeps_a_linear_model_on_wide_linear_data_and_a_net
             .unwrap();
         network += usize::from(!f.info.network.hidden.is_empty());
     }
-    assert!(linear >= 2, "linear kept in {linear} of 3 wide linear problems");
-    assert!(network >= 2, "network kept in {network} of 3 interaction problems");
+    assert!(
+        linear >= 2,
+        "linear kept in {linear} of 3 wide linear problems"
+    );
+    assert!(
+        network >= 2,
+        "network kept in {network} of 3 interaction problems"
+    );
 }

@@ -47,13 +47,14 @@ fn a_feature_budget_is_respected() {
     let p = interaction(400, 10, 3);
     let f = fit(&p, Selector::params().max_features(1));
     assert!(f.selected().len() <= 1, "{:?}", f.selected());
-    // The chosen point is the best validation score among points with at most 1 feature.
+    // The chosen point has the best score of the choice (the criterion's, not the accuracy)
+    // among points with at most 1 feature: true of any trajectory.
     let best = f
         .info
         .path
         .iter()
         .filter(|q| q.n_selected <= 1)
-        .map(|q| q.val)
+        .map(|q| q.choice_score)
         .fold(f64::NEG_INFINITY, f64::max);
     let chosen = f
         .info
@@ -61,7 +62,7 @@ fn a_feature_budget_is_respected() {
         .iter()
         .find(|q| q.lambda == f.info.lambda)
         .unwrap();
-    assert_eq!(chosen.val, best);
+    assert_eq!(chosen.choice_score, best, "path {:?}", f.info.path);
 }
 
 #[test]
