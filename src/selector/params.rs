@@ -474,22 +474,17 @@ impl SelectorParams {
         lambdas: &[f64],
         device: Device,
     ) -> Result<Vec<PathPoint>> {
-        let data = Prepared::new(table, split, device)?;
-        let factor = match self.gate {
-            GateKind::Correlated => Some(CorrelationFactor::from_data(
-                &data.train.x,
-                CorrelationConfig::default(),
-            )?),
-            _ => None,
+        let plain = SelectorParams {
+            pretrain: None,
+            ..self.clone()
         };
-        tch::manual_seed(self.seed as i64);
-        let vs = nn::VarStore::new(device);
-        let config = self.network(table.n_features() as i64, data.outputs);
-        let mut model = gated_mlp(&vs.root(), &config, &[self.seed], factor)?;
-        let mut train = self.train.clone();
-        if self.auto_batch {
-            train.batch_size = Some(auto_batch_size(split.train.len()));
-        }
+        let Initialised {
+            params,
+            data,
+            vs,
+            mut model,
+            ..
+        } = plain.initialise(table, split, &[], device)?;
         let tags = MemberTags {
             gate: self.gate.to_string(),
             seeds: vec![self.seed],
@@ -498,8 +493,8 @@ impl SelectorParams {
             &mut model,
             &vs,
             &data,
-            &train,
-            &self.path,
+            &params.train,
+            &params.path,
             &tags,
             &Schedule::Fixed(lambdas.to_vec()),
         )
