@@ -28,7 +28,14 @@ fn finds_an_interaction_only_signal_among_nuisance_features() {
     let _serial = serial();
     let p = interaction(500, 12, 1);
     let f = fit(&p, Selector::params());
-    assert_eq!(f.selected(), vec![0, 1], "path {:?}", f.info.path);
+    // The default choice (lowest validation loss) may keep a nuisance feature or two beside the
+    // pair; it must never lose one of the pair.
+    let s = f.selected();
+    assert!(
+        s.starts_with(&[0, 1]) && s.len() <= 4,
+        "selected {s:?}, path {:?}",
+        f.info.path
+    );
     assert!(f.metrics().unwrap().test.score() > 0.9);
 }
 
@@ -37,7 +44,12 @@ fn finds_every_informative_feature_of_a_nonlinear_regression() {
     let _serial = serial();
     let p = nonlinear_regression(500, 12, 2);
     let f = fit(&p, Selector::params());
-    assert_eq!(f.selected(), vec![0, 1, 2, 3, 4], "path {:?}", f.info.path);
+    let s = f.selected();
+    assert!(
+        s.starts_with(&[0, 1, 2, 3, 4]) && s.len() <= 7,
+        "selected {s:?}, path {:?}",
+        f.info.path
+    );
     assert!(f.metrics().unwrap().test.score() > 0.85);
 }
 
