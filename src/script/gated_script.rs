@@ -89,7 +89,9 @@ pub struct GatedScript {
 }
 
 fn script_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
-    let first = e.to_string().lines().next().unwrap_or_default().to_string();
+    // The first line of libtorch's message (the rest is its C++ backtrace).
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or(&text);
     Error::Script {
         model: path.to_path_buf(),
         reason: format!("{what}: {first}"),
@@ -486,7 +488,12 @@ impl GatedScript {
         if self.modules.len() == 1 {
             return vec![out.to_path_buf()];
         }
-        let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+        // `out` is the export file stog names (`.../pruned.pt`); a bare folder keeps "pruned".
+        let stem = out
+            .file_stem()
+            .map_or(std::borrow::Cow::Borrowed("pruned"), |s| {
+                s.to_string_lossy()
+            });
         (0..self.modules.len())
             .map(|k| out.with_file_name(format!("{stem}_stage{k}.pt")))
             .collect()
@@ -558,7 +565,9 @@ impl GatedScript {
                 .view(shape.as_slice());
             tch::no_grad(|| crate::gates::assign(weight, &(weight * z)));
             carriers.push(if stage_files {
-                let file = self.paths[*k].file_name().unwrap_or_default();
+                // The stage file's name; a path without one (never loaded) shows whole.
+                let path = &self.paths[*k];
+                let file = path.file_name().unwrap_or(path.as_os_str());
                 format!("{}:{param}", file.to_string_lossy())
             } else {
                 param.clone()

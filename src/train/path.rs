@@ -224,16 +224,16 @@ pub fn lambda_path_with(
     let mut attempts = 0;
     while attempts < path.max_points {
         attempts += 1;
-        let all_closed = |p: &PathPoint| p.members.iter().all(|m| m.kept() == 0);
-        if points.last().is_some_and(all_closed) {
+        // The last accepted point (the unpenalised one at first).
+        let Some(previous) = points.last() else {
+            break;
+        };
+        if previous.members.iter().all(|m| m.kept() == 0) {
             break;
         }
+        let last = previous.lambda;
+        let before: Vec<i64> = previous.members.iter().map(PathMember::kept).collect();
         let epochs = run_point(model, data, &mut trainer, lambda, path, tags)?;
-        let last = points.last().map_or(0.0, |p| p.lambda);
-        let before: Vec<i64> = points
-            .last()
-            .map(|p| p.members.iter().map(PathMember::kept).collect())
-            .unwrap_or_default();
         let after: Vec<i64> = model
             .usage()?
             .iter()
@@ -414,6 +414,8 @@ fn point(
         Some(gate) => {
             let masked = data.masked(&gate.gate.inference_gate());
             let (vs2, refit) = refit_network(model, vs, &masked, path, train, tags)?;
+            // The refit has the network's variables only (the gates stay as they are); every one
+            // of them was started from the gated model (`refit_network` checks that).
             let fresh = vs2.variables();
             for (name, value) in state.iter_mut() {
                 if let Some(v) = fresh.get(name) {
