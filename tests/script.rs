@@ -34,6 +34,16 @@ fn python_fixture(script: &str, out: &std::path::Path, args: &[&std::ffi::OsStr]
     assert!(status.success(), "{script} failed");
 }
 
+/// The units kept by the first gate layer of a `stog script` result.json.
+fn input_gate_selected(r: &serde_json::Value) -> Vec<i64> {
+    r["gates"][0]["selected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect()
+}
+
 /// Runs tests/fixtures/make_script_mlp.py with the setup venv's Python.
 /// Made once per test process: tests run in parallel, and a model rewritten while another test
 /// reloads it for export would mix two models.
@@ -220,12 +230,7 @@ fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
     assert!(kept[0] >= 4 && kept[2] == 0, "{kept:?}");
     assert_eq!(path["chosen_lambda"], 0.05);
     let r = read(out.join("result.json"));
-    let selected: Vec<i64> = r["gates"][0]["selected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect();
+    let selected = input_gate_selected(&r);
     assert!(
         selected.starts_with(&[0, 1]) && selected.len() <= 3,
         "{selected:?}"
@@ -266,12 +271,7 @@ fn stog_script_defaults_let_an_untrained_backbone_learn_before_the_penalty_bites
                     &std::fs::read_to_string(out.join("result.json")).unwrap(),
                 )
                 .unwrap();
-                let selected: Vec<i64> = r["gates"][0]["selected"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_i64().unwrap())
-                    .collect();
+                let selected = input_gate_selected(&r);
                 (selected, r["metrics"]["test"]["accuracy"].as_f64().unwrap())
             })
         })
