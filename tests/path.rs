@@ -179,6 +179,8 @@ fn point(lambda: f64, kept: usize, accuracy: f64, losses: &[f64]) -> PathPoint {
             val_losses: losses.to_vec(),
             val_brier: vec![],
             epochs: 1,
+            best_epoch: 1,
+            refit_best_epoch: None,
         }],
         state: vec![],
     }
@@ -270,5 +272,39 @@ fn the_automatic_architecture_keeps_a_linear_model_on_wide_linear_data_and_a_net
     assert!(
         network >= 2,
         "network kept in {network} of 3 interaction problems"
+    );
+}
+
+#[test]
+fn after_cross_validation_the_final_model_is_fitted_on_training_and_validation_rows() {
+    let _serial = serial();
+    let t = linear_table(100, 12, 0);
+    let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
+    let column_mean =
+        |rows: &[usize]| rows.iter().map(|r| t.x[r * 12]).sum::<f64>() / rows.len() as f64;
+    let both: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
+    let fit = |refit_on_all: bool, budget: Option<usize>| {
+        let mut p = Selector::params().hidden(vec![]).epochs(30);
+        p.path.max_epochs = 20;
+        p.path.refit_epochs = 20;
+        p.refit_on_all = refit_on_all;
+        p.max_features = budget;
+        assert_eq!(p.validation.folds(both.len()), Some(5));
+        p.fit(&t, &split, Device::Cpu).unwrap()
+    };
+    // The final model's standardisation comes from the rows it was trained on, and the
+    // validation rows are no longer scored as held out.
+    let all = fit(true, None);
+    assert!((all.info.scaler.mean[0] - column_mean(&both)).abs() < 1e-9);
+    assert!(all.metrics().unwrap().val.is_none());
+    let train = fit(false, None);
+    assert!((train.info.scaler.mean[0] - column_mean(&split.train)).abs() < 1e-9);
+    assert!(train.metrics().unwrap().val.is_some());
+    // A feature budget holds for the refitted model too.
+    let budget = fit(true, Some(2));
+    assert!(
+        !budget.selected().is_empty() && budget.selected().len() <= 2,
+        "{:?}",
+        budget.selected()
     );
 }

@@ -49,13 +49,15 @@ def row_of(run_dir, name, seed, budget, method, x, y, split):
     cpu = run_dir / "cpu_seconds"
     args = run_dir / "args.txt"
     selected = [int(j) for j in result["selected_indices"]]
+    # `val` is null when the final model was refitted on the training and validation rows.
+    val = result["metrics"]["val"]
     return {
         "set": name,
         "seed": seed,
         "method": method,
         "budget": budget,
         "test_score": scale * float(result["metrics"]["test"][key]),
-        "val_score": scale * float(result["metrics"]["val"][key]),
+        "val_score": None if val is None else scale * float(val[key]),
         "n_features": len(selected),
         "seconds": float(wall.read_text()) if wall.exists() else float(result["fit_seconds"]),
         "cpu_seconds": float(cpu.read_text()) if cpu.exists() else None,

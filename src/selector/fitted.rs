@@ -16,8 +16,9 @@ use tch::{Device, Kind, Tensor, nn};
 pub struct SplitMetrics {
     /// Training rows.
     pub train: Metrics,
-    /// Validation rows.
-    pub val: Metrics,
+    /// Validation rows; `None` when the final model was trained on them too (refit on training
+    /// and validation rows after cross-validation).
+    pub val: Option<Metrics>,
     /// Test rows.
     pub test: Metrics,
 }
@@ -73,13 +74,18 @@ impl FittedSelector {
         lambda: f64,
         path: Vec<PathSummary>,
         importance: Vec<f64>,
+        val_held_out: bool,
     ) -> Result<Self> {
         let score = |part: &crate::train::Part| -> Result<Metrics> {
             Ok(evaluate(&model, &data, part)?[0])
         };
         let split_metrics = SplitMetrics {
             train: score(&data.train)?,
-            val: score(&data.val)?,
+            val: if val_held_out {
+                Some(score(&data.val)?)
+            } else {
+                None
+            },
             test: score(&data.test)?,
         };
         let info = SelectorInfo {

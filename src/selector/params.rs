@@ -9,7 +9,7 @@ use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
     Candidate, Choice, Encoder, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig,
     Schedule, TrainConfig, choose, evaluate, fit, lambda_path_with, pretrain_encoder,
-    restore_point,
+    refit_in_place, restore_point,
 };
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,15 @@ pub struct SelectorParams {
     /// data with few rows the linear model wins; on interactions the network does.
     #[serde(default)]
     pub auto_architecture: bool,
+    /// After a cross-validated choice, fit the final model on the training and validation rows
+    /// together ([`SelectorParams::fit_on_all_rows`]) instead of keeping the path's point, which
+    /// saw the training rows only.
+    #[serde(default = "default_refit_on_all")]
+    pub refit_on_all: bool,
+}
+
+fn default_refit_on_all() -> bool {
+    true
 }
 
 fn default_validation() -> Validation {
@@ -107,6 +116,7 @@ impl Default for SelectorParams {
             criterion: default_criterion(),
             rule: default_rule(),
             auto_architecture: true,
+            refit_on_all: default_refit_on_all(),
         }
     }
 }
@@ -388,7 +398,8 @@ impl SelectorParams {
                 )?;
                 let rows = split.train.len() + split.val.len();
                 let criteria = [Criterion::Loss, Criterion::Brier, Criterion::Accuracy];
-                let scored: Vec<Vec<Candidate>> = match self.validation.folds(rows) {
+                let folds = self.validation.folds(rows);
+                let scored: Vec<Vec<Candidate>> = match folds {
                     None => criteria
                         .iter()
                         .map(|c| holdout_candidates(&points, *c))
@@ -446,6 +457,22 @@ impl SelectorParams {
                         epochs: p.members[0].epochs,
                     });
                 }
+                if folds.is_some() && self.refit_on_all {
+                    let (data, vs, model) =
+                        params.fit_on_all_rows(table, split, unlabeled, device, &points, i)?;
+                    let importance = importance(&model)?;
+                    return FittedSelector::new(
+                        self.clone(),
+                        table,
+                        data,
+                        vs,
+                        model,
+                        points[i].lambda,
+                        summary,
+                        importance,
+                        false,
+                    );
+                }
                 restore_point(&vs, &points[i])?;
                 (points[i].lambda, summary)
             }
@@ -460,7 +487,91 @@ impl SelectorParams {
             lambda,
             path,
             importance,
+            true,
         )
+    }
+
+    /// The final model of a cross-validated choice: the path rerun on the training and
+    /// validation rows together, at the main path's lambdas up to the chosen point `chosen`, each
+    /// stage for the epochs the main path found on its validation rows (the unpenalised start for
+    /// its best epoch, every penalised point until its selection is stable, the refit for its
+    /// best epoch). With a feature budget the rerun goes on along the main path's lambdas until
+    /// it keeps at most that many features.
+    fn fit_on_all_rows(
+        &self,
+        table: &Table,
+        split: &Split,
+        unlabeled: &[f64],
+        device: Device,
+        points: &[PathPoint],
+        chosen: usize,
+    ) -> Result<(Prepared, nn::VarStore, GatedMlp)> {
+        let mut rows: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
+        rows.sort_unstable();
+        // The validation rows stay as the split's `val` (Prepared needs some) but choose nothing:
+        // early stopping is off.
+        let all = Split {
+            train: rows,
+            val: split.val.clone(),
+            test: split.test.clone(),
+        };
+        let Initialised {
+            params,
+            data,
+            vs,
+            mut model,
+            ..
+        } = self.initialise(table, &all, unlabeled, device)?;
+        let start = &points[0].members[0];
+        let train = TrainConfig {
+            epochs: start.best_epoch.max(1),
+            early_stopping: false,
+            ..params.train.clone()
+        };
+        let last = match self.max_features {
+            Some(_) => points.len() - 1,
+            None => chosen,
+        };
+        let lambdas: Vec<f64> = points[1..=last].iter().map(|p| p.lambda).collect();
+        let path = PathConfig {
+            refit: false,
+            ..params.path.clone()
+        };
+        let tags = MemberTags {
+            gate: self.gate.to_string(),
+            seeds: vec![self.seed],
+        };
+        tch::manual_seed(self.seed as i64);
+        let rerun = lambda_path_with(
+            &mut model,
+            &vs,
+            &data,
+            &train,
+            &path,
+            &tags,
+            &Schedule::Fixed(lambdas),
+        )?;
+        let within = |p: &PathPoint| {
+            self.max_features
+                .is_none_or(|k| p.members[0].selected.len() <= k)
+        };
+        let at = (chosen..rerun.len())
+            .find(|j| within(&rerun[*j]))
+            .ok_or_else(|| {
+                Error::config(
+                    "max_features",
+                    "the path refitted on training and validation rows never kept so few features",
+                )
+            })?;
+        restore_point(&vs, &rerun[at])?;
+        if let Some(epochs) = points[at.min(points.len() - 1)].members[0].refit_best_epoch {
+            let path = PathConfig {
+                refit_epochs: epochs.max(1),
+                ..params.path.clone()
+            };
+            refit_in_place(&model, &vs, &data, &path, &train, &tags)?;
+        }
+        Ok((data, vs, model))
     }
 }
 

@@ -144,7 +144,10 @@ pub fn fit(
                 active[m] = false;
                 continue;
             }
-            if objective[m] < outcomes[m].best_objective - config.min_delta.max(1e-7) {
+            if !config.early_stopping {
+                outcomes[m].best_objective = objective[m];
+                outcomes[m].best_epoch = epoch + 1;
+            } else if objective[m] < outcomes[m].best_objective - config.min_delta.max(1e-7) {
                 outcomes[m].best_objective = objective[m];
                 outcomes[m].best_epoch = epoch + 1;
                 improved[m] = true;
@@ -164,7 +167,9 @@ pub fn fit(
             break;
         }
     }
-    state.restore();
+    if config.early_stopping {
+        state.restore();
+    }
     if let Some(pb) = progress {
         pb.inc((config.epochs - outcomes.iter().map(|o| o.epochs).max().unwrap_or(0)) as u64);
     }

@@ -125,6 +125,13 @@ pub struct PathMember {
     pub val_brier: Vec<f64>,
     /// Epochs trained at this point.
     pub epochs: usize,
+    /// The epoch whose state the point keeps: the early-stopping best of the unpenalised start,
+    /// the last epoch of a penalised point. A fit without validation rows trains this many.
+    #[serde(default)]
+    pub best_epoch: usize,
+    /// The epoch whose state the point's refit kept ([`PathConfig::refit`]), when it was refitted.
+    #[serde(default)]
+    pub refit_best_epoch: Option<usize>,
 }
 
 impl PathMember {
@@ -197,7 +204,7 @@ pub fn lambda_path_with(
     };
     let outcomes = fit(model, vs, data, &vec![0.0; e], &unpenalised, tags, None)?;
     check_failures(&outcomes)?;
-    let epochs: Vec<usize> = outcomes.iter().map(|o| o.epochs).collect();
+    let epochs: Vec<(usize, usize)> = outcomes.iter().map(|o| (o.epochs, o.best_epoch)).collect();
     let mut points = vec![point(model, vs, data, 0.0, &epochs, path, train, tags)?];
     let mut trainer = Trainer::new(model, vs, train, data.train.len())?;
     // Gates with a temperature run the path at their final (coldest) value.
@@ -265,7 +272,7 @@ pub fn lambda_path_with(
             vs,
             data,
             lambda,
-            &vec![epochs; e],
+            &vec![(epochs, epochs); e],
             path,
             train,
             tags,
@@ -394,26 +401,67 @@ fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
     }
 }
 
-/// Scores the current state on validation (after a refit when configured) and snapshots it.
+/// The input gate layer of a model whose only gate layer is at the input (what a refit needs).
+fn only_input_gate(model: &GatedMlp) -> Option<&crate::model::GateLayer> {
+    (model.gates.len() == 1)
+        .then(|| model.gates.iter().find(|g| g.position == 0))
+        .flatten()
+}
+
+/// Refits the network of `model` with its input gates frozen (as [`PathConfig::refit`] does at
+/// each point) and loads the refit weights into `vs`; returns each member's kept epoch. For the
+/// final model of a cross-validated path, refitted on every row with `train.early_stopping` off.
+pub fn refit_in_place(
+    model: &GatedMlp,
+    vs: &nn::VarStore,
+    data: &Prepared,
+    path: &PathConfig,
+    train: &TrainConfig,
+    tags: &MemberTags,
+) -> Result<Vec<usize>> {
+    let gate = only_input_gate(model).ok_or_else(|| {
+        Error::config(
+            "refit",
+            "needs a model whose only gate layer is at the input",
+        )
+    })?;
+    let masked = data.masked(&gate.gate.inference_gate());
+    let (vs2, _, best) = refit_network(model, vs, &masked, path, train, tags)?;
+    let current = vs.variables();
+    tch::no_grad(|| {
+        for (name, value) in vs2.variables() {
+            // `refit_network` started every refit variable from the gated model's.
+            let var = current.get(&name).ok_or_else(|| {
+                Error::config(
+                    "refit",
+                    format!("the gated network has no variable `{name}`"),
+                )
+            })?;
+            assign(var, &value);
+        }
+        Ok(best)
+    })
+}
+
+/// Scores the current state on validation (after a refit when configured) and snapshots it;
+/// `epochs` holds each member's (trained, kept) epochs.
 #[allow(clippy::too_many_arguments)]
 fn point(
     model: &GatedMlp,
     vs: &nn::VarStore,
     data: &Prepared,
     lambda: f64,
-    epochs: &[usize],
+    epochs: &[(usize, usize)],
     path: &PathConfig,
     train: &TrainConfig,
     tags: &MemberTags,
 ) -> Result<PathPoint> {
     let mut state = snapshot(vs);
-    let refit_gate = (path.refit && model.gates.len() == 1)
-        .then(|| model.gates.iter().find(|g| g.position == 0))
-        .flatten();
-    let (val, per_example, brier) = match refit_gate {
+    let refit_gate = only_input_gate(model).filter(|_| path.refit);
+    let (val, per_example, brier, refit_best) = match refit_gate {
         Some(gate) => {
             let masked = data.masked(&gate.gate.inference_gate());
-            let (vs2, refit) = refit_network(model, vs, &masked, path, train, tags)?;
+            let (vs2, refit, best) = refit_network(model, vs, &masked, path, train, tags)?;
             // The refit has the network's variables only (the gates stay as they are); every one
             // of them was started from the gated model (`refit_network` checks that).
             let fresh = vs2.variables();
@@ -422,9 +470,13 @@ fn point(
                     *value = v.detach().copy();
                 }
             }
-            score(&refit, &masked)?
+            let (val, per_example, brier) = score(&refit, &masked)?;
+            (val, per_example, brier, Some(best))
         }
-        None => score(model, data)?,
+        None => {
+            let (val, per_example, brier) = score(model, data)?;
+            (val, per_example, brier, None)
+        }
     };
     let n = data.val.len() as usize;
     let members = model
@@ -449,7 +501,9 @@ fn point(
                 score_se,
                 val_losses: losses,
                 val_brier,
-                epochs: epochs[m],
+                epochs: epochs[m].0,
+                best_epoch: epochs[m].1,
+                refit_best_epoch: refit_best.as_ref().map(|b| b[m]),
             }
         })
         .collect();
@@ -506,7 +560,8 @@ fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Vec<f64>, V
 }
 
 /// Retrains the network of `model` (from its current weights, no gates) on `masked` data: the
-/// inputs as its frozen input gates let them through. Returns the refit's variables and model.
+/// inputs as its frozen input gates let them through. Returns the refit's variables and model,
+/// and each member's kept epoch.
 fn refit_network(
     model: &GatedMlp,
     vs: &nn::VarStore,
@@ -514,7 +569,7 @@ fn refit_network(
     path: &PathConfig,
     train: &TrainConfig,
     tags: &MemberTags,
-) -> Result<(nn::VarStore, GatedMlp)> {
+) -> Result<(nn::VarStore, GatedMlp, Vec<usize>)> {
     let config = GatedMlpConfig {
         input_gate: None,
         hidden_gates: vec![],
@@ -549,7 +604,7 @@ fn refit_network(
         None,
     )?;
     check_failures(&outcomes)?;
-    Ok((vs2, refit))
+    Ok((vs2, refit, outcomes.iter().map(|o| o.best_epoch).collect()))
 }
 
 /// Index of the point chosen for member `m` by `choice`; `None` when no point qualifies.

@@ -52,6 +52,10 @@ pub struct SelectArgs {
     /// The rule: best (the best score) or one-se (the sparsest point within one standard error).
     #[arg(long, value_enum, default_value = "best")]
     rule: RuleArg,
+    /// The final model after cross-validation: all (the path rerun on training and validation
+    /// rows together, to the chosen lambda) or train (the path's point, fitted on training rows).
+    #[arg(long, value_enum, default_value = "all")]
+    refit_rows: RefitRowsArg,
     /// Seed of initialisation and noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -80,6 +84,13 @@ enum CriterionArg {
     Loss,
     Brier,
     Accuracy,
+}
+
+/// `--refit-rows` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RefitRowsArg {
+    All,
+    Train,
 }
 
 /// `--rule` values.
@@ -138,6 +149,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
         RuleArg::Best => Rule::Best,
         RuleArg::OneSe => Rule::OneStandardError,
     };
+    params.refit_on_all = matches!(args.refit_rows, RefitRowsArg::All);
     params.validate()?;
     let device = parse_device(&args.data.device)?;
     let (table, split, mut unlabeled) = args.data.load_semi_supervised()?;
