@@ -1,4 +1,5 @@
-//! JSON files, written whole (to a temporary file, then renamed, so a reader never sees half).
+//! JSON files, written whole (to a temporary file, then renamed, so a reader never sees half) and
+//! read back as types.
 
 use crate::{Error, Result};
 use serde::Serialize;
@@ -13,4 +14,13 @@ pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text + "\n").map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads the JSON document at `path` as a `T`.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|error| Error::Json {
+        path: path.to_path_buf(),
+        error,
+    })
 }
