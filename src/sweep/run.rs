@@ -7,6 +7,7 @@ use crate::report::{
     RUNS, RunRecord, RunsWriter, SHARD_TIMING, ShardTiming, read_runs, write_json,
 };
 use crate::{Error, Result};
+use std::ops::ControlFlow;
 use std::path::Path;
 use tch::Device;
 
@@ -16,12 +17,15 @@ impl Sweep {
     /// (a torn last line is dropped), only the rest trains, and a folder of another sweep is
     /// refused with the differences; without, the folder starts afresh. A shard also writes
     /// `timing.json` for the merge. Summaries are [`super::SweepManifest::write_outputs`]'s job.
+    ///
+    /// `progress` hears of every step; when it answers `Break` the sweep stops after that step
+    /// (what is on disk stays, for a resume) and returns the runs so far.
     pub fn run(
         &self,
         dir: &Path,
         resume: bool,
         device: Device,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<Vec<RunRecord>> {
         let started = unix_seconds(dir)?;
         let manifest = self.manifest();
@@ -57,19 +61,25 @@ impl Sweep {
             .into_iter()
             .filter(|g| finished_group(config, g, &done).is_none())
             .collect();
-        progress(Progress::Planned {
+        let planned = Progress::Planned {
             runs: todo.iter().map(|g| g.len() * config.lambdas.len()).sum(),
             groups: todo.len(),
             members: config.seeds_per_chunk * config.lambdas.len(),
             resumed,
-        });
+        };
+        if progress(planned).is_break() {
+            return Ok(done);
+        }
         for group in &todo {
             let seeds: Vec<u64> = group.iter().map(|c| c.seed).collect();
             if let Some(first) = group.first() {
-                progress(Progress::Training {
+                let training = Progress::Training {
                     gate: first.gate,
                     seeds: &seeds,
-                });
+                };
+                if progress(training).is_break() {
+                    return Ok(done);
+                }
             }
             let splits = seeds
                 .iter()
@@ -77,8 +87,11 @@ impl Sweep {
                 .collect::<Result<Vec<_>>>()?;
             let rows = run_group(config, group, self.table(), &splits, device)?;
             writer.append(&rows)?;
-            progress(Progress::Finished { records: &rows });
+            let stop = progress(Progress::Finished { records: &rows }).is_break();
             done.extend(rows);
+            if stop {
+                return Ok(done);
+            }
         }
         if manifest.shard.is_some() {
             let timing = ShardTiming {

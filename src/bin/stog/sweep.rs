@@ -5,6 +5,7 @@
 use crate::common::{DataArgs, parse_fractions, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use stog::gates::GateKind;
 use stog::report::{RUNS, RunRecord, runs_written};
@@ -234,12 +235,17 @@ pub fn run(args: SweepArgs) -> Result<()> {
                 );
             }
             bar.set_length(runs as u64);
+            ControlFlow::Continue(())
         }
         Progress::Training { gate, seeds } => {
             let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
             bar.set_message(format!("{gate} seed {}", seeds.join(",")));
+            ControlFlow::Continue(())
         }
-        Progress::Finished { records } => bar.inc(records.len() as u64),
+        Progress::Finished { records } => {
+            bar.inc(records.len() as u64);
+            ControlFlow::Continue(())
+        }
     })?;
     bar.finish_and_clear();
     if args.shard.is_some() {
@@ -395,7 +401,7 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
         &args.out_dir,
         args.resume,
         parse_device(&args.device)?,
-        &mut |_| {},
+        &mut |_| ControlFlow::Continue(()),
     )?;
     Ok(())
 }
