@@ -1,7 +1,7 @@
 //! The sweep engine through the library API: a sweep stopped part-way and resumed (with a torn
 //! last line) repeats no run and loses none; two shards merged equal the unsharded sweep; every
 //! file a sweep writes reads back into its type; a resume into another sweep's folder names the
-//! differing fields.
+//! differing fields; dropout and shards are checked.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -183,5 +183,13 @@ fn a_sweep_resumes_shards_and_merges_through_the_library() {
         }
         r => panic!("expected OtherSweep, got {:?}", r.map(|v| v.len())),
     }
+
+    // Dropout comes from the config, one per hidden layer; shards are I/N with I < N.
+    let mut bad = manifest(root.join("data.csv"), None);
+    bad.sweep.dropout = vec![0.1, 0.2];
+    assert!(
+        matches!(Sweep::plan(bad), Err(Error::InvalidConfig { field, .. }) if field == "dropout")
+    );
+    assert!("2/2".parse::<Shard>().is_err() && "1/2".parse::<Shard>().is_ok());
     let _ = std::fs::remove_dir_all(root);
 }

@@ -160,6 +160,11 @@ impl SweepConfig {
                 return Err(Error::config("seeds", format!("{s} appears twice")));
             }
         }
+        // The network's own checks (layer sizes, one dropout per hidden layer), before any file
+        // is written; inputs and outputs are the data's, checked when it is read.
+        for kind in &self.gates {
+            self.network(1, 1, *kind).validate()?;
+        }
         self.train.validate()
     }
 

@@ -30,13 +30,13 @@ impl Sweep {
         let started = unix_seconds(dir)?;
         let manifest = self.manifest();
         let config = &manifest.sweep;
-        if resume && dir.join(MANIFEST).exists() {
+        let runs = dir.join(RUNS);
+        let resuming = resume && runs.exists();
+        if resuming || (resume && dir.join(MANIFEST).exists()) {
             manifest.check_same_as_in(dir)?;
         }
-        let runs = dir.join(RUNS);
         let mine = self.groups();
-        let (mut writer, mut done, resumed) = if resume && runs.exists() {
-            manifest.check_same_as_in(dir)?;
+        let (mut writer, mut done, resumed) = if resuming {
             let (old, torn) = read_runs(&runs)?;
             // Keep whole groups only, in order, and rewrite the file with them.
             let done: Vec<RunRecord> = mine
