@@ -5,6 +5,7 @@ mod json;
 #[cfg(feature = "plots")]
 mod plots;
 mod runs;
+mod script;
 mod summary;
 mod timing;
 
@@ -12,5 +13,6 @@ pub use json::*;
 #[cfg(feature = "plots")]
 pub use plots::*;
 pub use runs::*;
+pub use script::*;
 pub use summary::*;
 pub use timing::*;
