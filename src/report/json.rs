@@ -24,3 +24,9 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
         error,
     })
 }
+
+/// Reads back a number that JSON wrote as `null` because it was NaN (serde_json writes NaN so):
+/// a statistic of no values, a failed run's loss, a standard error of one value.
+pub(super) fn nan_as_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
+}

@@ -56,7 +56,8 @@ pub struct ScriptPathPoint {
     pub macs: Option<i64>,
     /// Validation scores.
     pub val: Metrics,
-    /// Standard error of the validation score.
+    /// Standard error of the validation score (NaN, written `null`, when unknown).
+    #[serde(deserialize_with = "super::nan_as_null")]
     pub val_score_se: f64,
     /// Test scores.
     pub test: Metrics,

@@ -18,17 +18,11 @@ pub struct SweepSummary {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Stat {
     /// Mean.
-    #[serde(deserialize_with = "nan_as_null")]
+    #[serde(deserialize_with = "super::nan_as_null")]
     pub mean: f64,
     /// Standard deviation.
-    #[serde(deserialize_with = "nan_as_null")]
+    #[serde(deserialize_with = "super::nan_as_null")]
     pub std: f64,
-}
-
-/// Reads back a number that JSON wrote as `null` because it was NaN (the statistic of no
-/// values, or of failed runs' losses).
-fn nan_as_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Stat {
