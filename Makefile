@@ -34,6 +34,7 @@ bench-real: setup
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release --no-default-features --lib -- -D warnings
 
 doc: setup
 	$(CARGO) doc --release --no-deps

@@ -47,6 +47,19 @@ pub enum Error {
     #[error("TorchScript model {}: {reason}", model.display())]
     Script { model: PathBuf, reason: String },
 
+    /// A sweep folder whose manifest (`config.json`) describes another sweep: resuming into it or
+    /// merging it would mix two sweeps. Each difference reads `field: stored -> new`.
+    #[error("{} describes another sweep:\n  {}", manifest.display(), differences.join("\n  "))]
+    OtherSweep {
+        manifest: PathBuf,
+        differences: Vec<String>,
+    },
+
+    /// Shard folders that do not make up one whole sweep: runs missing, repeated, outside the
+    /// grid, or a shard not finished.
+    #[error("cannot merge: {0}")]
+    Merge(String),
+
     /// An error from libtorch.
     #[error(transparent)]
     Torch(#[from] tch::TchError),

@@ -236,6 +236,14 @@ fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
         "{selected:?}"
     );
     assert!(out.join("lambda_3").join("result.json").exists());
+    // Both files read back into their types.
+    let typed: stog::report::ScriptPathReport =
+        stog::report::read_json(&out.join("path.json")).unwrap();
+    assert_eq!(typed.chosen_lambda, Some(0.05));
+    assert_eq!(typed.path.len(), 3);
+    let typed: stog::report::ScriptReport =
+        stog::report::read_json(&out.join("result.json")).unwrap();
+    assert_eq!(typed.gates[0].selected, selected);
 }
 
 /// Issue 13: an untrained CNN whose label is the XOR of input channels 3 and 11 (of 16). At the

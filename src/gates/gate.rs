@@ -6,9 +6,13 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 /// The gate kinds of stog (the command line lists them, with these lines, in `--help`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "cli",
+    derive(clap::ValueEnum),
+    value(rename_all = "kebab-case")
+)]
 #[serde(rename_all = "kebab-case")]
-#[value(rename_all = "kebab-case")]
 pub enum GateKind {
     /// Gaussian hard-sigmoid gate (Yamada et al. 2020).
     Stg,

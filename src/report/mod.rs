@@ -1,11 +1,18 @@
-//! Writing results: JSON documents, CSV tables and SVG figures. Computing is separate from writing.
+//! Output files as types, and writing them: JSON documents, `runs.csv`, SVG figures. Computing is
+//! separate from writing; this layer knows nothing of how results are computed.
 
-mod csv;
 mod json;
+#[cfg(feature = "plots")]
 mod plots;
-mod sweep_outputs;
+mod runs;
+mod script;
+mod summary;
+mod timing;
 
-pub use csv::*;
 pub use json::*;
+#[cfg(feature = "plots")]
 pub use plots::*;
-pub use sweep_outputs::*;
+pub use runs::*;
+pub use script::*;
+pub use summary::*;
+pub use timing::*;

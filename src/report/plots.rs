@@ -1,7 +1,7 @@
 //! SVG figures of a sweep: the report's panels against lambda, the accuracy frontier, and for
 //! channel reduction the kept units per layer and accuracy against multiply-adds.
 
-use crate::sweep::{Cell, Summary};
+use super::{Cell, Summary};
 use crate::{Error, Result};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;

@@ -2,19 +2,23 @@
 //! member of one batched ensemble; chunks are the unit of determinism (a chunk's numbers depend
 //! only on the config, its gate and its seed).
 
-use super::RunRecord;
 use crate::data::{Split, Table};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
 use crate::model::{ConditionalConfig, GatedMlpConfig, gated_mlp};
+use crate::report::RunRecord;
 use crate::train::{MemberTags, Prepared, TrainConfig, evaluate, fit};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Device, nn};
 
 /// Where the gates go (the command line lists these, with these lines, in `--help`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "cli",
+    derive(clap::ValueEnum),
+    value(rename_all = "kebab-case")
+)]
 #[serde(rename_all = "kebab-case")]
-#[value(rename_all = "kebab-case")]
 pub enum Placement {
     /// One gate layer in front of the network (feature selection).
     Input,
@@ -156,6 +160,11 @@ impl SweepConfig {
                 return Err(Error::config("seeds", format!("{s} appears twice")));
             }
         }
+        // The network's own checks (layer sizes, one dropout per hidden layer), before any file
+        // is written; inputs and outputs are the data's, checked when it is read.
+        for kind in &self.gates {
+            self.network(1, 1, *kind).validate()?;
+        }
         self.train.validate()
     }
 
@@ -239,7 +248,6 @@ pub fn run_group(
     table: &Table,
     splits: &[&Split],
     device: Device,
-    progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<RunRecord>> {
     let Some(first) = group.first() else {
         return Ok(vec![]);
@@ -257,14 +265,7 @@ pub fn run_group(
     let Some(data) = data else {
         let mut rows = Vec::new();
         for (chunk, split) in group.iter().zip(splits) {
-            rows.extend(run_group(
-                config,
-                &[*chunk],
-                table,
-                &[*split],
-                device,
-                progress,
-            )?);
+            rows.extend(run_group(config, &[*chunk], table, &[*split], device)?);
         }
         return Ok(rows);
     };
@@ -289,15 +290,7 @@ pub fn run_group(
         gate: first.gate.to_string(),
         seeds: seeds.clone(),
     };
-    let outcomes = fit(
-        &mut model,
-        &vs,
-        &data,
-        &lambdas,
-        &config.train,
-        &tags,
-        progress,
-    )?;
+    let outcomes = fit(&mut model, &vs, &data, &lambdas, &config.train, &tags, None)?;
     let (val, test) = (
         evaluate(&model, &data, &data.val)?,
         evaluate(&model, &data, &data.test)?,

@@ -2,84 +2,11 @@
 //! budget (SPEC.md section 4: per seed, among that seed's runs with at most `k` features, the one
 //! with the best validation score, ties to fewer features; the mean test score over seeds).
 
-use super::RunRecord;
-use serde::{Deserialize, Serialize};
+use crate::report::{Cell, FrontierPoint, RunRecord, Stat, Summary};
 use std::collections::BTreeMap;
 
 /// The feature budgets of the report's table; `None` is "no budget".
 pub const BUDGETS: [Option<usize>; 5] = [Some(3), Some(5), Some(10), Some(15), None];
-
-/// Mean and standard deviation (population) of some values.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stat {
-    /// Mean.
-    pub mean: f64,
-    /// Standard deviation.
-    pub std: f64,
-}
-
-impl Stat {
-    /// The mean and spread of `values` (NaN for none).
-    pub fn of(values: &[f64]) -> Stat {
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-        Stat { mean, std }
-    }
-}
-
-/// The runs of one gate kind at one lambda, over seeds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cell {
-    /// Gate kind.
-    pub gate: String,
-    /// Lambda.
-    pub lambda: f64,
-    /// Number of runs (seeds).
-    pub runs: usize,
-    /// Validation score (accuracy or R2).
-    pub val_score: Stat,
-    /// Test score.
-    pub test_score: Stat,
-    /// Test loss.
-    pub test_loss: Stat,
-    /// Selected input features.
-    pub n_selected: Stat,
-    /// Mean kept units per gate layer.
-    pub units_kept: Vec<f64>,
-    /// Mean multiply-adds of the pruned network.
-    pub macs: f64,
-    /// Mean epochs trained.
-    pub epochs: f64,
-    /// Runs that failed (non-finite loss).
-    pub failures: usize,
-}
-
-/// Accuracy at one feature budget.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FrontierPoint {
-    /// Gate kind, or `any` for the best run of any kind per seed.
-    pub gate: String,
-    /// The budget (`None`: no budget).
-    pub budget: Option<usize>,
-    /// Test score of the chosen runs over seeds.
-    pub test_score: Stat,
-    /// Mean number of features of the chosen runs.
-    pub features: f64,
-    /// Seeds that had a run within the budget.
-    pub seeds: usize,
-}
-
-/// Everything `summary.json` holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// One cell per gate and lambda.
-    pub cells: Vec<Cell>,
-    /// Accuracy at each budget, per gate and for `any`.
-    pub frontier: Vec<FrontierPoint>,
-    /// Total of the runs' fit seconds.
-    pub fit_seconds: f64,
-}
 
 /// Summarises the records of a sweep.
 pub fn summarize(records: &[RunRecord]) -> Summary {

@@ -30,6 +30,9 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Gate the inputs or channels of a TorchScript model and export it pruned.
     Script(script::ScriptArgs),
+    /// One shard of a sweep, for `stog sweep --jobs N` (not for direct use).
+    #[command(hide = true)]
+    Worker(sweep::WorkerArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Script(args) => script::run(args),
+        Command::Worker(args) => sweep::worker(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

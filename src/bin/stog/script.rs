@@ -7,13 +7,15 @@ use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use stog::gates::GateKind;
-use stog::report::write_json;
+use stog::report::{
+    ScriptGateReport, ScriptPathPoint, ScriptPathReport, ScriptReport, ValTest, write_json,
+};
 use stog::script::{
     GatedScript, Layout, ScriptFitConfig, gated_script, gated_stage_files, gated_stages,
 };
 use stog::train::{
-    Candidate, Choice, Metrics, Prepared, check_lambdas, choose, device_name, parse_device,
-    parse_threads, score_se, set_threads,
+    Candidate, Choice, Prepared, check_lambdas, choose, device_name, parse_device, parse_threads,
+    score_se, set_threads,
 };
 
 /// `println!` unless `--quiet`.
@@ -108,17 +110,6 @@ pub struct ScriptArgs {
     out_dir: PathBuf,
 }
 
-/// What one fit of `stog script` reached.
-struct Point {
-    lambda: f64,
-    kept: usize,
-    macs: Option<i64>,
-    val: Metrics,
-    /// Standard error of the validation score.
-    val_se: f64,
-    test: Metrics,
-}
-
 pub fn run(args: ScriptArgs) -> Result<()> {
     let kind = args.gate;
     let threads = parse_threads(&args.threads)?;
@@ -211,19 +202,18 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         .map(|p| Candidate {
             kept: p.kept,
             score: p.val.score(),
-            score_se: p.val_se,
+            score_se: p.val_score_se,
         })
         .collect();
     let chosen = auto
         .then(|| choose(&candidates, Choice::OneStandardError))
         .flatten();
-    let path: Vec<_> = points
-        .iter()
-        .map(|p| json!({ "lambda": p.lambda, "kept": p.kept, "macs": p.macs, "val": p.val, "val_score_se": p.val_se, "test": p.test }))
-        .collect();
     write_json(
         &args.out_dir.join("path.json"),
-        &json!({ "path": path, "chosen_lambda": chosen.map(|i| points[i].lambda) }),
+        &ScriptPathReport {
+            path: points.clone(),
+            chosen_lambda: chosen.map(|i| points[i].lambda),
+        },
     )?;
     say!(
         args,
@@ -269,7 +259,7 @@ fn fit_one(
     lambda: f64,
     warmup: usize,
     dir: &Path,
-) -> Result<Point> {
+) -> Result<ScriptPathPoint> {
     let config = ScriptFitConfig {
         lambda,
         epochs: args.epochs,
@@ -312,25 +302,29 @@ fn fit_one(
     let kept: Vec<i64> = selected.iter().map(|s| s.len() as i64).collect();
     // Known when the model exports `macs(units: List[int]) -> int`.
     let (macs_before, macs_after) = (g.macs(&units_total)?, g.macs(&kept)?);
-    let gates: Vec<_> = g
+    let gates = g
         .gate_names()
         .into_iter()
         .zip(&selected)
         .zip(&g.gates)
-        .map(|((name, selected), gate)| json!({ "name": name, "units_total": gate.units(), "selected": selected }))
+        .map(|((name, selected), gate)| ScriptGateReport {
+            name,
+            units_total: gate.units(),
+            selected: selected.clone(),
+        })
         .collect();
     write_json(
         &dir.join("result.json"),
-        &json!({
-            "lambda": lambda,
-            "gates": gates,
-            "metrics": { "val": val, "test": test },
-            "best_epoch": best_epoch,
-            "macs_before": macs_before,
-            "macs_after": macs_after,
-            "pruned_parameters": pruned,
-            "not_exported": not_exported,
-        }),
+        &ScriptReport {
+            lambda,
+            gates,
+            metrics: ValTest { val, test },
+            best_epoch,
+            macs_before,
+            macs_after,
+            pruned_parameters: pruned.clone(),
+            not_exported: not_exported.clone(),
+        },
     )
     .context("writing result.json")?;
     for (name, selected) in g.gate_names().iter().zip(&selected) {
@@ -349,12 +343,12 @@ fn fit_one(
     if let (Some(before), Some(after)) = (macs_before, macs_after) {
         say!(args, "multiply-adds per example: {before} -> {after}");
     }
-    Ok(Point {
+    Ok(ScriptPathPoint {
         lambda,
         kept: kept.iter().sum::<i64>() as usize,
         macs: macs_after,
         val,
-        val_se,
+        val_score_se: val_se,
         test,
     })
 }

@@ -1,0 +1,73 @@
+//! `result.json` and `path.json` of `stog script`: what gating a TorchScript model reached, per
+//! lambda and along the warm-started path.
+
+use crate::train::Metrics;
+use serde::{Deserialize, Serialize};
+
+/// One gate layer of the gated model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptGateReport {
+    /// Where the gate sits (`input`, or the stage or layer it follows).
+    pub name: String,
+    /// Units it gates.
+    pub units_total: i64,
+    /// The units it keeps.
+    pub selected: Vec<i64>,
+}
+
+/// Scores on the validation and test rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ValTest {
+    /// Validation rows.
+    pub val: Metrics,
+    /// Test rows.
+    pub test: Metrics,
+}
+
+/// `result.json` of `stog script` at one lambda.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptReport {
+    /// The penalty weight.
+    pub lambda: f64,
+    /// Each gate layer, in model order.
+    pub gates: Vec<ScriptGateReport>,
+    /// Scores of the gated model.
+    pub metrics: ValTest,
+    /// Epoch of the restored best state.
+    pub best_epoch: usize,
+    /// Multiply-adds per example before pruning, when the model reports them.
+    pub macs_before: Option<i64>,
+    /// Multiply-adds per example after pruning, when the model reports them.
+    pub macs_after: Option<i64>,
+    /// The parameters the pruned export shrank, when it was exported.
+    pub pruned_parameters: Option<Vec<String>>,
+    /// Why no pruned model was exported, when it was not.
+    pub not_exported: Option<String>,
+}
+
+/// One lambda of the path.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScriptPathPoint {
+    /// The penalty weight.
+    pub lambda: f64,
+    /// Units kept over all gate layers.
+    pub kept: usize,
+    /// Multiply-adds per example after pruning, when the model reports them.
+    pub macs: Option<i64>,
+    /// Validation scores.
+    pub val: Metrics,
+    /// Standard error of the validation score (NaN, written `null`, when unknown).
+    #[serde(deserialize_with = "super::nan_as_null")]
+    pub val_score_se: f64,
+    /// Test scores.
+    pub test: Metrics,
+}
+
+/// `path.json` of `stog script --lambda auto` (or with several `--lambdas`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptPathReport {
+    /// The path in increasing lambda.
+    pub path: Vec<ScriptPathPoint>,
+    /// The lambda chosen (`--lambda auto`): the sparsest within one standard error of the best.
+    pub chosen_lambda: Option<f64>,
+}
