@@ -13,6 +13,7 @@
 #   BENCH_REAL_STOG=0       skip the stog runs (tables from what is there)
 #   BENCH_REAL_RESUME=1     keep a stog run whose result.json exists with the same arguments
 #   BENCH_REAL_OUT=dir      output folder
+#   STOG_BIN=path           the stog binary to run (default ./target/release/stog)
 #   BENCH_REAL_LASSONET_TIMEOUT=s  CPU seconds one LassoNet path may take before its set is
 #                           skipped (default 150)
 set -euo pipefail
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 export BENCH_REAL_OUT="${BENCH_REAL_OUT:-results/bench-real}"
 OUT="$BENCH_REAL_OUT"
 PY=$(cat .cargo/python-path)
-STOG=./target/release/stog
+STOG="${STOG_BIN:-./target/release/stog}"
 TAG="${BENCH_REAL_TAG:-}"
 SDIR="stog${TAG:+-$TAG}"
 read -r -a EXTRA <<< "${STOG_ARGS:-}"

@@ -308,3 +308,38 @@ fn after_cross_validation_the_final_model_is_fitted_on_training_and_validation_r
         budget.selected()
     );
 }
+
+#[test]
+fn a_refit_sees_only_the_columns_some_member_keeps() {
+    let t = linear_table(20, 5, 0);
+    let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
+    let data = Prepared::new(&t, &split, Device::Cpu).unwrap();
+    // Member 0 keeps columns 1 and 3 (3 at half strength), member 1 keeps column 3 only.
+    let gates = tch::Tensor::from_slice(&[0.0f32, 1.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+        .view([2, 5]);
+    let (masked, kept) = data.masked_columns(&gates);
+    assert_eq!(Vec::<i64>::try_from(&kept).unwrap(), vec![1, 3]);
+    let n = data.train.x.size()[0];
+    assert_eq!(masked.train.x.size(), vec![2, n, 2]);
+    let expect = |col: i64, g: f64| data.train.x.select(1, col) * g;
+    for (m, col, j, g) in [
+        (0, 1, 0, 1.0),
+        (0, 3, 1, 0.5),
+        (1, 1, 0, 0.0),
+        (1, 3, 1, 1.0),
+    ] {
+        let got = masked.train.x.get(m).select(1, j);
+        assert!(
+            got.allclose(&expect(col, g), 1e-6, 1e-6, false),
+            "member {m} column {col}"
+        );
+    }
+    // Every gate closed: one column of zeros stays.
+    let (none, kept) =
+        data.masked_columns(&tch::Tensor::zeros([1, 5], (tch::Kind::Float, Device::Cpu)));
+    assert_eq!(kept.numel(), 1);
+    assert_eq!(
+        none.train.x.abs().sum(tch::Kind::Float).double_value(&[]),
+        0.0
+    );
+}

@@ -425,8 +425,8 @@ pub fn refit_in_place(
             "needs a model whose only gate layer is at the input",
         )
     })?;
-    let masked = data.masked(&gate.gate.inference_gate());
-    let (vs2, _, best) = refit_network(model, vs, &masked, path, train, tags)?;
+    let (masked, kept) = data.masked_columns(&gate.gate.inference_gate());
+    let (vs2, _, best) = refit_network(model, vs, &masked, &kept, path, train, tags)?;
     let current = vs.variables();
     tch::no_grad(|| {
         for (name, value) in vs2.variables() {
@@ -437,10 +437,27 @@ pub fn refit_in_place(
                     format!("the gated network has no variable `{name}`"),
                 )
             })?;
-            assign(var, &value);
+            assign(var, &widen(var, &value, &kept, &name)?);
         }
         Ok(best)
     })
+}
+
+/// A refit variable `refit` in the shape of the gated model's `full`: equal shapes as they are;
+/// the first layer's weight (`[E, K, width]` of the kept columns `kept`) written into those
+/// columns of `full`'s `[E, D, width]` (the others keep their values, which closed gates zero).
+fn widen(full: &Tensor, refit: &Tensor, kept: &Tensor, name: &str) -> Result<Tensor> {
+    let (f, r) = (full.size(), refit.size());
+    if f == r {
+        return Ok(refit.detach().copy());
+    }
+    if f.len() == 3 && r.len() == 3 && f[0] == r[0] && f[2] == r[2] && r[1] == kept.numel() as i64 {
+        return Ok(full.detach().index_copy(1, kept, &refit.detach()));
+    }
+    Err(Error::shape(
+        "refit",
+        format!("variable `{name}`: the refit's {r:?} does not fit the gated model's {f:?}"),
+    ))
 }
 
 /// Scores the current state on validation (after a refit when configured) and snapshots it;
@@ -460,14 +477,14 @@ fn point(
     let refit_gate = only_input_gate(model).filter(|_| path.refit);
     let (val, per_example, brier, refit_best) = match refit_gate {
         Some(gate) => {
-            let masked = data.masked(&gate.gate.inference_gate());
-            let (vs2, refit, best) = refit_network(model, vs, &masked, path, train, tags)?;
+            let (masked, kept) = data.masked_columns(&gate.gate.inference_gate());
+            let (vs2, refit, best) = refit_network(model, vs, &masked, &kept, path, train, tags)?;
             // The refit has the network's variables only (the gates stay as they are); every one
             // of them was started from the gated model (`refit_network` checks that).
             let fresh = vs2.variables();
             for (name, value) in state.iter_mut() {
                 if let Some(v) = fresh.get(name) {
-                    *value = v.detach().copy();
+                    *value = widen(value, v, &kept, name)?;
                 }
             }
             let (val, per_example, brier) = score(&refit, &masked)?;
@@ -560,12 +577,13 @@ fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Vec<f64>, V
 }
 
 /// Retrains the network of `model` (from its current weights, no gates) on `masked` data: the
-/// inputs as its frozen input gates let them through. Returns the refit's variables and model,
-/// and each member's kept epoch.
+/// columns `kept` ([`Prepared::masked_columns`]) as its frozen input gates let them through.
+/// Returns the refit's variables and model, and each member's kept epoch.
 fn refit_network(
     model: &GatedMlp,
     vs: &nn::VarStore,
     masked: &Prepared,
+    kept: &Tensor,
     path: &PathConfig,
     train: &TrainConfig,
     tags: &MemberTags,
@@ -574,6 +592,7 @@ fn refit_network(
         input_gate: None,
         hidden_gates: vec![],
         factor: None,
+        inputs: kept.numel() as i64,
         ..model.config.clone()
     };
     let vs2 = nn::VarStore::new(vs.device());
@@ -586,7 +605,22 @@ fn refit_network(
                 format!("the gated network has no variable `{name}` to start the refit from"),
             )
         })?;
-        assign(&var, value);
+        let start = if value.size() == var.size() {
+            value.shallow_clone()
+        } else {
+            value.f_index_select(1, kept)?
+        };
+        if start.size() != var.size() {
+            return Err(Error::shape(
+                "refit",
+                format!(
+                    "variable `{name}`: the gated model's {:?} does not fit the refit's {:?}",
+                    value.size(),
+                    var.size()
+                ),
+            ));
+        }
+        assign(&var, &start);
     }
     let cfg = TrainConfig {
         epochs: path.refit_epochs,

@@ -3,7 +3,7 @@
 
 use crate::data::{Split, Standardizer, Table, Task};
 use crate::{Error, Result};
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// Features `[N, D]` and targets of one part of the data.
 #[derive(Debug)]
@@ -56,15 +56,25 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// A copy whose features are multiplied by per-member gates `[E, D]`: `[E, N, D]` inputs, the
-    /// data an inference network with those input gates sees.
-    pub fn masked(&self, gates: &Tensor) -> Prepared {
-        let g = gates.detach().unsqueeze(1);
+    /// The features that per-member gates `[E, D]` let through: the columns some member keeps
+    /// (`[K]`, returned) multiplied by each member's gates, `[E, N, K]` inputs. An inference
+    /// network with those input gates computes the same as one fed these columns; the columns no
+    /// member keeps are left out, so a refit costs what the kept features cost. With every gate
+    /// closed, column 0 stays (as zeros) so that the network still has an input.
+    pub fn masked_columns(&self, gates: &Tensor) -> (Prepared, Tensor) {
+        let gates = gates.detach();
+        let kept = gates.ne(0.0).any_dim(0, false).nonzero().view([-1]);
+        let kept = if kept.numel() == 0 {
+            Tensor::zeros([1], (Kind::Int64, gates.device()))
+        } else {
+            kept
+        };
+        let g = gates.index_select(1, &kept).unsqueeze(1);
         let part = |p: &Part| Part {
-            x: p.x.unsqueeze(0) * &g,
+            x: p.x.index_select(1, &kept).unsqueeze(0) * &g,
             y: p.y.shallow_clone(),
         };
-        Prepared {
+        let prepared = Prepared {
             train: part(&self.train),
             val: part(&self.val),
             test: part(&self.test),
@@ -72,7 +82,8 @@ impl Prepared {
             outputs: self.outputs,
             scaler: self.scaler.clone(),
             target_scale: self.target_scale,
-        }
+        };
+        (prepared, kept)
     }
 
     /// The parts of several classification data sets with equal part sizes (several splits of
