@@ -6,7 +6,7 @@
 //! 0 (gate 0.5, open with probability Phi(1) = 0.84) and is clamped to `mu_max` after each step so
 //! that a penalty can still close it.
 
-use super::{
+use super::{GateConfig, 
     Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal, unit_shape,
 };
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use tch::{Tensor, nn};
 
 /// Configuration of an [`Stg`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StgConfig {
     /// Noise scale of the Gaussian (0.5 in the paper).
     pub sigma: f64,
@@ -90,6 +91,9 @@ impl Gate for Stg {
     }
     fn kind(&self) -> GateKind {
         GateKind::Stg
+    }
+    fn config(&self) -> GateConfig {
+        GateConfig::Stg(self.config)
     }
     fn units(&self) -> i64 {
         self.units

@@ -4,7 +4,7 @@
 //! batch norm and dropout `[0.3, 0.2]` this is the network of the SToG report.
 
 use crate::gates::{
-    CorrelationFactor, FactorSummary, Gate, GateKind, Noise, Reduction, apply_gate, build_gate,
+    CorrelationFactor, FactorSummary, Gate, GateConfig, GateKind, Noise, Reduction, apply_gate, build_gate,
 };
 use crate::model::{
     ConditionalConfig, ConditionalGate, EnsembleBatchNorm, EnsembleLinear, conditional_gate,
@@ -53,10 +53,10 @@ pub struct GatedMlpConfig {
     pub batch_norm: bool,
     /// Dropout probability after each hidden layer (empty: none).
     pub dropout: Vec<f64>,
-    /// Gate kind in front of the network (feature selection), if any.
-    pub input_gate: Option<GateKind>,
-    /// Gate kind after each hidden activation (channel reduction); empty: none.
-    pub hidden_gates: Vec<Option<GateKind>>,
+    /// Gate in front of the network (feature selection), if any.
+    pub input_gate: Option<GateConfig>,
+    /// Gate after each hidden activation (channel reduction); empty: none.
+    pub hidden_gates: Vec<Option<GateConfig>>,
     /// Noise override for all gates (each kind's default when `None`).
     pub noise: Option<Noise>,
     /// Form of the input correlation factor (correlated input gates; set when built).
@@ -68,8 +68,9 @@ pub struct GatedMlpConfig {
 
 impl GatedMlpConfig {
     /// The SToG report's network: `inputs -> 64 -> 32 -> outputs`, BatchNorm, ReLU, dropout 0.3
-    /// and 0.2, with a gate of `kind` at the input.
-    pub fn report(inputs: i64, outputs: i64, kind: GateKind) -> Self {
+    /// and 0.2, with the gate `gate` (a [`GateConfig`], or a [`GateKind`] for its defaults) at
+    /// the input.
+    pub fn report(inputs: i64, outputs: i64, gate: impl Into<GateConfig>) -> Self {
         GatedMlpConfig {
             inputs,
             hidden: vec![64, 32],
@@ -77,7 +78,7 @@ impl GatedMlpConfig {
             activation: Activation::Relu,
             batch_norm: true,
             dropout: vec![0.3, 0.2],
-            input_gate: Some(kind),
+            input_gate: Some(gate.into()),
             hidden_gates: vec![],
             noise: None,
             factor: None,
@@ -85,14 +86,17 @@ impl GatedMlpConfig {
         }
     }
 
-    /// Adds gates of `kind` after every hidden activation (channel reduction).
-    pub fn with_hidden_gates(mut self, kind: GateKind) -> Self {
-        self.hidden_gates = vec![Some(kind); self.hidden.len()];
+    /// Adds the gate `gate` after every hidden activation (channel reduction).
+    pub fn with_hidden_gates(mut self, gate: impl Into<GateConfig>) -> Self {
+        self.hidden_gates = vec![Some(gate.into()); self.hidden.len()];
         self
     }
 
-    /// Checks sizes and probabilities.
+    /// Checks sizes, probabilities and the gates' settings.
     pub fn validate(&self) -> Result<()> {
+        for gate in self.input_gate.iter().chain(self.hidden_gates.iter().flatten()) {
+            gate.validate()?;
+        }
         if self.inputs < 1 || self.outputs < 1 || self.hidden.iter().any(|h| *h < 1) {
             return Err(Error::config(
                 "hidden",
@@ -280,8 +284,8 @@ pub fn gated_mlp(
     let gate_root = vs.set_group(1) / "gates";
     let mut gates = Vec::new();
     let members = Some(e);
-    if let Some(kind) = config.input_gate {
-        let factor = if kind == GateKind::Correlated {
+    if let Some(input_gate) = config.input_gate {
+        let factor = if input_gate.kind() == GateKind::Correlated {
             input_factor
         } else {
             None
@@ -301,7 +305,7 @@ pub fn gated_mlp(
         }
         let gate = build_gate(
             &(&gate_root / "input"),
-            kind,
+            input_gate,
             config.inputs,
             members,
             config.noise,
@@ -314,12 +318,12 @@ pub fn gated_mlp(
             costs: unit_costs(&widths, 0, vs.device()),
         });
     }
-    for (h, kind) in config.hidden_gates.iter().enumerate() {
-        if let Some(kind) = kind {
+    for (h, hidden_gate) in config.hidden_gates.iter().enumerate() {
+        if let Some(hidden_gate) = hidden_gate {
             let name = format!("hidden{}", h + 1);
             let gate = build_gate(
                 &(&gate_root / name.as_str()),
-                *kind,
+                *hidden_gate,
                 widths[h + 1],
                 members,
                 config.noise,
@@ -639,7 +643,7 @@ impl GatedMlp {
             .map(|g| {
                 let inf = g.gate.inference_gate();
                 (0..e)
-                    .map(|m| crate::train::to_f64(&inf.get(m as i64)))
+                    .map(|m| crate::host::to_f64(&inf.get(m as i64)))
                     .collect::<Result<_>>()
             })
             .collect::<Result<_>>()?;
@@ -709,7 +713,7 @@ impl GatedMlp {
                 p => c.gate.macs(&kept[p - 1]),
             };
         }
-        let macs = crate::train::to_f64(&macs.mean_dim(1, false, Kind::Double))?;
+        let macs = crate::host::to_f64(&macs.mean_dim(1, false, Kind::Double))?;
         let any_open: Vec<Vec<f64>> = self
             .conditional
             .iter()
@@ -723,7 +727,7 @@ impl GatedMlp {
                     .ne(0.0)
                     .any_dim(1, false)
                     .sum_dim_intlist(-1, false, Kind::Float);
-                crate::train::to_f64(&any)
+                crate::host::to_f64(&any)
             })
             .collect::<Result<_>>()?;
         for (m, u) in usage.iter_mut().enumerate() {

@@ -8,7 +8,7 @@
 //! falling after a gate is closed). The best state of each member is copied when it improves and
 //! copied back at the end.
 
-use super::{Prepared, TrainConfig, default_gate_lr, task_loss};
+use super::{Prepared, TrainConfig, default_gate_lr, task_loss, to_f64};
 use crate::model::GatedMlp;
 use crate::{Error, Result};
 use tch::nn::OptimizerConfig;
@@ -174,25 +174,6 @@ pub fn fit(
         tick((config.epochs - outcomes.iter().map(|o| o.epochs).max().unwrap_or(0)) as u64);
     }
     Ok(outcomes)
-}
-
-/// Copies a small tensor to the host as `f64` values (one device sync).
-pub fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
-    read_back(
-        &t.to_kind(Kind::Double)
-            .to_device(tch::Device::Cpu)
-            .flatten(0, -1),
-        "values",
-    )
-}
-
-/// The values of a 1-D tensor as `T`; [`Error::ReadBack`] naming `what` when it is not 1-D or
-/// cannot be copied (never an empty vector in place of the values).
-pub fn read_back<T: tch::kind::Element + Copy>(t: &Tensor, what: &str) -> Result<Vec<T>> {
-    Vec::<T>::try_from(t).map_err(|error| Error::ReadBack {
-        what: what.to_string(),
-        error,
-    })
 }
 
 /// The optimiser and per-member lambdas of a training run: one epoch at a time.
