@@ -451,8 +451,14 @@ fn a_gate_setting_on_the_command_line_reaches_the_saved_gate() {
         .collect();
     assert!(!kept.is_empty(), "{importance:?}");
     for j in kept {
-        assert!((importance[j] - sharp[j]).abs() < 1e-5, "{j}: {importance:?} {sharp:?}");
-        assert!((importance[j] - plain[j]).abs() > 1e-3, "{j}: {importance:?} {plain:?}");
+        assert!(
+            (importance[j] - sharp[j]).abs() < 1e-5,
+            "{j}: {importance:?} {sharp:?}"
+        );
+        assert!(
+            (importance[j] - plain[j]).abs() > 1e-3,
+            "{j}: {importance:?} {plain:?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -465,7 +471,13 @@ fn a_bad_gate_setting_names_the_key_and_exits_2() {
         ("hard-concrete:beta=0", "`beta` must be positive"),
     ] {
         let (code, text) = stog(&[
-            "select", "--data", "data/wine.csv", "--gate", spec, "--out-dir", "unused",
+            "select",
+            "--data",
+            "data/wine.csv",
+            "--gate",
+            spec,
+            "--out-dir",
+            "unused",
         ]);
         assert_eq!(code, 2, "{text}");
         assert!(text.contains(want), "{spec}: {text}");

@@ -28,7 +28,14 @@ fn key_of(spec: &str) -> Option<String> {
 #[test]
 fn a_non_default_sigma_reaches_the_stg_gate_and_changes_its_penalty() {
     let vs = nn::VarStore::new(Device::Cpu);
-    let sharp = build_gate(&(vs.root() / "a"), parse("stg:sigma=0.25"), 3, None, None, None);
+    let sharp = build_gate(
+        &(vs.root() / "a"),
+        parse("stg:sigma=0.25"),
+        3,
+        None,
+        None,
+        None,
+    );
     let plain = build_gate(&(vs.root() / "b"), GateKind::Stg, 3, None, None, None);
     match sharp.config() {
         GateConfig::Stg(c) => assert_eq!(c.sigma, 0.25),
@@ -59,7 +66,14 @@ fn a_non_default_sigma_reaches_the_stg_gate_and_changes_its_penalty() {
 #[test]
 fn a_temperature_reaches_gumbel_and_hard_concrete_gates() {
     let vs = nn::VarStore::new(Device::Cpu);
-    let g = build_gate(&vs.root(), parse("gumbel:tau=0.5,tau_min=0.05"), 2, None, None, None);
+    let g = build_gate(
+        &vs.root(),
+        parse("gumbel:tau=0.5,tau_min=0.05"),
+        2,
+        None,
+        None,
+        None,
+    );
     assert_eq!(g.temperature(), Some(0.5));
     assert_eq!(g.temperature_range(), Some((0.5, 0.05)));
     let hc = parse("hard-concrete:beta=0.33,log_alpha_init=1");
@@ -73,7 +87,11 @@ fn a_temperature_reaches_gumbel_and_hard_concrete_gates() {
     assert_eq!(values(&h.parameters()[0]), vec![1.0; 6]);
     // The penalty sigmoid(log alpha - beta log(-gamma / zeta)) uses the new beta.
     let want = 1.0 / (1.0 + (-(1.0 - 0.33 * (0.1f64 / 1.1).ln())).exp());
-    assert!(values(&h.unit_penalty()).iter().all(|p| (p - want).abs() < 1e-5));
+    assert!(
+        values(&h.unit_penalty())
+            .iter()
+            .all(|p| (p - want).abs() < 1e-5)
+    );
     // A model's noise override replaces the configuration's noise; the rest is kept.
     let n = build_gate(
         &(vs.root() / "n"),
@@ -93,7 +111,10 @@ fn the_model_builds_the_configured_gates() {
     let config = GatedMlpConfig::report(5, 2, parse("stg:sigma=0.25"))
         .with_hidden_gates(parse("l1:threshold=0.2"));
     let model = gated_mlp(&vs.root(), &config, &[0, 1], None).unwrap();
-    assert_eq!(model.gates[0].gate.config(), parse("stg:sigma=0.25").with_members(Some(2)));
+    assert_eq!(
+        model.gates[0].gate.config(),
+        parse("stg:sigma=0.25").with_members(Some(2))
+    );
     for g in &model.gates[1..] {
         match g.gate.config() {
             GateConfig::L1(c) => assert_eq!(c.threshold, 0.2),
@@ -126,7 +147,10 @@ fn bad_forms_are_typed_errors_that_name_the_key() {
     assert_eq!(key_of("magic"), None);
     assert_eq!(key_of("stg:sigma"), None);
     assert_eq!(key_of("stg:"), None);
-    let e = "stg:sgma=0.5".parse::<GateConfig>().unwrap_err().to_string();
+    let e = "stg:sgma=0.5"
+        .parse::<GateConfig>()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`sgma`") && e.contains("sigma"), "{e}");
     let e = "magic".parse::<GateConfig>().unwrap_err().to_string();
     assert!(e.contains("hard-concrete"), "{e}");
@@ -151,7 +175,11 @@ fn every_kind_parses_from_its_name_and_round_trips_through_text_and_json() {
         let c = parse(spec);
         assert_eq!(parse(&c.to_string()), c, "{spec}");
         let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(serde_json::from_str::<GateConfig>(&json).unwrap(), c, "{json}");
+        assert_eq!(
+            serde_json::from_str::<GateConfig>(&json).unwrap(),
+            c,
+            "{json}"
+        );
     }
 }
 
@@ -164,8 +192,7 @@ fn model_json_written_with_plain_kind_names_still_reads() {
     let c: GatedMlpConfig = serde_json::from_str(&old).unwrap();
     assert_eq!(c.input_gate, Some(GateConfig::from(GateKind::HardConcrete)));
     assert_eq!(c.hidden_gates, vec![Some(GateConfig::from(GateKind::Ste))]);
-    let again: GatedMlpConfig =
-        serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+    let again: GatedMlpConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
     assert_eq!(again, c);
     let partial = r#"{"kind":"stg","sigma":0.25}"#;
     assert_eq!(

@@ -444,11 +444,17 @@ fn gate_settings_reach_the_manifest_and_a_resume_with_other_settings_is_refused(
     assert_eq!(gates[1]["kind"], "ste");
     let runs = runs_without_time(&out);
     assert_eq!(runs.len(), 2, "{runs:?}");
-    assert!(runs[0].starts_with("stg,") && runs[1].starts_with("ste,"), "{runs:?}");
+    assert!(
+        runs[0].starts_with("stg,") && runs[1].starts_with("ste,"),
+        "{runs:?}"
+    );
     // The manifest holds the settings: resuming with another sigma is another sweep.
     let (code, text) = run(&["stg", "ste"], &["--resume"]);
     assert_ne!(code, 0, "{text}");
-    assert!(text.contains("describes another sweep") && text.contains("sigma"), "{text}");
+    assert!(
+        text.contains("describes another sweep") && text.contains("sigma"),
+        "{text}"
+    );
     // Two configurations of one kind would give runs of one name: refused.
     let (code, text) = run(&["stg", "stg:sigma=1"], &[]);
     assert_ne!(code, 0, "{text}");

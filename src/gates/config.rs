@@ -104,8 +104,7 @@ impl GateConfig {
             ),
             _ => Value::String(value.to_string()),
         };
-        *self = GateConfig::deserialize(json)
-            .map_err(|e| fail(format!("`{key}={value}`: {e}")))?;
+        *self = GateConfig::deserialize(json).map_err(|e| fail(format!("`{key}={value}`: {e}")))?;
         Ok(())
     }
 
@@ -157,9 +156,7 @@ impl GateConfig {
             GateConfig::Stg(c) => GateConfig::Stg(StgConfig { members, ..c }),
             GateConfig::Ste(c) => GateConfig::Ste(SteConfig { members, ..c }),
             GateConfig::Gumbel(c) => GateConfig::Gumbel(GumbelConfig { members, ..c }),
-            GateConfig::Correlated(c) => {
-                GateConfig::Correlated(CorrelatedConfig { members, ..c })
-            }
+            GateConfig::Correlated(c) => GateConfig::Correlated(CorrelatedConfig { members, ..c }),
             GateConfig::HardConcrete(c) => {
                 GateConfig::HardConcrete(HardConcreteConfig { members, ..c })
             }

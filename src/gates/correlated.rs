@@ -6,9 +6,9 @@
 //! get correlated noise. Training gate `sigmoid((logit pi + logit u) / tau)`, so `P(gate > 1/2) =
 //! pi`; penalty `pi`; inference gate `1[pi > 0.5]`. The temperature is annealed by the trainer.
 
-use super::{GateConfig, 
-    CorrelationFactor, Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal,
-    unit_shape,
+use super::{
+    CorrelationFactor, Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row,
+    standard_normal, unit_shape,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;

@@ -6,7 +6,10 @@
 //! the gradient the soft one. `P(open) = sigmoid(l)` is also the penalty; inference gate `1[l > 0]`.
 //! The temperature is annealed by the trainer from `tau` to `tau_min`.
 
-use super::{GateConfig, Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open, unit_shape};
+use super::{
+    Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open,
+    unit_shape,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Kind, Tensor, nn};

@@ -5,7 +5,10 @@
 //! `u ~ U(0, 1)`, beta 2/3, gamma -0.1, zeta 1.1. Penalty `P(z != 0) = sigmoid(log alpha - beta
 //! log(-gamma / zeta))`; inference gate `clamp(sigmoid(log alpha) (zeta - gamma) + gamma, 0, 1)`.
 
-use super::{GateConfig, Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open, unit_shape};
+use super::{
+    Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open,
+    unit_shape,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Tensor, nn};

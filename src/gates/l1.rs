@@ -3,7 +3,7 @@
 //! Training gate `w`; inference gate `w` with `|w| <= threshold` set to exactly 0, so that what is
 //! counted as dropped is really dropped (SToG counts `|w| > 0.1` but never masks, see SPEC.md 5.4).
 
-use super::{GateConfig, Gate, GateKind, Noise, impl_module_t, unit_shape};
+use super::{Gate, GateConfig, GateKind, Noise, impl_module_t, unit_shape};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Kind, Tensor, nn};

@@ -5,7 +5,7 @@
 //! `d b / d l = sigmoid'(l)` through `b = hard + p - p.detach()`. Penalty `p`; inference gate
 //! `1[p > 0.5]`. Logits start open at `logit_init` (+3: p = 0.95).
 
-use super::{GateConfig, Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, unit_shape};
+use super::{Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, unit_shape};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Kind, Tensor, nn};

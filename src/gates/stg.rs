@@ -6,8 +6,9 @@
 //! 0 (gate 0.5, open with probability Phi(1) = 0.84) and is clamped to `mu_max` after each step so
 //! that a penalty can still close it.
 
-use super::{GateConfig, 
-    Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal, unit_shape,
+use super::{
+    Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal,
+    unit_shape,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;

@@ -140,7 +140,11 @@ impl SweepConfig {
             return Err(Error::config("bottleneck", "must be at least 1"));
         }
         if self.placement == Placement::Dynamic
-            && self.gates.iter().map(GateConfig::kind).ne([GateKind::Gumbel])
+            && self
+                .gates
+                .iter()
+                .map(GateConfig::kind)
+                .ne([GateKind::Gumbel])
         {
             return Err(Error::config(
                 "gates",
