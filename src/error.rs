@@ -9,6 +9,16 @@ pub enum Error {
     #[error("invalid configuration: `{field}` {reason}")]
     InvalidConfig { field: String, reason: String },
 
+    /// A gate configuration (the `kind:key=value,...` form of the command line, or a value set
+    /// through the API) that cannot be read or is out of range. `key` names the setting at
+    /// fault; `None` when the kind or the form is wrong.
+    #[error("gate `{spec}`: {reason}")]
+    GateSpec {
+        spec: String,
+        key: Option<String>,
+        reason: String,
+    },
+
     /// A tensor or table does not have the shape an operation needs.
     #[error("shape mismatch in {context}: {reason}")]
     Shape { context: String, reason: String },

@@ -8,6 +8,7 @@ mod allocator;
 pub mod data;
 mod error;
 pub mod gates;
+mod host;
 pub mod model;
 pub mod report;
 pub mod script;

@@ -390,3 +390,96 @@ fn select_takes_the_threads_it_is_given() {
     assert_eq!(read_json(&dir.join("result.json"))["threads"], 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_gate_setting_on_the_command_line_reaches_the_saved_gate() {
+    use stog::gates::GateConfig;
+    use tch::Kind;
+    let dir = tmp("sigma");
+    let d = dir.to_str().unwrap();
+    let (code, text) = stog(&[
+        "select",
+        "--data",
+        "data/wine.csv",
+        "--gate",
+        "stg:sigma=0.25",
+        "--lambda",
+        "0.05",
+        "--hidden",
+        "8",
+        "--epochs",
+        "10",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out-dir",
+        d,
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let r = read_json(&dir.join("result.json"));
+    assert_eq!(r["gate"], "stg");
+    assert_eq!(r["gate_config"]["sigma"], 0.25);
+    let config = read_json(&dir.join("config.json"));
+    assert_eq!(config["params"]["gate"]["kind"], "stg");
+    assert_eq!(config["params"]["gate"]["sigma"], 0.25);
+    let fitted = stog::selector::FittedSelector::load(&dir, tch::Device::Cpu).unwrap();
+    let gate = &fitted.model().gates[0].gate;
+    match gate.config() {
+        GateConfig::Stg(c) => assert_eq!(c.sigma, 0.25),
+        other => panic!("{other:?}"),
+    }
+    // The reported importance is P(open) = Phi((mu + 0.5) / sigma) with the new sigma.
+    let mu = &gate.parameters()[0];
+    let phi = |sigma: f64| {
+        Vec::<f64>::try_from(
+            ((mu + 0.5) / sigma)
+                .special_ndtr()
+                .to_kind(Kind::Double)
+                .flatten(0, -1),
+        )
+        .unwrap()
+    };
+    let (sharp, plain) = (phi(0.25), phi(0.5));
+    let importance: Vec<f64> = r["importance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let kept: Vec<usize> = (0..importance.len())
+        .filter(|j| importance[*j] > 0.0)
+        .collect();
+    assert!(!kept.is_empty(), "{importance:?}");
+    for j in kept {
+        assert!(
+            (importance[j] - sharp[j]).abs() < 1e-5,
+            "{j}: {importance:?} {sharp:?}"
+        );
+        assert!(
+            (importance[j] - plain[j]).abs() > 1e-3,
+            "{j}: {importance:?} {plain:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_gate_setting_names_the_key_and_exits_2() {
+    for (spec, want) in [
+        ("stg:sgma=0.5", "unknown key `sgma`"),
+        ("stg:sigma=zero", "`sigma=zero`"),
+        ("hard-concrete:beta=0", "`beta` must be positive"),
+    ] {
+        let (code, text) = stog(&[
+            "select",
+            "--data",
+            "data/wine.csv",
+            "--gate",
+            spec,
+            "--out-dir",
+            "unused",
+        ]);
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains(want), "{spec}: {text}");
+    }
+}

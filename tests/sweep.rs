@@ -393,3 +393,71 @@ fn seeds_trained_together_give_one_row_per_run() {
     assert_eq!(config["sweep"]["seeds_per_chunk"], 3, "{config}");
     let _ = std::fs::remove_dir_all(grouped);
 }
+
+#[test]
+fn gate_settings_reach_the_manifest_and_a_resume_with_other_settings_is_refused() {
+    let out = tmp("settings");
+    let run = |gates: &[&str], extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "--data",
+            "data/breast_cancer.csv",
+            "--splits",
+            "data/splits_breast_cancer.csv",
+            "--lambdas",
+            "0.1",
+            "--seeds",
+            "1",
+            "--epochs",
+            "5",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--jobs",
+            "1",
+            "--quiet",
+        ];
+        for g in gates {
+            args.extend(["--gate", g]);
+        }
+        args.extend(extra);
+        let o = Command::new(env!("CARGO_BIN_EXE_stog"))
+            .env("OMP_NUM_THREADS", "1")
+            .args(&args)
+            .arg("--out-dir")
+            .arg(&out)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let (code, text) = run(&["stg:sigma=0.25", "ste"], &[]);
+    assert_eq!(code, 0, "{text}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    let gates = manifest["sweep"]["gates"].as_array().unwrap();
+    assert_eq!(gates[0]["kind"], "stg");
+    assert_eq!(gates[0]["sigma"], 0.25);
+    assert_eq!(gates[1]["kind"], "ste");
+    let runs = runs_without_time(&out);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(
+        runs[0].starts_with("stg,") && runs[1].starts_with("ste,"),
+        "{runs:?}"
+    );
+    // The manifest holds the settings: resuming with another sigma is another sweep.
+    let (code, text) = run(&["stg", "ste"], &["--resume"]);
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("describes another sweep") && text.contains("sigma"),
+        "{text}"
+    );
+    // Two configurations of one kind would give runs of one name: refused.
+    let (code, text) = run(&["stg", "stg:sigma=1"], &[]);
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("stg appears twice"), "{text}");
+    let _ = std::fs::remove_dir_all(&out);
+}

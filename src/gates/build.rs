@@ -1,70 +1,61 @@
-//! Building a gate of any kind from its name, with default settings.
+//! Building a gate of any kind from its configuration.
 
 use super::*;
 use tch::nn;
 
-/// A gate layer of `kind` with `units` units under `vs`, default settings, an optional member
-/// axis and noise override. The correlated kind uses `factor` (independent gates when `None`).
+/// A gate layer configured by `config` (a [`GateConfig`], or a [`GateKind`] for its defaults)
+/// with `units` units under `vs`, the member axis `members`, and `noise` replacing the
+/// configuration's noise when set. The correlated kind uses `factor` (independent gates when
+/// `None`).
 pub fn build_gate(
     vs: &nn::Path,
-    kind: GateKind,
+    config: impl Into<GateConfig>,
     units: i64,
     members: Option<i64>,
     noise: Option<Noise>,
     factor: Option<CorrelationFactor>,
 ) -> Box<dyn Gate> {
-    match kind {
-        GateKind::Stg => {
-            let c = StgConfig {
-                members,
-                noise: noise.unwrap_or(Noise::PerBatch),
-                ..Default::default()
-            };
-            Box::new(stg(vs, units, c))
-        }
-        GateKind::Ste => {
-            let c = SteConfig {
-                members,
-                noise: noise.unwrap_or(Noise::PerBatch),
-                ..Default::default()
-            };
-            Box::new(ste(vs, units, c))
-        }
-        GateKind::Gumbel => {
-            let c = GumbelConfig {
-                members,
-                noise: noise.unwrap_or(Noise::PerBatch),
-                ..Default::default()
-            };
-            Box::new(gumbel(vs, units, c))
-        }
-        GateKind::Correlated => {
-            let c = CorrelatedConfig {
-                members,
-                noise: noise.unwrap_or(Noise::PerExample),
-                ..Default::default()
-            };
-            Box::new(correlated(
-                vs,
-                factor.unwrap_or_else(|| CorrelationFactor::identity(units)),
-                c,
-            ))
-        }
-        GateKind::HardConcrete => {
-            let c = HardConcreteConfig {
-                members,
-                noise: noise.unwrap_or(Noise::PerBatch),
-                ..Default::default()
-            };
-            Box::new(hard_concrete(vs, units, c))
-        }
-        GateKind::L1 => Box::new(l1(
+    match config.into().with_members(members) {
+        GateConfig::Stg(c) => Box::new(stg(
             vs,
             units,
-            L1Config {
-                members,
-                ..Default::default()
+            StgConfig {
+                noise: noise.unwrap_or(c.noise),
+                ..c
             },
         )),
+        GateConfig::Ste(c) => Box::new(ste(
+            vs,
+            units,
+            SteConfig {
+                noise: noise.unwrap_or(c.noise),
+                ..c
+            },
+        )),
+        GateConfig::Gumbel(c) => Box::new(gumbel(
+            vs,
+            units,
+            GumbelConfig {
+                noise: noise.unwrap_or(c.noise),
+                ..c
+            },
+        )),
+        GateConfig::Correlated(c) => Box::new(correlated(
+            vs,
+            factor.unwrap_or_else(|| CorrelationFactor::identity(units)),
+            CorrelatedConfig {
+                noise: noise.unwrap_or(c.noise),
+                ..c
+            },
+        )),
+        GateConfig::HardConcrete(c) => Box::new(hard_concrete(
+            vs,
+            units,
+            HardConcreteConfig {
+                noise: noise.unwrap_or(c.noise),
+                ..c
+            },
+        )),
+        GateConfig::L1(c) => Box::new(l1(vs, units, c)),
     }
 }

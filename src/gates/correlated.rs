@@ -7,8 +7,8 @@
 //! pi`; penalty `pi`; inference gate `1[pi > 0.5]`. The temperature is annealed by the trainer.
 
 use super::{
-    CorrelationFactor, Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal,
-    unit_shape,
+    CorrelationFactor, Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row,
+    standard_normal, unit_shape,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
@@ -16,6 +16,7 @@ use tch::{Kind, Tensor, nn};
 
 /// Configuration of a [`Correlated`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CorrelatedConfig {
     /// Initial `logit pi` of every unit.
     pub logit_init: f64,
@@ -112,6 +113,9 @@ impl Gate for Correlated {
     }
     fn kind(&self) -> GateKind {
         GateKind::Correlated
+    }
+    fn config(&self) -> GateConfig {
+        GateConfig::Correlated(self.config)
     }
     fn units(&self) -> i64 {
         self.units

@@ -117,6 +117,8 @@ pub enum Reduction {
 pub trait Gate: std::fmt::Debug + Send {
     /// The kind of this gate.
     fn kind(&self) -> GateKind;
+    /// The configuration it was built with (its member axis and noise included).
+    fn config(&self) -> super::GateConfig;
     /// This gate as a trait object.
     fn as_dyn(&self) -> &dyn Gate;
     /// Number of gated units `D`.
@@ -192,7 +194,7 @@ pub trait Gate: std::fmt::Debug + Send {
 
 /// Indices where a `[D]` gate vector is non-zero.
 pub fn selected_units(gate: &Tensor) -> Result<Vec<i64>> {
-    let g = crate::train::to_f64(gate)?;
+    let g = crate::host::to_f64(gate)?;
     Ok(g.iter()
         .enumerate()
         .filter(|(_, v)| **v != 0.0)

@@ -6,13 +6,17 @@
 //! the gradient the soft one. `P(open) = sigmoid(l)` is also the penalty; inference gate `1[l > 0]`.
 //! The temperature is annealed by the trainer from `tau` to `tau_min`.
 
-use super::{Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open, unit_shape};
+use super::{
+    Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open,
+    unit_shape,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Kind, Tensor, nn};
 
 /// Configuration of a [`Gumbel`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GumbelConfig {
     /// Initial logit of every unit.
     pub logit_init: f64,
@@ -107,6 +111,9 @@ impl Gate for Gumbel {
     }
     fn kind(&self) -> GateKind {
         GateKind::Gumbel
+    }
+    fn config(&self) -> GateConfig {
+        GateConfig::Gumbel(self.config)
     }
     fn units(&self) -> i64 {
         self.units

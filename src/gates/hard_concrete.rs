@@ -5,13 +5,17 @@
 //! `u ~ U(0, 1)`, beta 2/3, gamma -0.1, zeta 1.1. Penalty `P(z != 0) = sigmoid(log alpha - beta
 //! log(-gamma / zeta))`; inference gate `clamp(sigmoid(log alpha) (zeta - gamma) + gamma, 0, 1)`.
 
-use super::{Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open, unit_shape};
+use super::{
+    Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, uniform_open,
+    unit_shape,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Tensor, nn};
 
 /// Configuration of a [`HardConcrete`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct HardConcreteConfig {
     /// Initial `log alpha` of every unit (+3: inference gate 1, P(open) 0.99).
     pub log_alpha_init: f64,
@@ -95,6 +99,9 @@ impl Gate for HardConcrete {
     }
     fn kind(&self) -> GateKind {
         GateKind::HardConcrete
+    }
+    fn config(&self) -> GateConfig {
+        GateConfig::HardConcrete(self.config)
     }
     fn units(&self) -> i64 {
         self.units

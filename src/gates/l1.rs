@@ -3,13 +3,14 @@
 //! Training gate `w`; inference gate `w` with `|w| <= threshold` set to exactly 0, so that what is
 //! counted as dropped is really dropped (SToG counts `|w| > 0.1` but never masks, see SPEC.md 5.4).
 
-use super::{Gate, GateKind, Noise, impl_module_t, unit_shape};
+use super::{Gate, GateConfig, GateKind, Noise, impl_module_t, unit_shape};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Kind, Tensor, nn};
 
 /// Configuration of an [`L1`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct L1Config {
     /// Initial weight of every unit.
     pub w_init: f64,
@@ -71,6 +72,9 @@ impl Gate for L1 {
     }
     fn kind(&self) -> GateKind {
         GateKind::L1
+    }
+    fn config(&self) -> GateConfig {
+        GateConfig::L1(self.config)
     }
     fn units(&self) -> i64 {
         self.units

@@ -10,6 +10,7 @@
 //! `[E, D]` and expects inputs with a leading member axis, `[E, N, D]` or `[E, N, C, ...]`.
 
 mod build;
+mod config;
 mod correlated;
 mod correlation;
 mod gate;
@@ -20,6 +21,7 @@ mod ste;
 mod stg;
 
 pub use build::*;
+pub use config::*;
 pub use correlated::*;
 pub use correlation::*;
 pub use gate::*;

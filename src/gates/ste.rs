@@ -5,13 +5,14 @@
 //! `d b / d l = sigmoid'(l)` through `b = hard + p - p.detach()`. Penalty `p`; inference gate
 //! `1[p > 0.5]`. Logits start open at `logit_init` (+3: p = 0.95).
 
-use super::{Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, unit_shape};
+use super::{Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, unit_shape};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use tch::{Kind, Tensor, nn};
 
 /// Configuration of an [`Ste`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SteConfig {
     /// Initial logit of every unit.
     pub logit_init: f64,
@@ -81,6 +82,9 @@ impl Gate for Ste {
     }
     fn kind(&self) -> GateKind {
         GateKind::Ste
+    }
+    fn config(&self) -> GateConfig {
+        GateConfig::Ste(self.config)
     }
     fn units(&self) -> i64 {
         self.units

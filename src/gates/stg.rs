@@ -7,7 +7,8 @@
 //! that a penalty can still close it.
 
 use super::{
-    Gate, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal, unit_shape,
+    Gate, GateConfig, GateKind, Noise, impl_module_t, noise_shape, per_row, standard_normal,
+    unit_shape,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
@@ -15,6 +16,7 @@ use tch::{Tensor, nn};
 
 /// Configuration of an [`Stg`] gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StgConfig {
     /// Noise scale of the Gaussian (0.5 in the paper).
     pub sigma: f64,
@@ -90,6 +92,9 @@ impl Gate for Stg {
     }
     fn kind(&self) -> GateKind {
         GateKind::Stg
+    }
+    fn config(&self) -> GateConfig {
+        GateConfig::Stg(self.config)
     }
     fn units(&self) -> i64 {
         self.units

@@ -1,6 +1,10 @@
 //! TorchScript models from PyTorch, gated by stog: input gates in front of a loaded model (its
 //! features `[N, D]`, or the channels of `[N, C, H, W]` inputs), trained with the backbone frozen.
 
+mod export;
+mod fit;
+mod forward;
 mod gated_script;
 
+pub use fit::*;
 pub use gated_script::*;

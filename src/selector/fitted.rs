@@ -128,6 +128,11 @@ impl FittedSelector {
             .collect()
     }
 
+    /// The fitted network (one member), e.g. to read its gates back.
+    pub fn model(&self) -> &GatedMlp {
+        &self.model
+    }
+
     /// Importance per feature: the gate's open probability, exactly 0 for dropped features.
     pub fn importance(&self) -> &[f64] {
         &self.info.importance

@@ -4,7 +4,7 @@ use super::{
     Criterion, FittedSelector, Rule, Validation, cross_validated_candidates, holdout_candidates,
 };
 use crate::data::{Split, Table};
-use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
+use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, Noise};
 use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
     Candidate, Choice, Encoder, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig,
@@ -28,8 +28,8 @@ pub enum LambdaChoice {
 /// Everything that defines a selector fit (written to `config.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelectorParams {
-    /// Gate kind at the input.
-    pub gate: GateKind,
+    /// Gate at the input (a plain kind name in JSON reads as that kind's defaults).
+    pub gate: GateConfig,
     /// Lambda, or automatic.
     pub lambda: LambdaChoice,
     /// Feature budget: the best validation point with at most this many features.
@@ -99,7 +99,7 @@ pub fn auto_batch_size(n: usize) -> usize {
 impl Default for SelectorParams {
     fn default() -> Self {
         SelectorParams {
-            gate: GateKind::HardConcrete,
+            gate: GateKind::HardConcrete.into(),
             lambda: LambdaChoice::Auto,
             max_features: None,
             hidden: vec![64, 32],
@@ -133,9 +133,9 @@ impl Selector {
 }
 
 impl SelectorParams {
-    /// Sets the gate kind.
-    pub fn gate(mut self, gate: GateKind) -> Self {
-        self.gate = gate;
+    /// Sets the gate: a [`GateConfig`], or a [`GateKind`] for its defaults.
+    pub fn gate(mut self, gate: impl Into<GateConfig>) -> Self {
+        self.gate = gate.into();
         self
     }
     /// Sets a fixed lambda.
@@ -326,7 +326,7 @@ impl SelectorParams {
             data.train.x.shallow_clone()
         };
         tch::manual_seed(self.seed as i64);
-        let factor = match (self.gate, &self.pretrain) {
+        let factor = match (self.gate.kind(), &self.pretrain) {
             (GateKind::Correlated, _) | (_, Some(_)) => Some(CorrelationFactor::from_data(
                 &pool,
                 CorrelationConfig::default(),
@@ -337,7 +337,7 @@ impl SelectorParams {
             (Some(pc), Some(f)) => Some(pretrain_encoder(&pool, f, self.hidden[0], pc)?),
             _ => None,
         };
-        let factor = if self.gate == GateKind::Correlated {
+        let factor = if self.gate.kind() == GateKind::Correlated {
             factor
         } else {
             None

@@ -3,7 +3,7 @@
 //! only on the config, its gate and its seed).
 
 use crate::data::{Split, Table};
-use crate::gates::{CorrelationConfig, CorrelationFactor, GateKind, Noise};
+use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, Noise};
 use crate::model::{ConditionalConfig, GatedMlpConfig, gated_mlp};
 use crate::report::RunRecord;
 use crate::train::{MemberTags, Prepared, TrainConfig, evaluate, fit};
@@ -69,11 +69,11 @@ pub fn default_seeds_per_chunk() -> usize {
     1
 }
 
-/// A whole sweep: gate kinds x lambdas x seeds on one network.
+/// A whole sweep: gates x lambdas x seeds on one network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepConfig {
-    /// Gate kinds.
-    pub gates: Vec<GateKind>,
+    /// The gates, at most one configuration per kind (runs are named by their gate kind).
+    pub gates: Vec<GateConfig>,
     /// Lambdas (the members of every chunk).
     pub lambdas: Vec<f64>,
     /// Seeds: each is a split (of the split file, or a stratified split) and an initialisation.
@@ -102,15 +102,15 @@ pub struct SweepConfig {
 
 impl SweepConfig {
     /// The SToG report's sweep (its network, 300 epochs, patience 50, full batch) over `gates`,
-    /// `lambdas` and seeds `0..seeds`.
+    /// `lambdas` and seeds `0..seeds`; each gate a [`GateConfig`] or a [`GateKind`] (defaults).
     pub fn report(
-        gates: Vec<GateKind>,
+        gates: impl IntoIterator<Item = impl Into<GateConfig>>,
         lambdas: Vec<f64>,
         seeds: u64,
         placement: Placement,
     ) -> Self {
         SweepConfig {
-            gates,
+            gates: gates.into_iter().map(Into::into).collect(),
             lambdas,
             seeds: (0..seeds).collect(),
             placement,
@@ -139,7 +139,13 @@ impl SweepConfig {
         if self.bottleneck < 1 {
             return Err(Error::config("bottleneck", "must be at least 1"));
         }
-        if self.placement == Placement::Dynamic && self.gates != [GateKind::Gumbel] {
+        if self.placement == Placement::Dynamic
+            && self
+                .gates
+                .iter()
+                .map(GateConfig::kind)
+                .ne([GateKind::Gumbel])
+        {
             return Err(Error::config(
                 "gates",
                 "dynamic placement uses binary-concrete gates: give --gates gumbel",
@@ -151,8 +157,14 @@ impl SweepConfig {
             }
         }
         for (i, g) in self.gates.iter().enumerate() {
-            if self.gates[..i].contains(g) {
-                return Err(Error::config("gates", format!("{g} appears twice")));
+            if self.gates[..i].iter().any(|h| h.kind() == g.kind()) {
+                return Err(Error::config(
+                    "gates",
+                    format!(
+                        "{} appears twice (runs are named by gate kind: one configuration per kind)",
+                        g.kind()
+                    ),
+                ));
             }
         }
         for (i, s) in self.seeds.iter().enumerate() {
@@ -162,14 +174,14 @@ impl SweepConfig {
         }
         // The network's own checks (layer sizes, one dropout per hidden layer), before any file
         // is written; inputs and outputs are the data's, checked when it is read.
-        for kind in &self.gates {
-            self.network(1, 1, *kind).validate()?;
+        for gate in &self.gates {
+            self.network(1, 1, *gate).validate()?;
         }
         self.train.validate()
     }
 
-    /// The network of a chunk with gate `kind`.
-    pub fn network(&self, inputs: i64, outputs: i64, kind: GateKind) -> GatedMlpConfig {
+    /// The network of a chunk with gate `gate`.
+    pub fn network(&self, inputs: i64, outputs: i64, gate: GateConfig) -> GatedMlpConfig {
         let input = matches!(self.placement, Placement::Input | Placement::All);
         let hidden = matches!(self.placement, Placement::Hidden | Placement::All);
         GatedMlpConfig {
@@ -179,9 +191,9 @@ impl SweepConfig {
             activation: Default::default(),
             batch_norm: self.batch_norm,
             dropout: self.dropout.clone(),
-            input_gate: input.then_some(kind),
+            input_gate: input.then_some(gate),
             hidden_gates: if hidden {
-                vec![Some(kind); self.hidden.len()]
+                vec![Some(gate); self.hidden.len()]
             } else {
                 vec![]
             },
@@ -194,6 +206,15 @@ impl SweepConfig {
         }
     }
 
+    /// The sweep's configuration of gate kind `kind` (an error when the sweep has none).
+    pub fn gate(&self, kind: GateKind) -> Result<GateConfig> {
+        self.gates
+            .iter()
+            .find(|g| g.kind() == kind)
+            .copied()
+            .ok_or_else(|| Error::config("gates", format!("the sweep has no {kind} gate")))
+    }
+
     /// Every chunk of the grid, in a fixed order (gate-major).
     pub fn chunks(&self) -> Vec<Chunk> {
         self.groups().into_iter().flatten().collect()
@@ -204,14 +225,14 @@ impl SweepConfig {
     /// rows). A group is the unit of determinism, of sharding and of resuming.
     pub fn groups(&self) -> Vec<Vec<Chunk>> {
         let mut groups = Vec::new();
-        for g in &self.gates {
-            let size = if *g == GateKind::Correlated {
+        for g in self.gates.iter().map(GateConfig::kind) {
+            let size = if g == GateKind::Correlated {
                 1
             } else {
                 self.seeds_per_chunk.max(1)
             };
             for seeds in self.seeds.chunks(size) {
-                groups.push(seeds.iter().map(|s| Chunk { gate: *g, seed: *s }).collect());
+                groups.push(seeds.iter().map(|s| Chunk { gate: g, seed: *s }).collect());
             }
         }
         groups
@@ -269,7 +290,8 @@ pub fn run_group(
         }
         return Ok(rows);
     };
-    let network = config.network(table.n_features() as i64, data.outputs, first.gate);
+    let gate = config.gate(first.gate)?;
+    let network = config.network(table.n_features() as i64, data.outputs, gate);
     // The low-rank factor draws random numbers: seed first so a group depends only on itself.
     tch::manual_seed(first.rng_seed());
     let factor = match (first.gate, network.input_gate, group.len()) {
@@ -287,7 +309,7 @@ pub fn run_group(
     let mut model = gated_mlp(&vs.root(), &network, &seeds, factor)?;
     tch::manual_seed(first.rng_seed());
     let tags = MemberTags {
-        gate: first.gate.to_string(),
+        gate: gate.to_string(),
         seeds: seeds.clone(),
     };
     let outcomes = fit(&mut model, &vs, &data, &lambdas, &config.train, &tags, None)?;

@@ -8,10 +8,9 @@
 //! falling after a gate is closed). The best state of each member is copied when it improves and
 //! copied back at the end.
 
-use super::{Prepared, TrainConfig, default_gate_lr, task_loss};
+use super::{Prepared, TrainConfig, default_gate_lr, task_loss, to_f64};
 use crate::model::GatedMlp;
 use crate::{Error, Result};
-use indicatif::ProgressBar;
 use tch::nn::OptimizerConfig;
 use tch::{Kind, Tensor, nn};
 
@@ -75,7 +74,8 @@ pub struct MemberTags {
 ///
 /// Members run until their patience runs out (not before the warm-up ends) or `epochs`; then
 /// each member's best state is restored. A member whose loss becomes non-finite stops with a
-/// failure that names gate, lambda, seed and epoch.
+/// failure that names gate, lambda, seed and epoch. `progress`, when given, is called with the
+/// number of epochs done since its last call (all `epochs` in total), e.g. to advance a bar.
 pub fn fit(
     model: &mut GatedMlp,
     vs: &nn::VarStore,
@@ -83,7 +83,7 @@ pub fn fit(
     lambdas: &[f64],
     config: &TrainConfig,
     tags: &MemberTags,
-    progress: Option<&ProgressBar>,
+    mut progress: Option<&mut dyn FnMut(u64)>,
 ) -> Result<Vec<FitOutcome>> {
     let e = model.members() as usize;
     if lambdas.len() != e || tags.seeds.len() != e {
@@ -160,8 +160,8 @@ pub fn fit(
         if improved.iter().any(|i| *i) {
             state.keep(&improved);
         }
-        if let Some(pb) = progress {
-            pb.inc(1);
+        if let Some(tick) = progress.as_mut() {
+            tick(1);
         }
         if !active.iter().any(|a| *a) {
             break;
@@ -170,29 +170,10 @@ pub fn fit(
     if config.early_stopping {
         state.restore();
     }
-    if let Some(pb) = progress {
-        pb.inc((config.epochs - outcomes.iter().map(|o| o.epochs).max().unwrap_or(0)) as u64);
+    if let Some(tick) = progress.as_mut() {
+        tick((config.epochs - outcomes.iter().map(|o| o.epochs).max().unwrap_or(0)) as u64);
     }
     Ok(outcomes)
-}
-
-/// Copies a small tensor to the host as `f64` values (one device sync).
-pub fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
-    read_back(
-        &t.to_kind(Kind::Double)
-            .to_device(tch::Device::Cpu)
-            .flatten(0, -1),
-        "values",
-    )
-}
-
-/// The values of a 1-D tensor as `T`; [`Error::ReadBack`] naming `what` when it is not 1-D or
-/// cannot be copied (never an empty vector in place of the values).
-pub fn read_back<T: tch::kind::Element + Copy>(t: &Tensor, what: &str) -> Result<Vec<T>> {
-    Vec::<T>::try_from(t).map_err(|error| Error::ReadBack {
-        what: what.to_string(),
-        error,
-    })
 }
 
 /// The optimiser and per-member lambdas of a training run: one epoch at a time.

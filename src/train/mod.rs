@@ -9,6 +9,7 @@ mod path;
 mod prepared;
 mod pretrain;
 
+pub use crate::host::{read_back, to_f64};
 pub use config::*;
 pub use device::*;
 pub use fit::*;

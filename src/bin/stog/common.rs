@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use stog::data::{Split, Table, Task};
+use stog::gates::{GateConfig, GateKind};
 
 /// Where the data comes from and how it is split.
 #[derive(Args, Debug, Clone, serde::Serialize)]
@@ -93,4 +94,26 @@ pub fn prepare_out_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("--out-dir {}: not writable", dir.display()))?;
     std::fs::remove_file(&probe).ok();
     Ok(())
+}
+
+/// The long help of a gate flag: `first` (what the flag sets), the form, and every kind with its
+/// settings and their defaults, read from the library so that it stays true.
+pub fn gate_help(first: &str) -> String {
+    let mut help = format!(
+        "{first}\n\nForm: KIND[:KEY=VALUE,...], e.g. stg:sigma=0.25 or \
+         hard-concrete:beta=0.5,log_alpha_init=2. Kinds and their settings (defaults):"
+    );
+    for kind in GateKind::ALL {
+        let settings = GateConfig::from(kind)
+            .settings()
+            .map(|s| {
+                s.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_else(|e| e.to_string());
+        help.push_str(&format!("\n  {:<14} {settings}", kind.name()));
+    }
+    help
 }

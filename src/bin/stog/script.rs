@@ -1,12 +1,12 @@
 //! `stog script`: gates in front of or inside a TorchScript model; writes result.json and
 //! pruned.pt (and on request the test rows with the inference outputs, to check pruned.pt).
 
-use crate::common::{DataArgs, parse_sizes, prepare_out_dir};
+use crate::common::{DataArgs, gate_help, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use stog::gates::GateKind;
+use stog::gates::GateConfig;
 use stog::report::{
     ScriptGateReport, ScriptPathPoint, ScriptPathReport, ScriptReport, ValTest, write_json,
 };
@@ -54,9 +54,14 @@ pub struct ScriptArgs {
     /// Where the gates go.
     #[arg(long, value_enum, default_value_t = ScriptPlacement::Input)]
     placement: ScriptPlacement,
-    /// Gate kind.
-    #[arg(long, value_enum, default_value_t = GateKind::Stg)]
-    gate: GateKind,
+    /// Gate: KIND[:KEY=VALUE,...], e.g. stg:sigma=0.25 (--help lists the settings).
+    #[arg(
+        long,
+        value_name = "KIND[:KEY=VALUE,...]",
+        default_value = "stg",
+        long_help = gate_help("Gate of every gate layer.")
+    )]
+    gate: GateConfig,
     /// `auto` (the default): fit every lambda of --lambdas as a warm-started path (the default
     /// one starts unpenalised, so that the network learns before the penalty bites) and keep the
     /// sparsest point whose validation score is within one standard error of the best; or a
@@ -111,7 +116,7 @@ pub struct ScriptArgs {
 }
 
 pub fn run(args: ScriptArgs) -> Result<()> {
-    let kind = args.gate;
+    let gate = args.gate;
     let threads = parse_threads(&args.threads)?;
     let device = parse_device(&args.data.device)?;
     let shape = args.input_shape.as_deref().map(parse_sizes).transpose()?;
@@ -136,11 +141,11 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": kind, "placement": args.placement, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
+        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": gate, "placement": args.placement, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
     )?;
     if !args.quiet {
         eprintln!(
-            "stog script: {} on {} rows, gate {kind}, device {}",
+            "stog script: {} on {} rows, gate {gate}, device {}",
             args.model
                 .iter()
                 .map(|m| m.display().to_string())
@@ -155,16 +160,16 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     let mut g = match (args.placement, args.model.as_slice()) {
         (ScriptPlacement::Input, [model]) => gated_script(
             model,
-            kind,
+            gate,
             data.train.x.size()[1],
             shape.as_deref(),
             device,
         )?,
         (ScriptPlacement::Inside, [model]) => {
-            gated_stages(model, kind, &data.train.x, shape.as_deref(), device)?
+            gated_stages(model, gate, &data.train.x, shape.as_deref(), device)?
         }
         (ScriptPlacement::Inside, files) => {
-            gated_stage_files(files, kind, &data.train.x, shape.as_deref(), device)?
+            gated_stage_files(files, gate, &data.train.x, shape.as_deref(), device)?
         }
         (ScriptPlacement::Input, files) => anyhow::bail!(
             "--model lists {} stage files: gates between stage files need --placement inside",

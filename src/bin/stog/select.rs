@@ -1,12 +1,12 @@
 //! `stog select`: one selector fit; writes config.json, model.safetensors and result.json.
 
-use crate::common::{DataArgs, parse_sizes, prepare_out_dir};
+use crate::common::{DataArgs, gate_help, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use stog::data::Table;
-use stog::gates::GateKind;
+use stog::gates::GateConfig;
 use stog::report::write_json;
 use stog::selector::{Criterion, LambdaChoice, Rule, Selector, Validation};
 use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
@@ -16,9 +16,14 @@ use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_
 pub struct SelectArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Gate kind.
-    #[arg(long, value_enum, default_value_t = GateKind::HardConcrete)]
-    gate: GateKind,
+    /// Gate at the input: KIND[:KEY=VALUE,...], e.g. stg:sigma=0.25 (--help lists the settings).
+    #[arg(
+        long,
+        value_name = "KIND[:KEY=VALUE,...]",
+        default_value = "hard-concrete",
+        long_help = gate_help("Gate at the input (hard-concrete: see the README for the choice).")
+    )]
+    gate: GateConfig,
     /// `auto` (a warm-started path chosen on validation) or a number >= 0.
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     lambda: String,
@@ -203,7 +208,8 @@ pub fn run(args: SelectArgs) -> Result<()> {
     let metrics = fitted.metrics().context("metrics are missing")?;
     let mut result = json!({
         "task": info.task,
-        "gate": gate,
+        "gate": gate.kind(),
+        "gate_config": gate,
         "lambda": info.lambda,
         "hidden": info.network.hidden,
         "reduction": params.train.reduction,

@@ -2,12 +2,12 @@
 //! [`stog::sweep::Sweep`] (which writes config.json, runs.csv flushed per chunk, summary.json and
 //! SVG figures), worker processes spawned and merged, progress shown.
 
-use crate::common::{DataArgs, parse_fractions, parse_sizes, prepare_out_dir};
+use crate::common::{DataArgs, gate_help, parse_fractions, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use stog::gates::GateKind;
+use stog::gates::{GateConfig, GateKind};
 use stog::report::{RUNS, RunRecord, runs_written};
 use stog::sweep::{
     FolderLayout, MANIFEST, Merged, Placement, Progress, Shard, ShardsWallTime, SplitSource, Sweep,
@@ -20,7 +20,7 @@ use stog::train::{device_name, parse_device};
 pub struct SweepArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Gate kinds, comma-separated.
+    /// Gate kinds with their default settings, comma-separated (--gate gives settings).
     #[arg(
         long,
         value_enum,
@@ -28,6 +28,18 @@ pub struct SweepArgs {
         default_value = "stg,ste,gumbel,correlated,hard-concrete,l1"
     )]
     gates: Vec<GateKind>,
+    /// One gate with its settings, KIND[:KEY=VALUE,...]; repeat the flag for more gates, e.g.
+    /// --gate stg:sigma=0.25 --gate ste (replaces --gates; --help lists the settings).
+    #[arg(
+        long,
+        value_name = "KIND[:KEY=VALUE,...]",
+        conflicts_with = "gates",
+        long_help = gate_help(
+            "One gate with its settings; repeat the flag for more gates, e.g. --gate \
+             stg:sigma=0.25 --gate ste (instead of --gates, at most one per kind)."
+        )
+    )]
+    gate: Vec<GateConfig>,
     /// Lambdas, comma-separated (sum convention).
     #[arg(
         long,
@@ -140,7 +152,12 @@ fn manifest(args: &SweepArgs, device: tch::Device) -> Result<SweepManifest> {
         },
     };
     let lambdas: Vec<f64> = parse_list("lambdas", &args.lambdas)?;
-    let mut config = SweepConfig::report(args.gates.clone(), lambdas, 0, args.placement);
+    let gates: Vec<GateConfig> = if args.gate.is_empty() {
+        args.gates.iter().map(|k| GateConfig::from(*k)).collect()
+    } else {
+        args.gate.clone()
+    };
+    let mut config = SweepConfig::report(gates, lambdas, 0, args.placement);
     config.seeds = data.seeds(args.seeds as usize)?;
     config.hidden = parse_sizes(&args.hidden)?;
     config.dropout = dropout_per_layer(&args.dropout, config.hidden.len())?;
