@@ -70,8 +70,8 @@ pub struct SelectorParams {
     #[serde(default)]
     pub auto_architecture: bool,
     /// After a cross-validated choice, fit the final model on the training and validation rows
-    /// together ([`SelectorParams::fit_on_all_rows`]) instead of keeping the path's point, which
-    /// saw the training rows only.
+    /// together (the path rerun on them up to the chosen lambda) instead of keeping the path's
+    /// point, which saw the training rows only.
     #[serde(default = "default_refit_on_all")]
     pub refit_on_all: bool,
 }
