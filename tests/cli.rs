@@ -52,6 +52,15 @@ fn select_with_a_fixed_lambda_writes_the_contract() {
     assert_eq!(r["task"], "classification");
     assert_eq!(r["gate"], "stg");
     assert_eq!(r["lambda"], 0.05);
+    // result.json reads back as the library's type.
+    let text = std::fs::read_to_string(dir.join("result.json")).unwrap();
+    let typed: stog::selector::SelectReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(typed.lambda, 0.05);
+    assert_eq!(
+        typed.selected_indices.len(),
+        r["selected_indices"].as_array().unwrap().len()
+    );
+    assert!(typed.path.is_none() && typed.metrics.val.is_some());
     assert_eq!(r["n_features"], 30);
     assert_eq!(r["feature_names"].as_array().unwrap().len(), 30);
     let selected = r["selected"].as_array().unwrap();
@@ -108,7 +117,11 @@ fn select_with_auto_lambda_reports_its_path() {
         .find(|p| p["lambda"].as_f64() == Some(lambda))
         .expect("chosen lambda is on the path");
     let n = r["selected"].as_array().unwrap().len();
-    assert_eq!(chosen["n_selected"].as_u64(), Some(n as u64));
+    // 142 training + validation rows: cross-validated, then refitted on all of them, within the
+    // budget; the chosen point's count is the path's (fitted on the training rows).
+    assert_eq!(r["fitted_on_train_and_val"], true);
+    assert!(r["metrics"]["val"].is_null());
+    assert!((1..=4).contains(&chosen["n_selected"].as_u64().unwrap()));
     assert!((1..=4).contains(&n));
     assert!(r["metrics"]["test"]["accuracy"].as_f64().unwrap() > 0.8);
     let _ = std::fs::remove_dir_all(&dir);

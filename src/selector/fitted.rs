@@ -50,6 +50,10 @@ pub struct SelectorInfo {
     pub importance: Vec<f64>,
     /// Scores at fit time, when known.
     pub metrics: Option<SplitMetrics>,
+    /// Whether the final model was fitted on the training and validation rows together (after a
+    /// cross-validated choice): its selection can then differ from the chosen path point's.
+    #[serde(default)]
+    pub fitted_on_train_and_val: bool,
 }
 
 /// A trained selector.
@@ -101,6 +105,7 @@ impl FittedSelector {
             path,
             importance,
             metrics: Some(split_metrics),
+            fitted_on_train_and_val: !val_held_out,
         };
         let usage = model.usage()?.remove(0);
         Ok(FittedSelector {

@@ -5,7 +5,9 @@
 mod choose;
 mod fitted;
 mod params;
+mod report;
 
 pub use choose::*;
 pub use fitted::*;
 pub use params::*;
+pub use report::*;

@@ -205,28 +205,11 @@ pub fn run(args: SelectArgs) -> Result<()> {
     let fitted = fitted?;
     fitted.save(&args.out_dir)?;
     let info = &fitted.info;
-    let metrics = fitted.metrics().context("metrics are missing")?;
-    let mut result = json!({
-        "task": info.task,
-        "gate": gate.kind(),
-        "gate_config": gate,
-        "lambda": info.lambda,
-        "hidden": info.network.hidden,
-        "reduction": params.train.reduction,
-        "n_features": table.n_features(),
-        "feature_names": info.feature_names,
-        "selected": fitted.selected_names(),
-        "selected_indices": fitted.selected(),
-        "importance": fitted.importance(),
-        "metrics": metrics,
-        "usage": fitted.usage(),
-        "fit_seconds": start.elapsed().as_secs_f64(),
-        "threads": threads,
-        "unlabeled_rows": unlabeled.len() / table.n_features(),
-    });
-    if params.lambda == LambdaChoice::Auto {
-        result["path"] = serde_json::to_value(&info.path)?;
-    }
+    let result = fitted.report(
+        start.elapsed().as_secs_f64(),
+        threads,
+        unlabeled.len() / table.n_features(),
+    )?;
     write_json(&args.out_dir.join("result.json"), &result)?;
     if !args.quiet {
         println!(
@@ -236,7 +219,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
             table.n_features(),
             fitted.selected_names().join(", ")
         );
-        println!("test {}", serde_json::to_string(&metrics.test)?);
+        println!("test {}", serde_json::to_string(&result.metrics.test)?);
         println!("wrote {}", args.out_dir.join("result.json").display());
     }
     Ok(())
