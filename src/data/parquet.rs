@@ -22,7 +22,7 @@ impl Table {
     pub fn from_parquet(path: impl AsRef<Path>, target: &str, task: Task) -> Result<Table> {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        read(path, file, target, task, None)
+        guarded(path, || read(path, file, target, task, None))
     }
 
     /// Parses Parquet bytes as [`Table::from_parquet`] does; `path` is used in errors only.
@@ -32,7 +32,7 @@ impl Table {
         target: &str,
         task: Task,
     ) -> Result<Table> {
-        read(path, bytes, target, task, None)
+        guarded(path, || read(path, bytes, target, task, None))
     }
 
     /// Reads `path` like [`Table::from_parquet`], but rows whose target is null are unlabeled:
@@ -45,8 +45,32 @@ impl Table {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut unlabeled = Vec::new();
-        let table = read(path, file, target, task, Some(&mut unlabeled))?;
+        let table = guarded(path, || {
+            read(path, file, target, task, Some(&mut unlabeled))
+        })?;
         Ok((table, unlabeled))
+    }
+}
+
+/// Runs `read`, turning a panic of the parquet crate into a data error: it still panics on some
+/// corrupted files (apache/arrow-rs#7102 and kin; the fuzz test in tests/formats.rs finds them),
+/// and a bad input file must not end the program.
+fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let why = match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+                (Some(s), _) => s.to_string(),
+                (None, Some(s)) => s.clone(),
+                (None, None) => "no message".to_string(),
+            };
+            Err(Error::data_row(
+                path,
+                None,
+                None,
+                format!("corrupted Parquet file (the reader failed: {why})"),
+            ))
+        }
     }
 }
 
@@ -100,7 +124,7 @@ fn read<R: ChunkReader + 'static>(
         };
         // The target first: it decides which rows are labeled and where each row goes.
         let labels = column(t)?;
-        let mut slot = Vec::with_capacity(claimed); // Ok(row of x) or Err(row of unlabeled)
+        let mut slot = Vec::with_capacity(labels.len()); // Ok(row of x) or Err(row of unlabeled)
         let (x0, u0) = (y.len(), unlabeled.as_deref().map_or(0, Vec::len) / d);
         let mut n_unlabeled = 0;
         for (r, v) in labels.iter().enumerate() {

@@ -13,7 +13,7 @@ pub struct DataArgs {
     pub data: PathBuf,
     /// Target column: a name (CSV, Parquet), a name or column index (.npy), the target array
     /// (.npz). Default: `target`, or `y` for .npz.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub target: Option<String>,
     /// Column names of .npy/.npz data, one per line (default: FILE.names when it exists, else
     /// x0, x1, ...).
