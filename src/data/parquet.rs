@@ -115,7 +115,7 @@ fn read<R: ChunkReader + 'static>(
                     Some(first),
                     Some(&names[j]),
                     format!(
-                        "row group {g} has {claimed} rows but the column {}",
+                        "row group {g} has {claimed} rows but the column {} values",
                         values.len()
                     ),
                 ));

@@ -18,6 +18,7 @@ pub struct DataArgs {
     /// Column names of .npy/.npz data, one per line (default: FILE.names when it exists, else
     /// x0, x1, ...).
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_names: Option<PathBuf>,
     /// classification or regression.
     #[arg(long, default_value = "classification")]
@@ -49,6 +50,15 @@ impl DataArgs {
         let (table, unlabeled) = self.source()?.read_semi_supervised()?;
         let split = self.split_for(&table)?;
         Ok((table, split, unlabeled))
+    }
+
+    /// These arguments with the target the format defaults to written in, as recorded in
+    /// config.json: the same data reads the same record whether `--target` was given or not.
+    pub fn resolved(&self) -> Result<DataArgs> {
+        Ok(DataArgs {
+            target: Some(self.source()?.target()?),
+            ..self.clone()
+        })
     }
 
     fn source(&self) -> Result<Source> {

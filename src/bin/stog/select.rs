@@ -163,7 +163,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "select", "data": args.data, "params": params }),
+        &json!({ "command": "select", "data": args.data.resolved()?, "params": params }),
     )?;
     if !args.quiet {
         eprintln!(

@@ -170,7 +170,7 @@ fn plan(args: &SweepArgs) -> Result<Plan> {
             None => Split::of(&table, fractions, *s),
         })
         .collect::<Result<_, _>>()?;
-    let mut data = serde_json::to_value(&args.data)?;
+    let mut data = serde_json::to_value(args.data.resolved()?)?;
     data["device"] = Value::Null; // results do not depend on where they ran
     let identity = json!({ "command": "sweep", "data": data, "sweep": config });
     Ok(Plan {
