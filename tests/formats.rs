@@ -863,20 +863,15 @@ fn select_reads_parquet_and_npy_end_to_end() {
     let np = dir.join("tiny.npy");
     std::fs::write(&np, npy("<f8", false, &[n, 5], &f8(&m))).unwrap();
     std::fs::write(dir.join("tiny.npy.names"), "f0\nf1\nf2\nf3\nlabel\n").unwrap();
-    for (data, target) in [(&pq, "target"), (&np, "-1")] {
+    for (data, target) in [(&pq, None), (&np, Some("-1"))] {
         let out = dir.join(format!(
             "out-{}",
             data.extension().unwrap().to_str().unwrap()
         ));
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
             .env("OMP_NUM_THREADS", "1")
-            .args([
-                "select",
-                "--data",
-                data.to_str().unwrap(),
-                "--target",
-                target,
-            ])
+            .args(["select", "--data", data.to_str().unwrap()])
+            .args(target.iter().flat_map(|t| ["--target", t]))
             .args([
                 "--gate", "stg", "--lambda", "0.05", "--epochs", "40", "--device", "cpu",
             ])
@@ -893,6 +888,11 @@ fn select_reads_parquet_and_npy_end_to_end() {
             r["feature_names"],
             serde_json::json!(["f0", "f1", "f2", "f3"])
         );
+        // The target recorded is the one read: given, or the format's default.
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap())
+                .unwrap();
+        assert_eq!(config["data"]["target"], target.unwrap_or("target"));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -197,13 +197,13 @@ pub(crate) fn target_index(
     if let Some(i) = names.iter().position(|n| n.is_empty()) {
         return Err(err(None, format!("header column {} has no name", i + 1)));
     }
-    for (i, n) in names.iter().enumerate() {
-        if names[..i].contains(n) {
-            return Err(err(
-                Some(n),
-                "column name appears twice in the header".into(),
-            ));
-        }
+    // A set, not a scan of the earlier names: wide data has 100,000 columns.
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    if let Some(n) = names.iter().find(|n| !seen.insert(n.as_str())) {
+        return Err(err(
+            Some(n),
+            "column name appears twice in the header".into(),
+        ));
     }
     let t = names.iter().position(|n| n == target).ok_or_else(|| {
         err(
