@@ -142,6 +142,11 @@ fn read_npz_table<R: Read + Seek>(
         let [n, cols] = header.matrix().map_err(|r| fail(Some("x"), r))?;
         let features = column_names(path, names, cols)?;
         let mut x = Vec::new();
+        // Room for the rows the header claims, so that the table is not copied as it grows. The
+        // claim is not trusted: if the room cannot be had, the table grows as rows are read.
+        if let Some(len) = n.checked_mul(cols) {
+            let _ = x.try_reserve_exact(len);
+        }
         header.values(path, &mut entry, n, cols, &features, |_, _, v| x.push(v))?;
         (n, cols, x, features)
     };

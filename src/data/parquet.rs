@@ -95,6 +95,12 @@ fn read<R: ChunkReader + 'static>(
     }
     let d = names.len() - 1;
     let mut x = Vec::new();
+    // Room for every row the metadata claims, so that the table is not copied as it grows. The
+    // claim is not trusted: if the room cannot be had, the table grows as rows are read.
+    let claimed_rows = usize::try_from(reader.metadata().file_metadata().num_rows());
+    if let Some(n) = claimed_rows.ok().and_then(|n| n.checked_mul(d)) {
+        let _ = x.try_reserve_exact(n);
+    }
     let mut y = Vec::new();
     let mut rows = Vec::new(); // the file row of every labeled row, for errors
     let mut first = 0; // file row of the row group's first row
