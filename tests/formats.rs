@@ -275,6 +275,33 @@ fn the_same_values_read_the_same_from_every_format() {
         }
     }
     assert_eq!(from_csv(Task::Classification).classes, vec![3, 7]);
+    // A column-major (Fortran-order) .npy and .npz read the same.
+    let m = matrix();
+    let columns: Vec<f64> = (0..3)
+        .flat_map(|j| (0..6).map(move |i| (i, j)))
+        .map(|(i, j)| m[i * 3 + j])
+        .collect();
+    let csv = content(&from_csv(Task::Classification));
+    let t = from_npy(&npy("<f8", true, &[6, 3], &f8(&columns)), "target", names()).unwrap();
+    assert_eq!(content(&t), csv);
+    let x: Vec<f64> = columns[..12].to_vec();
+    let y = npy(
+        "<i8",
+        false,
+        &[6],
+        &T.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
+    );
+    let named = Some(vec!["a".to_string(), "b".to_string()]);
+    let t = from_npz(
+        &npz(
+            &[("x", npy("<f8", true, &[6, 2], &f8(&x))), ("target", y)],
+            true,
+        ),
+        "target",
+        named,
+    )
+    .unwrap();
+    assert_eq!(content(&t), csv);
 }
 
 #[test]
@@ -531,11 +558,22 @@ fn bad_npy_files_name_file_row_and_column() {
         let (_, _, reason) = err(&npy("<f8", false, shape, &[]), "0", None);
         assert!(reason.contains("not a 2-D"), "{shape:?}: {reason}");
     }
-    assert!(
-        err(&npy("<f8", true, &[6, 3], &f8(&matrix())), "0", None)
-            .2
-            .contains("Fortran")
+    // Fortran order (what np.save writes for a pandas to_numpy()): a NaN is placed by row and
+    // column as in C order.
+    let m = matrix();
+    let mut columns: Vec<f64> = (0..3)
+        .flat_map(|j| (0..6).map(move |i| (i, j)))
+        .map(|(i, j)| m[i * 3 + j])
+        .collect();
+    columns[3] = f64::NAN; // row 3 of column a
+    let (row, column, _) = err(&npy("<f8", true, &[6, 3], &f8(&columns)), "target", names());
+    assert_eq!((row, column.as_deref()), (Some(3), Some("a")));
+    let (_, _, reason) = err(
+        &npy("<f8", true, &[6, 3], &f8(&columns))[..128 + 8 * 8],
+        "target",
+        names(),
     );
+    assert!(reason.contains("truncated"), "{reason}");
     // Names: wrong count, a target that is neither a name nor an index, a duplicate name.
     let (_, _, reason) = err(&good, "target", Some(vec!["a".into(), "b".into()]));
     assert!(reason.contains("2 feature names for 3 columns"), "{reason}");
@@ -644,7 +682,7 @@ fn bad_npz_files_name_file_and_array() {
     );
     assert_eq!((row, column.as_deref()), (Some(2), Some("target")));
     assert!(reason.contains("not a finite"), "{reason}");
-    let (row, _, reason) = err(
+    let (_, column, reason) = err(
         &npz(
             &[
                 ("x", x_arr[..x_arr.len() - 8].to_vec()),
@@ -654,7 +692,7 @@ fn bad_npz_files_name_file_and_array() {
         ),
         None,
     );
-    assert_eq!(row, Some(3));
+    assert_eq!(column.as_deref(), Some("x"));
     assert!(reason.contains("truncated"), "{reason}");
     let (_, _, reason) = err(
         &npz(

@@ -4,11 +4,15 @@
 
 use super::table::{Place, Table, Task, finite, target_index};
 use crate::{Error, Result};
+use std::cmp::Ordering;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
 /// Largest header accepted (numpy writes a few hundred bytes).
 const MAX_HEADER: usize = 1 << 20;
+
+/// Values read per call of the reader.
+const BLOCK: usize = 1 << 16;
 
 impl Table {
     /// Reads the 2-D `.npy` array `path`; `target` is a column name or a column index
@@ -104,15 +108,15 @@ fn read_npy_table<R: Read>(
         .clone(),
     };
     let t = target_index(path, &names, &name, None)?;
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    if len.is_some() {
-        // The length was checked against the header: the values are there.
-        x.reserve_exact(n * (cols - 1));
-        y.reserve_exact(n);
-    }
-    header.values(path, &mut source, n, cols, &names, |_, j, v| {
-        if j == t { y.push(v) } else { x.push(v) }
+    let d = cols - 1;
+    let mut x = zeros(path, n * d)?;
+    let mut y = zeros(path, n)?;
+    header.values(path, &mut source, n, cols, &names, |i, j, v| {
+        match j.cmp(&t) {
+            Ordering::Less => x[i * d + j] = v,
+            Ordering::Equal => y[i] = v,
+            Ordering::Greater => x[i * d + j - 1] = v,
+        }
     })?;
     Table::assemble(path, &names, t, x, y, task, Place::Row)
 }
@@ -140,14 +144,14 @@ fn read_npz_table<R: Read + Seek>(
         let mut entry = archive.by_name("x.npy").map_err(|e| missing("x", e))?;
         let header = Header::read(&mut entry).map_err(|r| fail(Some("x"), r))?;
         let [n, cols] = header.matrix().map_err(|r| fail(Some("x"), r))?;
+        header
+            .check_len(Some(entry.size()), n, cols)
+            .map_err(|r| fail(Some("x"), r))?;
         let features = column_names(path, names, cols)?;
-        let mut x = Vec::new();
-        // Room for the rows the header claims, so that the table is not copied as it grows. The
-        // claim is not trusted: if the room cannot be had, the table grows as rows are read.
-        if let Some(len) = n.checked_mul(cols) {
-            let _ = x.try_reserve_exact(len);
-        }
-        header.values(path, &mut entry, n, cols, &features, |_, _, v| x.push(v))?;
+        let mut x = zeros(path, n * cols)?;
+        header.values(path, &mut entry, n, cols, &features, |i, j, v| {
+            x[i * cols + j] = v
+        })?;
         (n, cols, x, features)
     };
     let mut entry = archive
@@ -161,14 +165,33 @@ fn read_npz_table<R: Read + Seek>(
             format!("{m} target values for {n} rows of `x`"),
         ));
     }
-    let mut y = Vec::with_capacity(n);
+    header
+        .check_len(Some(entry.size()), n, 1)
+        .map_err(|r| fail(Some(target), r))?;
+    let mut y = zeros(path, n)?;
     let target_name = [target.to_string()];
-    header.values(path, &mut entry, n, 1, &target_name, |_, _, v| y.push(v))?;
+    header.values(path, &mut entry, n, 1, &target_name, |i, _, v| y[i] = v)?;
     let mut names = features;
     names.push(target.to_string());
     let t = target_index(path, &names, target, None)?;
     debug_assert_eq!(t, cols);
     Table::assemble(path, &names, t, x, y, task, Place::Row)
+}
+
+/// `len` zeros, or an error when memory for them cannot be had. Callers have checked `len`
+/// against the size of the data, so it is not a claim of a header alone.
+fn zeros(path: &Path, len: usize) -> Result<Vec<f64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|e| {
+        Error::data(
+            path,
+            None,
+            None,
+            format!("{len} values do not fit in memory: {e}"),
+        )
+    })?;
+    v.resize(len, 0.0);
+    Ok(v)
 }
 
 /// The given names, checked against the column count, or `x0`, `x1`, ...
@@ -214,6 +237,8 @@ struct Header {
     size: usize,
     big_endian: bool,
     shape: Vec<usize>,
+    /// Column-major values (what `np.save` writes for a pandas `to_numpy()`).
+    fortran: bool,
     /// Bytes before the values: magic, version, length and header text.
     offset: u64,
 }
@@ -264,11 +289,6 @@ impl Header {
         let Lit::Bool(fortran) = get("fortran_order")? else {
             return Err("`fortran_order` is not True or False".into());
         };
-        if *fortran {
-            return Err(
-                "Fortran-order arrays are not supported; save np.ascontiguousarray(a)".into(),
-            );
-        }
         let Lit::Tuple(shape) = get("shape")? else {
             return Err("`shape` is not a tuple".into());
         };
@@ -283,6 +303,7 @@ impl Header {
             size,
             big_endian,
             shape: shape.clone(),
+            fortran: *fortran,
             offset: (prefix + len) as u64,
         })
     }
@@ -335,8 +356,9 @@ impl Header {
         }
     }
 
-    /// Reads `n x cols` values row by row from `r` (positioned after the header), handing each
-    /// finite value to `put(row, column, value)`. Errors name the row and column.
+    /// Reads the `n x cols` values from `r` (positioned after the header) in file order, row-
+    /// or column-major, handing each finite value to `put(row, column, value)`. Errors name the
+    /// row and column.
     fn values<R: Read>(
         &self,
         path: &Path,
@@ -346,23 +368,38 @@ impl Header {
         names: &[String],
         mut put: impl FnMut(usize, usize, f64),
     ) -> Result<()> {
-        let row_bytes = cols
-            .checked_mul(self.size)
-            .ok_or_else(|| Error::data(path, None, None, "rows are too long"))?;
-        let mut buf = vec![0u8; row_bytes];
-        for i in 0..n {
-            r.read_exact(&mut buf).map_err(|e| {
-                let reason = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    format!("truncated: the values end before row {i} of {n}")
-                } else {
-                    format!("cannot read row {i}: {e}")
-                };
-                Error::data_row(path, Some(i), None, reason)
+        let total = n
+            .checked_mul(cols)
+            .ok_or_else(|| Error::data(path, None, None, "the array is too large"))?;
+        let place = |k: usize| {
+            if self.fortran {
+                (k % n, k / n)
+            } else {
+                (k / cols, k % cols)
+            }
+        };
+        let mut buf = vec![0u8; BLOCK.min(total.max(1)) * self.size];
+        let mut k = 0;
+        while k < total {
+            let want = (total - k).min(BLOCK) * self.size;
+            let got = fill(r, &mut buf[..want]).map_err(|e| {
+                let (i, j) = place(k);
+                Place::Row(i).error(path, Some(&names[j]), format!("cannot read: {e}"))
             })?;
-            for (j, bytes) in buf.chunks_exact(self.size).enumerate() {
+            for bytes in buf[..got].chunks_exact(self.size) {
+                let (i, j) = place(k);
                 let v = finite(self.decode(bytes))
                     .map_err(|reason| Place::Row(i).error(path, Some(&names[j]), reason))?;
                 put(i, j, v);
+                k += 1;
+            }
+            if got < want {
+                let (i, j) = place(k);
+                return Err(Place::Row(i).error(
+                    path,
+                    Some(&names[j]),
+                    format!("truncated: the values of shape {:?} end here", self.shape),
+                ));
             }
         }
         let mut extra = [0u8; 1];
@@ -372,7 +409,10 @@ impl Header {
                 path,
                 None,
                 None,
-                format!("the values go on after {n} rows of shape {:?}", self.shape),
+                format!(
+                    "the values go on after the {total} of shape {:?}",
+                    self.shape
+                ),
             )),
             Err(e) => Err(Error::data(path, None, None, e.to_string())),
         }
@@ -568,4 +608,18 @@ impl Parser<'_> {
             .and_then(|t| t.parse().ok())
             .ok_or_else(|| format!("expected a dimension at byte {start}"))
     }
+}
+
+/// Reads into `buf` until it is full or the data ends; the number of bytes read.
+fn fill<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
