@@ -3,6 +3,7 @@
 
 use parquet::basic::Compression;
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::parser::parse_message_type;
@@ -87,12 +88,19 @@ impl Col {
 
 /// A Parquet file of `cols`, `rows_per_group` rows per row group, snappy-compressed.
 fn parquet(cols: &[(&str, Col)], rows_per_group: usize) -> Vec<u8> {
+    parquet_with(cols, rows_per_group, None)
+}
+
+/// [`parquet`] with `pandas` metadata (its JSON text), as pandas writes.
+fn parquet_with(cols: &[(&str, Col)], rows_per_group: usize, pandas: Option<&str>) -> Vec<u8> {
+    let kv = pandas.map(|json| vec![KeyValue::new("pandas".into(), json.to_string())]);
     let n = cols[0].1.len();
     let fields: String = cols.iter().map(|(name, c)| c.schema(name)).collect();
     let schema = Arc::new(parse_message_type(&format!("message m {{ {fields} }}")).unwrap());
     let props = Arc::new(
         WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(kv)
             .build(),
     );
     let mut buf = Vec::new();
@@ -486,6 +494,33 @@ fn bad_parquet_files_name_file_row_and_column() {
         msg.starts_with("t.parquet: not a readable Parquet file"),
         "{msg}"
     );
+}
+
+#[test]
+fn columns_pandas_wrote_for_the_index_are_not_features() {
+    let cols = [
+        ("a", Col::I32(vec![1, 2, 3, 4])),
+        ("__index_level_0__", Col::I64(vec![10, 11, 12, 13])),
+        ("target", Col::I32(vec![0, 1, 0, 1])),
+    ];
+    let read = |pandas: &str| {
+        from_parquet(
+            parquet_with(&cols, 10, Some(pandas)),
+            "target",
+            Task::Classification,
+        )
+    };
+    let t = read(r#"{"index_columns": ["__index_level_0__"], "columns": []}"#).unwrap();
+    assert_eq!(
+        (t.feature_names.clone(), t.x.clone()),
+        (vec!["a".to_string()], vec![1.0, 2.0, 3.0, 4.0])
+    );
+    // A RangeIndex is metadata only: every column is data.
+    let t = read(r#"{"index_columns": [{"kind": "range", "start": 0, "stop": 4, "step": 1}]}"#)
+        .unwrap();
+    assert_eq!(t.n_features(), 2);
+    let (_, _, reason) = data_error(read("{not json"), "t.parquet");
+    assert!(reason.contains("pandas metadata"), "{reason}");
 }
 
 #[test]

@@ -86,8 +86,18 @@ fn read<R: ChunkReader + 'static>(
     };
     let reader = SerializedFileReader::new(source)
         .map_err(|e| fail(None, None, format!("not a readable Parquet file: {e}")))?;
-    let schema = reader.metadata().file_metadata().schema_descr_ptr();
-    let columns = schema.columns();
+    let meta = reader.metadata().file_metadata();
+    let index = pandas_index(meta.key_value_metadata())
+        .map_err(|reason| fail(None, None, format!("pandas metadata: {reason}")))?;
+    let schema = meta.schema_descr_ptr();
+    // The file's columns that are data: not those pandas wrote for the DataFrame's index.
+    let (file_columns, columns): (Vec<usize>, Vec<_>) = schema
+        .columns()
+        .iter()
+        .cloned()
+        .enumerate()
+        .filter(|(_, c)| !index.contains(&c.path().string()))
+        .unzip();
     let names: Vec<String> = columns.iter().map(|c| c.path().string()).collect();
     let t = target_index(path, &names, target, None)?;
     for (c, name) in columns.iter().zip(&names) {
@@ -112,7 +122,7 @@ fn read<R: ChunkReader + 'static>(
             .map_err(|_| fail(None, None, format!("row group {g}: negative row count")))?;
         let column = |j: usize| -> Result<Vec<Option<f64>>> {
             let reader = group
-                .get_column_reader(j)
+                .get_column_reader(file_columns[j])
                 .map_err(|e| fail(Some(first), Some(&names[j]), e.to_string()))?;
             let values = values(reader, &columns[j], claimed)
                 .map_err(|e| fail(Some(first), Some(&names[j]), e.to_string()))?;
@@ -175,6 +185,30 @@ fn read<R: ChunkReader + 'static>(
         first += claimed;
     }
     Table::assemble(path, &names, t, x, y, task, |i| Place::Row(rows[i]))
+}
+
+/// The columns pandas lists as the DataFrame's index in its `pandas` metadata (a `RangeIndex`
+/// is stored as metadata only and lists none).
+fn pandas_index(
+    kv: Option<&Vec<parquet::file::metadata::KeyValue>>,
+) -> std::result::Result<Vec<String>, String> {
+    let Some(text) = kv
+        .into_iter()
+        .flatten()
+        .find(|kv| kv.key == "pandas")
+        .and_then(|kv| kv.value.as_deref())
+    else {
+        return Ok(Vec::new());
+    };
+    let meta: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    match meta.get("index_columns") {
+        None => Ok(Vec::new()),
+        Some(serde_json::Value::Array(entries)) => Ok(entries
+            .iter()
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .collect()),
+        Some(_) => Err("`index_columns` is not a list".into()),
+    }
 }
 
 /// Why column `c` cannot be read as numbers, if it cannot.
