@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PYTHON = $(shell cat .cargo/python-path 2>/dev/null)
 
-.PHONY: setup build test demo bench bench-real lint doc clean-results
+.PHONY: setup build test demo bench bench-real bench-wide lint doc clean-results
 
 setup:
 	@./scripts/setup.sh
@@ -28,6 +28,12 @@ bench: setup
 bench-real: setup
 	$(CARGO) build --release --bins --examples
 	./scripts/bench_real.sh
+
+# Wide benchmark of issue 16 (opt-in, long): n = 1000, D = 1000, 10000, 100000 as .npy, stog select
+# at defaults, wall time and peak RSS into results/bench-wide/README.md (BENCH_WIDE_DIMS to choose).
+bench-wide: setup
+	$(CARGO) build --release --bins
+	./scripts/bench_wide.sh
 
 # --release: clippy and rustdoc reuse the release build of the dependencies that `make test`
 # and `make build` make (torch-sys's build takes minutes per profile).

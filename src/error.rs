@@ -23,11 +23,14 @@ pub enum Error {
     #[error("shape mismatch in {context}: {reason}")]
     Shape { context: String, reason: String },
 
-    /// A bad cell, row or column in a data file (lines are 1-based, the header is line 1).
-    #[error("{}{}: {reason}", file.display(), place(*line, column.as_deref()))]
+    /// A bad cell, row or column in a data file. Text files give the line (1-based, the header
+    /// is line 1); Parquet and NumPy files, which have no lines, give the row index (0-based, as
+    /// pandas and NumPy count).
+    #[error("{}{}: {reason}", file.display(), place(*line, *row, column.as_deref()))]
     Data {
         file: PathBuf,
         line: Option<usize>,
+        row: Option<usize>,
         column: Option<String>,
         reason: String,
     },
@@ -90,13 +93,18 @@ pub enum Error {
     },
 }
 
-fn place(line: Option<usize>, column: Option<&str>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!(", line {l}, column `{c}`"),
-        (Some(l), None) => format!(", line {l}"),
-        (None, Some(c)) => format!(", column `{c}`"),
-        (None, None) => String::new(),
+fn place(line: Option<usize>, row: Option<usize>, column: Option<&str>) -> String {
+    let mut s = String::new();
+    if let Some(l) = line {
+        s += &format!(", line {l}");
     }
+    if let Some(r) = row {
+        s += &format!(", row index {r}");
+    }
+    if let Some(c) = column {
+        s += &format!(", column `{c}`");
+    }
+    s
 }
 
 impl Error {
@@ -126,6 +134,24 @@ impl Error {
         Error::Data {
             file: file.to_path_buf(),
             line,
+            row: None,
+            column: column.map(str::to_string),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Data`] in a file without lines: the 0-based `row` and `column`
+    /// when known.
+    pub fn data_row(
+        file: &std::path::Path,
+        row: Option<usize>,
+        column: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Data {
+            file: file.to_path_buf(),
+            line: None,
+            row,
             column: column.map(str::to_string),
             reason: reason.into(),
         }

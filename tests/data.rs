@@ -20,6 +20,7 @@ fn data_error(text: &str) -> (Option<usize>, Option<String>, String) {
             column,
             reason,
             file,
+            ..
         }) => {
             assert_eq!(file, Path::new("t.csv"));
             (line, column, reason)

@@ -54,6 +54,7 @@ fn manifest(data: PathBuf, shard: Option<Shard>) -> SweepManifest {
         data: SweepData {
             data,
             target: "target".into(),
+            feature_names: None,
             task: Task::Classification,
             split: SplitSource::Fractions([0.6, 0.2, 0.2]),
         },

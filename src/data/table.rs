@@ -1,4 +1,4 @@
-//! A numeric table read from CSV: a header of names, one target column chosen by name.
+//! A numeric table of features and a target, and the checks every input format shares.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -72,197 +72,46 @@ impl Table {
         (self.task == Task::Classification).then(|| self.y.iter().map(|v| *v as usize).collect())
     }
 
-    /// Reads `path`: comma-separated, one header row, the column named `target` as target.
-    ///
-    /// Every cell must be a finite number. Errors name the file, the 1-based line (header = 1)
-    /// and the column.
-    pub fn from_csv(path: impl AsRef<Path>, target: &str, task: Task) -> Result<Table> {
-        let path = path.as_ref();
-        // Streamed: the file is never held in memory besides the parsed numbers.
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        Table::from_reader(path, file, target, task)
-    }
-
-    /// Parses CSV bytes as [`Table::from_csv`] does; `path` is used in errors only.
-    pub fn from_bytes(path: &Path, bytes: &[u8], target: &str, task: Task) -> Result<Table> {
-        Table::from_reader(path, bytes, target, task)
-    }
-
-    /// Parses CSV from any reader as [`Table::from_csv`] does; `path` is used in errors only.
-    pub fn from_reader<R: std::io::Read>(
+    /// Builds a table from the rows a reader parsed (`names` are all columns, `t` the target's
+    /// index among them): checks the row count and, for classification, that labels are
+    /// integers of at least two classes, which it maps to `0..K`. Shared by every format so that
+    /// they accept and reject the same data. `place(i)` locates row `i` in the file for errors.
+    pub(crate) fn assemble(
         path: &Path,
-        source: R,
-        target: &str,
+        names: &[String],
+        t: usize,
+        x: Vec<f64>,
+        mut y: Vec<f64>,
         task: Task,
+        place: impl Fn(usize) -> Place,
     ) -> Result<Table> {
-        Table::parse(path, source, target, task, None)
-    }
-
-    /// Reads `path` like [`Table::from_csv`], but rows whose target cell is empty are unlabeled:
-    /// their features are returned (row-major) instead of being an error.
-    pub fn from_csv_semi_supervised(
-        path: impl AsRef<Path>,
-        target: &str,
-        task: Task,
-    ) -> Result<(Table, Vec<f64>)> {
-        let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut unlabeled = Vec::new();
-        let table = Table::parse(path, file, target, task, Some(&mut unlabeled))?;
-        Ok((table, unlabeled))
-    }
-
-    /// Reads the columns `names` of a CSV file of unlabeled rows (other columns are ignored),
-    /// row-major.
-    pub fn features_from_csv(path: impl AsRef<Path>, names: &[String]) -> Result<Vec<f64>> {
-        let path = path.as_ref();
-        let err = |line: Option<usize>, column: Option<&str>, reason: String| {
-            Error::data(path, line, column, reason)
-        };
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut reader = csv::ReaderBuilder::new().from_reader(file);
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| err(Some(1), None, e.to_string()))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
-        let idx: Vec<usize> = names
-            .iter()
-            .map(|n| {
-                header
-                    .iter()
-                    .position(|h| h == n)
-                    .ok_or_else(|| err(Some(1), Some(n), "feature column missing".into()))
-            })
-            .collect::<Result<_>>()?;
-        let mut x = Vec::new();
-        for record in reader.records() {
-            let record = record
-                .map_err(|e| err(e.position().map(|p| p.line() as usize), None, e.to_string()))?;
-            let line = record.position().map(|p| p.line() as usize);
-            for (n, i) in names.iter().zip(&idx) {
-                x.push(
-                    parse_cell(record.get(*i).unwrap_or(""))
-                        .map_err(|reason| err(line, Some(n), reason))?,
-                );
-            }
-        }
-        if x.is_empty() {
-            return Err(err(None, None, "no unlabeled rows".into()));
-        }
-        Ok(x)
-    }
-
-    fn parse<R: std::io::Read>(
-        path: &Path,
-        source: R,
-        target: &str,
-        task: Task,
-        mut unlabeled: Option<&mut Vec<f64>>,
-    ) -> Result<Table> {
-        let err = |line: Option<usize>, column: Option<&str>, reason: String| {
-            Error::data(path, line, column, reason)
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(source);
-        let mut records = reader.records();
-        let header = match records.next() {
-            None => return Err(err(None, None, "the file is empty".into())),
-            Some(r) => r.map_err(|e| err(Some(1), None, format!("cannot read header: {e}")))?,
-        };
-        let names: Vec<String> = header.iter().map(|s| s.trim().to_string()).collect();
-        if let Some(i) = names.iter().position(|n| n.is_empty()) {
-            return Err(err(
-                Some(1),
-                None,
-                format!("header column {} has no name", i + 1),
-            ));
-        }
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
-                return Err(err(
-                    Some(1),
-                    Some(n),
-                    "column name appears twice in the header".into(),
-                ));
-            }
-        }
-        let t = names.iter().position(|n| n == target).ok_or_else(|| {
-            err(
-                Some(1),
-                Some(target),
-                format!("no target column `{target}` in the header"),
-            )
-        })?;
-        if names.len() < 2 {
-            return Err(err(
-                Some(1),
-                None,
-                "the header has no feature column besides the target".into(),
-            ));
-        }
-        let mut x = Vec::new();
-        let mut y = Vec::new();
-        let mut lines = Vec::new();
-        for (row, record) in records.enumerate() {
-            let record = record.map_err(|e| {
-                let line = e.position().map_or(row + 2, |p| p.line() as usize);
-                err(Some(line), None, format!("cannot read row: {e}"))
-            })?;
-            let line = record.position().map_or(row + 2, |p| p.line() as usize);
-            if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
-                continue; // a blank line
-            }
-            if record.len() != names.len() {
-                return Err(err(
-                    Some(line),
-                    None,
-                    format!(
-                        "row has {} cells, the header has {}",
-                        record.len(),
-                        names.len()
-                    ),
-                ));
-            }
-            let unlabeled_row = record.get(t).is_some_and(|c| c.trim().is_empty());
-            if unlabeled_row && let Some(rows) = unlabeled.as_deref_mut() {
-                for (c, cell) in record.iter().enumerate().filter(|(c, _)| *c != t) {
-                    rows.push(
-                        parse_cell(cell)
-                            .map_err(|reason| err(Some(line), Some(&names[c]), reason))?,
-                    );
-                }
-                continue;
-            }
-            for (c, cell) in record.iter().enumerate() {
-                let v =
-                    parse_cell(cell).map_err(|reason| err(Some(line), Some(&names[c]), reason))?;
-                if c == t {
-                    y.push(v);
-                    lines.push(line);
-                } else {
-                    x.push(v);
-                }
-            }
-        }
         if y.len() < MIN_ROWS {
-            return Err(err(
+            return Err(Error::data(
+                path,
                 None,
                 None,
                 format!("{} data rows; at least {MIN_ROWS} are needed", y.len()),
             ));
         }
-        let mut feature_names = names.clone();
+        let mut feature_names = names.to_vec();
         let target_name = feature_names.remove(t);
+        if x.len() != y.len() * feature_names.len() {
+            return Err(Error::shape(
+                format!("reading {}", path.display()),
+                format!(
+                    "{} feature values for {} rows of {} features",
+                    x.len(),
+                    y.len(),
+                    feature_names.len()
+                ),
+            ));
+        }
         let mut classes = Vec::new();
         if task == Task::Classification {
             for (i, v) in y.iter().enumerate() {
                 if v.fract() != 0.0 {
-                    return Err(err(
-                        Some(lines[i]),
+                    return Err(place(i).error(
+                        path,
                         Some(&target_name),
                         format!("class label {v} is not an integer"),
                     ));
@@ -272,7 +121,8 @@ impl Table {
             labels.sort_unstable();
             labels.dedup();
             if labels.len() < 2 {
-                return Err(err(
+                return Err(Error::data(
+                    path,
                     None,
                     Some(&target_name),
                     format!("only one class ({}) in the target", labels[0]),
@@ -312,14 +162,69 @@ impl Table {
     }
 }
 
-fn parse_cell(cell: &str) -> std::result::Result<f64, String> {
-    let s = cell.trim();
-    if s.is_empty() {
-        return Err("empty cell".into());
+/// Where a row sits in a data file, for errors: a line of a text file (1-based, header = 1) or
+/// the row index of a Parquet or NumPy file (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Line(usize),
+    Row(usize),
+}
+
+impl Place {
+    /// The data error at this place.
+    pub(crate) fn error(
+        self,
+        path: &Path,
+        column: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Error {
+        match self {
+            Place::Line(l) => Error::data(path, Some(l), column, reason),
+            Place::Row(r) => Error::data_row(path, Some(r), column, reason),
+        }
     }
-    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if !v.is_finite() {
-        return Err(format!("`{s}` is not a finite number"));
+}
+
+/// Checks the names of all columns (no empty name, none twice, the target present, at least one
+/// feature) and returns the target's index. `header_line` is the line of the names, if any.
+pub(crate) fn target_index(
+    path: &Path,
+    names: &[String],
+    target: &str,
+    header_line: Option<usize>,
+) -> Result<usize> {
+    let err = |column: Option<&str>, reason: String| Error::data(path, header_line, column, reason);
+    if let Some(i) = names.iter().position(|n| n.is_empty()) {
+        return Err(err(None, format!("header column {} has no name", i + 1)));
     }
-    Ok(v)
+    // A set, not a scan of the earlier names: wide data has 100,000 columns.
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    if let Some(n) = names.iter().find(|n| !seen.insert(n.as_str())) {
+        return Err(err(
+            Some(n),
+            "column name appears twice in the header".into(),
+        ));
+    }
+    let t = names.iter().position(|n| n == target).ok_or_else(|| {
+        err(
+            Some(target),
+            format!("no target column `{target}` in the header"),
+        )
+    })?;
+    if names.len() < 2 {
+        return Err(err(
+            None,
+            "the header has no feature column besides the target".into(),
+        ));
+    }
+    Ok(t)
+}
+
+/// `v` if it is finite, else the reason it is not a usable value.
+pub(crate) fn finite(v: f64) -> std::result::Result<f64, String> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("`{v}` is not a finite number"))
+    }
 }

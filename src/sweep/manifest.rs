@@ -3,7 +3,7 @@
 //! fields that differ rather than mixing two sweeps.
 
 use super::{Shard, SweepConfig};
-use crate::data::{Split, Table, Task};
+use crate::data::{Source, Split, Table, Task};
 use crate::report::{read_json, write_json};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -26,10 +26,13 @@ pub enum SplitSource {
 /// Where a sweep's rows come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepData {
-    /// CSV file with a header row.
+    /// Data file (.csv, .parquet, .npy or .npz; see [`crate::data::Format`]).
     pub data: PathBuf,
-    /// Name of the target column.
+    /// The target column (or .npz array) read.
     pub target: String,
+    /// Column names of .npy / .npz data, one per line, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<PathBuf>,
     /// Classification or regression.
     pub task: Task,
     /// The split of each seed.
@@ -37,9 +40,15 @@ pub struct SweepData {
 }
 
 impl SweepData {
-    /// Reads the table.
+    /// Reads the table (its format by extension).
     pub fn load(&self) -> Result<Table> {
-        Table::from_csv(&self.data, &self.target, self.task)
+        Source {
+            path: self.data.clone(),
+            target: Some(self.target.clone()),
+            task: self.task,
+            feature_names: self.feature_names.clone(),
+        }
+        .read()
     }
 
     /// The first `n` seeds: `0..n`, or the split file's first `n` (an error when it has fewer).

@@ -3,18 +3,24 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
-use stog::data::{Split, Table, Task};
+use stog::data::{Source, Split, Table, Task};
 use stog::gates::{GateConfig, GateKind};
 
 /// Where the data comes from and how it is split.
 #[derive(Args, Debug, Clone, serde::Serialize)]
 pub struct DataArgs {
-    /// CSV file with a header row.
+    /// Data file: .csv (with a header row), .parquet/.pq, .npy or .npz.
     #[arg(long)]
     pub data: PathBuf,
-    /// Name of the target column.
-    #[arg(long, default_value = "target")]
-    pub target: String,
+    /// Target column: a name (CSV, Parquet), a name or column index (.npy), the target array
+    /// (.npz). Default: `target`, or `y` for .npz.
+    #[arg(long, allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// Column names of .npy/.npz data, one per line (default: FILE.names when it exists, else
+    /// x0, x1, ...).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<PathBuf>,
     /// classification or regression.
     #[arg(long, default_value = "classification")]
     pub task: String,
@@ -33,20 +39,37 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// Reads the table and makes the split.
+    /// Reads the table (its format by extension) and makes the split.
     pub fn load(&self) -> Result<(Table, Split)> {
-        let task: Task = self.task.parse()?;
-        let table = Table::from_csv(&self.data, &self.target, task)?;
+        let table = self.source()?.read()?;
         let split = self.split_for(&table)?;
         Ok((table, split))
     }
 
-    /// Reads the table, keeping rows with an empty target apart as unlabeled rows.
+    /// Reads the table, keeping rows with a missing target apart as unlabeled rows.
     pub fn load_semi_supervised(&self) -> Result<(Table, Split, Vec<f64>)> {
-        let task: Task = self.task.parse()?;
-        let (table, unlabeled) = Table::from_csv_semi_supervised(&self.data, &self.target, task)?;
+        let (table, unlabeled) = self.source()?.read_semi_supervised()?;
         let split = self.split_for(&table)?;
         Ok((table, split, unlabeled))
+    }
+
+    /// These arguments with the target the format defaults to written in, as recorded in
+    /// config.json: the same data reads the same record whether `--target` was given or not.
+    pub fn resolved(&self) -> Result<DataArgs> {
+        Ok(DataArgs {
+            target: Some(self.source()?.target()?),
+            ..self.clone()
+        })
+    }
+
+    fn source(&self) -> Result<Source> {
+        let task: Task = self.task.parse()?;
+        Ok(Source {
+            path: self.data.clone(),
+            target: self.target.clone(),
+            task,
+            feature_names: self.feature_names.clone(),
+        })
     }
 
     fn split_for(&self, table: &Table) -> Result<Split> {

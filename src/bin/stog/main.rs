@@ -1,5 +1,5 @@
-//! The `stog` command line: feature selection (`select`), lambda sweeps (`sweep`, `merge`) on CSV
-//! data, and gates in front of TorchScript models (`script`).
+//! The `stog` command line: feature selection (`select`), lambda sweeps (`sweep`, `merge`) on CSV,
+//! Parquet or NumPy data, and gates in front of TorchScript models (`script`).
 //!
 //! Exit status: 0 on success, 2 on bad input (the message names the file, line, column or
 //! argument), 1 on an internal failure.
@@ -22,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Select features of a CSV data set with a gated MLP; lambda chosen for you.
+    /// Select features of a data set with a gated MLP; lambda chosen for you.
     Select(select::SelectArgs),
     /// Sweep gate kinds x lambdas x seeds as batched ensembles; runs.csv, summary.json, figures.
     Sweep(sweep::SweepArgs),

@@ -141,7 +141,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data, "gate": gate, "placement": args.placement, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
+        &json!({ "command": "script", "model": args.model, "data": args.data.resolved()?, "gate": gate, "placement": args.placement, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
     )?;
     if !args.quiet {
         eprintln!(

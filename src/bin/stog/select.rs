@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
-use stog::data::Table;
+use stog::data::{Format, Table};
 use stog::gates::GateConfig;
 use stog::report::write_json;
 use stog::selector::{Criterion, LambdaChoice, Rule, Selector, Validation};
@@ -159,6 +159,13 @@ pub fn run(args: SelectArgs) -> Result<()> {
     let device = parse_device(&args.data.device)?;
     let (table, split, mut unlabeled) = args.data.load_semi_supervised()?;
     if let Some(path) = &args.unlabeled {
+        if Format::of(path)? != Format::Csv {
+            anyhow::bail!(
+                "--unlabeled {}: unlabeled rows are read from CSV only (or give them in --data \
+                 with an empty CSV cell or a Parquet null as target)",
+                path.display()
+            );
+        }
         unlabeled.extend(Table::features_from_csv(path, &table.feature_names)?);
     }
     let epochs = args
@@ -173,7 +180,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "select", "data": args.data, "params": params }),
+        &json!({ "command": "select", "data": args.data.resolved()?, "params": params }),
     )?;
     if !args.quiet {
         eprintln!(

@@ -142,9 +142,11 @@ fn dropout_per_layer(s: &str, layers: usize) -> Result<Vec<f64>> {
 
 /// The sweep the arguments describe.
 fn manifest(args: &SweepArgs, device: tch::Device) -> Result<SweepManifest> {
+    let resolved = args.data.resolved()?;
     let data = SweepData {
-        data: args.data.data.clone(),
-        target: args.data.target.clone(),
+        data: resolved.data.clone(),
+        target: resolved.target.clone().context("the data's target")?,
+        feature_names: resolved.feature_names.clone(),
         task: args.data.task.parse()?,
         split: match &args.data.splits {
             Some(path) => SplitSource::File(path.clone()),
