@@ -144,6 +144,27 @@ impl Table {
         })
     }
 
+    /// The table of feature columns `columns` only (in that order), every row and the target.
+    pub fn select_columns(&self, columns: &[usize]) -> Table {
+        let d = self.n_features();
+        Table {
+            path: self.path.clone(),
+            feature_names: columns
+                .iter()
+                .map(|j| self.feature_names[*j].clone())
+                .collect(),
+            target_name: self.target_name.clone(),
+            x: self
+                .x
+                .chunks(d)
+                .flat_map(|row| columns.iter().map(|j| row[*j]))
+                .collect(),
+            y: self.y.clone(),
+            task: self.task,
+            classes: self.classes.clone(),
+        }
+    }
+
     /// Values of feature column `j` over all rows.
     pub fn column(&self, j: usize) -> Vec<f64> {
         let d = self.n_features();

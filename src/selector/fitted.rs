@@ -1,7 +1,7 @@
 //! A fitted selector: what it selected, how well the inference network scores, predictions, and
 //! save / load (`model.safetensors` + `selector.json`).
 
-use super::{PathSummary, SelectorParams};
+use super::{PathSummary, Screened, SelectorParams};
 use crate::data::{Standardizer, Table, Task};
 use crate::gates::CorrelationFactor;
 use crate::model::{GatedMlp, GatedMlpConfig, MemberUsage, gated_mlp};
@@ -54,6 +54,10 @@ pub struct SelectorInfo {
     /// cross-validated choice): its selection can then differ from the chosen path point's.
     #[serde(default)]
     pub fitted_on_train_and_val: bool,
+    /// The screen the data passed before the gates, when it was screened: the network's inputs
+    /// are these columns (`feature_names`, `importance` and the selection are over all of them).
+    #[serde(default)]
+    pub screened: Option<Screened>,
 }
 
 /// A trained selector.
@@ -106,6 +110,7 @@ impl FittedSelector {
             importance,
             metrics: Some(split_metrics),
             fitted_on_train_and_val: !val_held_out,
+            screened: None,
         };
         let usage = model.usage()?.remove(0);
         Ok(FittedSelector {
@@ -121,8 +126,46 @@ impl FittedSelector {
         self.usage
             .selected_inputs
             .iter()
-            .map(|i| *i as usize)
+            .map(|i| match &self.info.screened {
+                Some(s) => s.columns[*i as usize],
+                None => *i as usize,
+            })
             .collect()
+    }
+
+    /// This selector, fitted on the screened columns of `table`, as one over all of its
+    /// features: names, importance (0 for screened-out features) and selection over every column,
+    /// `params` as the user set them.
+    pub(crate) fn widen(
+        mut self,
+        params: SelectorParams,
+        table: &Table,
+        screened: Screened,
+    ) -> Self {
+        let mut importance = vec![0.0; table.n_features()];
+        for (j, v) in screened.columns.iter().zip(&self.info.importance) {
+            importance[*j] = *v;
+        }
+        self.info.params = params;
+        self.info.feature_names = table.feature_names.clone();
+        self.info.importance = importance;
+        self.info.screened = Some(screened);
+        self
+    }
+
+    /// The network's input columns of row-major raw rows `x` (all features): the screened
+    /// columns, or `x` itself; and the number of rows.
+    fn network_inputs(&self, x: &[f64]) -> Result<(Vec<f64>, usize)> {
+        let d = self.check_rows(x)?;
+        Ok(match &self.info.screened {
+            Some(s) => (
+                x.chunks(d)
+                    .flat_map(|row| s.columns.iter().map(|j| row[*j]))
+                    .collect(),
+                x.len() / d,
+            ),
+            None => (x.to_vec(), x.len() / d),
+        })
     }
 
     /// Names of the selected features.
@@ -164,10 +207,10 @@ impl FittedSelector {
 
     /// Predictions for row-major raw rows `x`: class labels (as in the file) or target values.
     pub fn predict(&self, x: &[f64]) -> Result<Vec<f64>> {
-        let d = self.check_rows(x)?;
-        let n = x.len() / d;
+        let (x, n) = self.network_inputs(x)?;
+        let d = x.len() / n;
         let rows: Vec<usize> = (0..n).collect();
-        let xs = Tensor::from_slice(&self.info.scaler.transform(x, &rows))
+        let xs = Tensor::from_slice(&self.info.scaler.transform(&x, &rows))
             .view([n as i64, d as i64])
             .to_device(self.vs.device());
         let out = tch::no_grad(|| self.model.forward_t(&xs, false).get(0));

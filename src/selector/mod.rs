@@ -6,8 +6,10 @@ mod choose;
 mod fitted;
 mod params;
 mod report;
+mod screen;
 
 pub use choose::*;
 pub use fitted::*;
 pub use params::*;
 pub use report::*;
+pub use screen::*;

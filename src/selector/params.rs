@@ -1,7 +1,8 @@
 //! Parameters of a feature selector, with chainable setters and validation.
 
 use super::{
-    Criterion, FittedSelector, Rule, Validation, cross_validated_candidates, holdout_candidates,
+    Criterion, FittedSelector, Rule, Screen, Validation, cross_validated_candidates,
+    holdout_candidates, screen,
 };
 use crate::data::{Split, Table};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, Noise};
@@ -74,6 +75,13 @@ pub struct SelectorParams {
     /// point, which saw the training rows only.
     #[serde(default = "default_refit_on_all")]
     pub refit_on_all: bool,
+    /// Screening of very wide data before the gates ([`screen`]).
+    #[serde(default = "default_screen")]
+    pub screen: Screen,
+}
+
+fn default_screen() -> Screen {
+    Screen::Auto
 }
 
 fn default_refit_on_all() -> bool {
@@ -117,6 +125,7 @@ impl Default for SelectorParams {
             rule: default_rule(),
             auto_architecture: true,
             refit_on_all: default_refit_on_all(),
+            screen: default_screen(),
         }
     }
 }
@@ -189,6 +198,9 @@ impl SelectorParams {
                 ));
             }
         }
+        if self.screen == Screen::Keep(0) {
+            return Err(Error::config("screen", "must keep at least 1 feature"));
+        }
         if matches!(self.validation, Validation::Folds(k) if k < 2) {
             return Err(Error::config(
                 "validation",
@@ -258,6 +270,28 @@ impl SelectorParams {
         device: Device,
     ) -> Result<FittedSelector> {
         self.validate()?;
+        let d = table.n_features();
+        if let Some(keep) = self.screen.keep(d) {
+            if !unlabeled.len().is_multiple_of(d) {
+                return Err(Error::shape(
+                    "unlabeled rows",
+                    format!("{} values are not rows of {d} features", unlabeled.len()),
+                ));
+            }
+            let screened = screen(table, &split.train, keep)?;
+            let columns = &screened.columns;
+            let narrow = table.select_columns(columns);
+            let unlabeled: Vec<f64> = unlabeled
+                .chunks(d)
+                .flat_map(|row| columns.iter().map(|j| row[*j]))
+                .collect();
+            let inner = SelectorParams {
+                screen: Screen::Off,
+                ..self.clone()
+            };
+            let fitted = inner.fit_semi_supervised(&narrow, split, &unlabeled, device)?;
+            return Ok(fitted.widen(self.clone(), table, screened));
+        }
         let both = self.auto_architecture
             && self.lambda == LambdaChoice::Auto
             && self.pretrain.is_none()

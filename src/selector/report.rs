@@ -1,7 +1,7 @@
 //! `result.json` of `stog select` as a type: what a fitted selector selected, how its inference
 //! network scores, and the path it was chosen from.
 
-use super::{FittedSelector, PathSummary, SplitMetrics};
+use super::{FittedSelector, PathSummary, Screened, SplitMetrics};
 use crate::data::Task;
 use crate::gates::{GateConfig, GateKind, Reduction};
 use crate::model::MemberUsage;
@@ -39,6 +39,9 @@ pub struct SelectReport {
     /// cross-validation): the path's point at `lambda` then says what was chosen, this report
     /// what the final model uses.
     pub fitted_on_train_and_val: bool,
+    /// The screen before the gates, when the data was screened (the network's inputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screened: Option<Screened>,
     /// Units and multiply-adds the inference network uses.
     pub usage: MemberUsage,
     /// Wall seconds of the fit.
@@ -78,6 +81,7 @@ impl FittedSelector {
             importance: self.importance().to_vec(),
             metrics,
             fitted_on_train_and_val: info.fitted_on_train_and_val,
+            screened: info.screened.clone(),
             usage: self.usage(),
             fit_seconds,
             threads,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use stog::data::{Format, Table};
 use stog::gates::GateConfig;
 use stog::report::write_json;
-use stog::selector::{Criterion, LambdaChoice, Rule, Selector, Validation};
+use stog::selector::{Criterion, LambdaChoice, Rule, Screen, Selector, Validation};
 use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
 
 /// Arguments of `stog select`.
@@ -61,6 +61,11 @@ pub struct SelectArgs {
     /// rows together, to the chosen lambda) or train (the path's point, fitted on training rows).
     #[arg(long, value_enum, default_value = "all")]
     refit_rows: RefitRowsArg,
+    /// Screening of very wide data before the gates: auto (from 5000 features, keep the 1000 of
+    /// highest mutual information with the target on the training rows), off, or a number to
+    /// keep.
+    #[arg(long, default_value = "auto")]
+    screen: String,
     /// Seed of initialisation and noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -155,6 +160,13 @@ pub fn run(args: SelectArgs) -> Result<()> {
         RuleArg::OneSe => Rule::OneStandardError,
     };
     params.refit_on_all = matches!(args.refit_rows, RefitRowsArg::All);
+    params.screen = match args.screen.as_str() {
+        "auto" => Screen::Auto,
+        "off" => Screen::Off,
+        k => Screen::Keep(k.parse().with_context(|| {
+            format!("--screen `{k}`: expected auto, off or a number of features")
+        })?),
+    };
     params.validate()?;
     let device = parse_device(&args.data.device)?;
     let (table, split, mut unlabeled) = args.data.load_semi_supervised()?;
