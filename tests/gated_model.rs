@@ -36,13 +36,18 @@ impl GatedModel for Mine {
 }
 
 fn setup(members: i64) -> (nn::VarStore, Mine, Prepared) {
+    setup_in_group(members, 1)
+}
+
+/// [`setup`] with the gate in optimiser group `group`.
+fn setup_in_group(members: i64, group: usize) -> (nn::VarStore, Mine, Prepared) {
     tch::manual_seed(0);
     let table = interaction(200, 6, 0).table;
     let split = Split::of(&table, [0.6, 0.2, 0.2], 0).unwrap();
     let data = Prepared::new(&table, &split, Device::Cpu).unwrap();
     let vs = nn::VarStore::new(Device::Cpu);
     let gate = build_gate(
-        &(vs.root().set_group(1) / "gate"),
+        &(vs.root().set_group(group) / "gate"),
         GateKind::Stg,
         6,
         None,
@@ -107,4 +112,24 @@ fn several_members_without_a_member_axis_are_a_typed_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("member axis"), "{err}");
+}
+
+#[test]
+fn gates_outside_their_optimiser_group_are_a_typed_error() {
+    let (vs, mut model, data) = setup_in_group(1, 0);
+    let tags = MemberTags {
+        gate: "stg".into(),
+        seeds: vec![0],
+    };
+    let err = fit(
+        &mut model,
+        &vs,
+        &data,
+        &[0.1],
+        &TrainConfig::default(),
+        &tags,
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("group 1"), "{err}");
 }

@@ -216,6 +216,29 @@ impl Trainer {
                 .first()
                 .map_or(0.1, |g| default_gate_lr(g.kind()) / steps as f64)
         });
+        // The optimiser makes groups 0 up to the highest group of a variable; setting a group
+        // it lacks would panic in tch.
+        let groups = optimizer_groups(vs);
+        let missing = |group: usize, what: &str| {
+            Error::config(
+                "variables",
+                format!(
+                    "{what} belong in optimiser group {group} (`vs.root().set_group({group})`), which the VarStore lacks"
+                ),
+            )
+        };
+        if groups == 0 {
+            return Err(Error::config(
+                "variables",
+                "the VarStore has no trainable variables",
+            ));
+        }
+        if !gates.is_empty() && groups < 2 {
+            return Err(missing(1, "gate variables"));
+        }
+        if model.has_conditional_gates() && groups < 3 {
+            return Err(missing(2, "conditional gate networks"));
+        }
         let mut opt = nn::Adam::default().build(vs, config.lr)?;
         opt.set_weight_decay_group(0, config.weight_decay);
         if !gates.is_empty() {
@@ -338,6 +361,17 @@ impl Trainer {
             Ok(task_loss(data.task, &out, &data.val.y) + &self.lambda * penalty)
         })
     }
+}
+
+/// Optimiser groups an optimiser over `vs` has: one past the highest group of its trainable
+/// variables.
+fn optimizer_groups(vs: &nn::VarStore) -> usize {
+    let vars = vs.variables_.lock().unwrap_or_else(|e| e.into_inner());
+    vars.trainable_variables
+        .iter()
+        .map(|v| v.group + 1)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Sets each gate's temperature for epoch `epoch` (0-based) of `epochs` on a geometric schedule
