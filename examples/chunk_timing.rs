@@ -27,12 +27,12 @@ fn main() -> Result<()> {
         let epochs = 200;
         let t0 = std::time::Instant::now();
         for _ in 0..epochs {
-            let _ = trainer.epoch(&model, &data, 1.0);
+            let _ = trainer.epoch(&model, &data, 1.0)?;
         }
         let train = t0.elapsed().as_secs_f64();
         let t1 = std::time::Instant::now();
         for _ in 0..epochs {
-            let _ = stog::train::to_f64(&trainer.objective(&model, &data))?;
+            let _ = stog::train::to_f64(&trainer.objective(&model, &data)?)?;
         }
         let val = t1.elapsed().as_secs_f64();
         let per = |s: f64| 1e3 * s / (epochs * e) as f64;

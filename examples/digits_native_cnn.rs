@@ -12,7 +12,8 @@
 //! The penalty weighs each channel by the multiply-adds it costs (`macs`, the default), or every
 //! channel alike (`channels`: fewer channels, more multiply-adds). Prints test accuracy against
 //! kept channels and executed multiply-adds per image (gate networks included), and writes the
-//! figure. Training runs a fixed number of epochs with a lambda warm-up and keeps the state with
+//! figure. The CNN implements `stog::train::GatedModel` and trains with stog's shared trainer
+//! (`stog::train::fit`): a fixed number of epochs with a lambda warm-up, keeping the state with
 //! the best validation objective; then the network alone is refit with its gates frozen at their
 //! inference values, keeping the best validation loss (the test rows are only reported).
 //!
@@ -25,11 +26,11 @@
 use anyhow::Result;
 use stog::data::{Split, Table, Task};
 use stog::gates::{Gate, GateKind, build_gate};
-use stog::model::{ConditionalConfig, ConditionalGate, conditional_gate};
+use stog::model::{ConditionalConfig, ConditionalGate, PenaltySpec, conditional_gate};
 use stog::report::{RunsWriter, plot_score_against};
 use stog::sweep::{RunRecord, summarize};
-use stog::train::{Prepared, metrics};
-use tch::nn::{Module, OptimizerConfig};
+use stog::train::{GatedModel, MemberTags, Prepared, TrainConfig, fit, metrics};
+use tch::nn::Module;
 use tch::{Device, Kind, Tensor, nn};
 
 const CHANNELS: [i64; 3] = [16, 32, 64];
@@ -53,6 +54,10 @@ struct Cnn {
     convs: Vec<nn::Conv2D>,
     head: nn::Linear,
     gates: Gates,
+    /// Penalty weight of one channel of each block.
+    costs: [f64; 3],
+    /// Refit: the inference gates (detached, so they do not train) and no penalty.
+    frozen: bool,
 }
 
 /// A forward pass: logits, and per block the applied gate `[N or 1, C]` and the expected open
@@ -64,7 +69,7 @@ struct Pass {
 }
 
 impl Cnn {
-    fn new(vs: &nn::Path, dynamic: bool, seed: u64) -> Cnn {
+    fn new(vs: &nn::Path, dynamic: bool, seed: u64, costs: [f64; 3]) -> Cnn {
         let conv = |name: &str, i: i64, o: i64| {
             let c = nn::ConvConfig {
                 padding: 1,
@@ -72,7 +77,8 @@ impl Cnn {
             };
             nn::conv2d(vs / name, i, o, 3, c)
         };
-        let gate_root = vs.set_group(1) / "gates";
+        // The trainer's optimiser groups: 1 for gates, 2 for gate networks.
+        let gate_root = vs.set_group(if dynamic { 2 } else { 1 }) / "gates";
         let gates = if dynamic {
             let config = ConditionalConfig {
                 bottleneck: 8,
@@ -110,6 +116,8 @@ impl Cnn {
                 .collect(),
             head: nn::linear(vs / "head", CHANNELS[2], 10, Default::default()),
             gates,
+            costs,
+            frozen: false,
         }
     }
 
@@ -142,11 +150,13 @@ impl Cnn {
         }
     }
 
+    /// The forward pass of images `[N, 1, 8, 8]`.
     fn pass(&self, x: &Tensor, train: bool) -> Pass {
         let (mut gates, mut open) = (Vec::new(), Vec::new());
         let mut h = x.shallow_clone();
         for (b, conv) in self.convs.iter().enumerate() {
             let (z, o) = self.gate(b, &h, train);
+            let z = if self.frozen { z.detach() } else { z };
             let a = conv.forward(&h).relu();
             let a = if b == 1 { a.max_pool2d_default(2) } else { a };
             h = a * z.view([z.size()[0], -1, 1, 1]);
@@ -195,6 +205,83 @@ fn channel_costs() -> [f64; 3] {
     [cost[0] / mean, cost[1] / mean, cost[2] / mean]
 }
 
+impl GatedModel for Cnn {
+    fn members(&self) -> i64 {
+        1
+    }
+
+    fn device(&self) -> Device {
+        self.head.ws.device()
+    }
+
+    /// The static gates (the trainer's group 1); dynamic gates are gate networks (group 2).
+    fn gates(&self) -> Vec<&dyn Gate> {
+        match &self.gates {
+            Gates::Static(g) => g.iter().map(|g| g.as_ref()).collect(),
+            Gates::Dynamic(_) => Vec::new(),
+        }
+    }
+
+    fn gates_mut(&mut self) -> Vec<&mut dyn Gate> {
+        match &mut self.gates {
+            Gates::Static(g) => g.iter_mut().map(|g| g.as_mut() as &mut dyn Gate).collect(),
+            Gates::Dynamic(_) => Vec::new(),
+        }
+    }
+
+    fn has_conditional_gates(&self) -> bool {
+        matches!(self.gates, Gates::Dynamic(_))
+    }
+
+    /// Rows of 64 pixels, as images; logits `[1, N, 10]`.
+    fn forward_gated(&self, xs: &Tensor, train: bool) -> stog::Result<Tensor> {
+        let images = xs.f_view([-1, 1, 8, 8])?;
+        Ok(self.pass(&images, train && !self.frozen).out.unsqueeze(0))
+    }
+
+    /// Expected open channels in training, channels the inference network opens (per image,
+    /// averaged) otherwise; weighted by `costs`, 0 in a refit.
+    fn forward_penalty(
+        &self,
+        xs: &Tensor,
+        train: bool,
+        _spec: &PenaltySpec,
+    ) -> stog::Result<(Tensor, Tensor)> {
+        let images = xs.f_view([-1, 1, 8, 8])?;
+        let pass = self.pass(&images, train && !self.frozen);
+        let penalty = if self.frozen {
+            Tensor::zeros([1], (Kind::Float, self.device()))
+        } else if train {
+            penalty(&pass.open, self.costs).view([1])
+        } else {
+            let open: Vec<Tensor> = pass
+                .gates
+                .iter()
+                .map(|z| {
+                    z.ne(0.0)
+                        .to_kind(Kind::Float)
+                        .mean_dim(0, false, Kind::Float)
+                })
+                .collect();
+            penalty(&open, self.costs).view([1])
+        };
+        Ok((pass.out.unsqueeze(0), penalty))
+    }
+
+    /// The dynamic gates' temperature from `tau` to `tau_min`; none in a refit.
+    fn anneal(&mut self, progress: f64) {
+        if self.frozen {
+            return;
+        }
+        if let Gates::Dynamic(g) = &mut self.gates {
+            let config = ConditionalConfig::at(vec![]);
+            for gate in g.iter_mut() {
+                gate.tau = config.tau * (config.tau_min / config.tau).powf(progress);
+            }
+        }
+    }
+}
+
 /// The penalty: expected open channels of each block, weighted by `costs`.
 fn penalty(open: &[Tensor], costs: [f64; 3]) -> Tensor {
     open.iter()
@@ -213,89 +300,44 @@ fn run(
 ) -> Result<(RunRecord, f64)> {
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
-    let mut model = Cnn::new(&vs.root(), dynamic, seed);
-    let mut opt = nn::Adam::default().build(&vs, 3e-3)?;
-    // Gate learning rates per epoch (as stog's trainer calibrates them), spread over the
-    // mini-batches of an epoch.
-    let steps = ((data.train.len() + 63) / 64) as f64;
-    opt.set_lr_group(1, if dynamic { 0.1 } else { 0.05 } / steps);
+    let mut model = Cnn::new(&vs.root(), dynamic, seed, costs);
     let images = |x: &Tensor| x.view([-1, 1, 8, 8]);
-    let (xtr, xval, xte) = (
-        images(&data.train.x),
-        images(&data.val.x),
-        images(&data.test.x),
-    );
-    let config = ConditionalConfig::at(vec![]);
-    let mut best = (f64::INFINITY, 0usize);
-    let mut best_vs = nn::VarStore::new(Device::Cpu);
-    let _ = Cnn::new(&best_vs.root(), dynamic, seed);
-    best_vs.copy(&vs)?;
-    for epoch in 0..EPOCHS {
-        if let Gates::Dynamic(g) = &mut model.gates {
-            let t = epoch as f64 / (EPOCHS - 1) as f64;
-            for gate in g.iter_mut() {
-                gate.tau = config.tau * (config.tau_min / config.tau).powf(t);
-            }
-        }
-        let ramp = ((epoch + 1) as f64 / WARMUP as f64).min(1.0);
-        let order = Tensor::randperm(xtr.size()[0], (Kind::Int64, Device::Cpu));
-        for idx in order.split(64, 0) {
-            let pass = model.pass(&xtr.index_select(0, &idx), true);
-            let task = pass
-                .out
-                .cross_entropy_for_logits(&data.train.y.index_select(0, &idx));
-            let loss = task + penalty(&pass.open, costs) * (lambda * ramp);
-            opt.backward_step(&loss);
-        }
-        // The objective counts the channels the inference network opens.
-        let objective = tch::no_grad(|| {
-            let pass = model.pass(&xval, false);
-            let open: Vec<Tensor> = pass
-                .gates
-                .iter()
-                .map(|z| {
-                    z.ne(0.0)
-                        .to_kind(Kind::Float)
-                        .mean_dim(0, false, Kind::Float)
-                })
-                .collect();
-            pass.out.cross_entropy_for_logits(&data.val.y) + penalty(&open, costs) * lambda
-        })
-        .double_value(&[]);
-        if epoch + 1 >= WARMUP && objective < best.0 {
-            best = (objective, epoch + 1);
-            best_vs.copy(&vs)?;
-        }
+    let (xval, xte) = (images(&data.val.x), images(&data.test.x));
+    // Gate learning rates per epoch (as stog's trainer calibrates them), spread over the
+    // mini-batches of an epoch; no patience: every epoch runs.
+    let steps = ((data.train.len() + 63) / 64) as f64;
+    let train = TrainConfig {
+        epochs: EPOCHS,
+        warmup_epochs: WARMUP,
+        patience: EPOCHS,
+        lr: 3e-3,
+        gate_lr: Some(if dynamic { 0.1 } else { 0.05 } / steps),
+        batch_size: Some(64),
+        ..TrainConfig::default()
+    };
+    let tags = MemberTags {
+        gate: if dynamic { "gumbel" } else { "stg" }.into(),
+        seeds: vec![seed],
+    };
+    let best = fit(&mut model, &vs, data, &[lambda], &train, &tags, None)?;
+    let best_epoch = best[0].best_epoch;
+    if let Some(failure) = &best[0].failure {
+        anyhow::bail!("{failure}");
     }
-    let mut vs = vs;
-    vs.copy(&best_vs)?;
     // Refit the network with the gates frozen at their inference values (the pruned network
     // that will run), keeping the state with the best validation loss.
-    let val_loss = |model: &Cnn| {
-        tch::no_grad(|| {
-            model
-                .pass(&xval, false)
-                .out
-                .cross_entropy_for_logits(&data.val.y)
-        })
-        .double_value(&[])
+    model.frozen = true;
+    let refit = TrainConfig {
+        epochs: REFIT,
+        warmup_epochs: 0,
+        patience: REFIT,
+        lr: 1e-3,
+        ..train
     };
-    let mut refit = nn::Adam::default().build(&vs, 1e-3)?;
-    refit.set_lr_group(1, 0.0);
-    let mut best_loss = val_loss(&model);
-    for _ in 0..REFIT {
-        let order = Tensor::randperm(xtr.size()[0], (Kind::Int64, Device::Cpu));
-        for idx in order.split(64, 0) {
-            let out = model.pass(&xtr.index_select(0, &idx), false).out;
-            refit.backward_step(&out.cross_entropy_for_logits(&data.train.y.index_select(0, &idx)));
-        }
-        let loss = val_loss(&model);
-        if loss < best_loss {
-            best_loss = loss;
-            best_vs.copy(&vs)?;
-        }
+    let refitted = fit(&mut model, &vs, data, &[0.0], &refit, &tags, None)?;
+    if let Some(failure) = &refitted[0].failure {
+        anyhow::bail!("{failure}");
     }
-    vs.copy(&best_vs)?;
     let score = |x: &Tensor, y: &Tensor| -> stog::Result<_> {
         let pass = tch::no_grad(|| model.pass(x, false));
         let m = metrics(Task::Classification, &pass.out.unsqueeze(0), y, 1.0)?;
@@ -350,7 +392,7 @@ fn run(
         val_loss,
         test_loss,
         epochs: EPOCHS,
-        best_epoch: best.1,
+        best_epoch,
         fit_seconds: 0.0,
         selected: String::new(),
         failure: String::new(),

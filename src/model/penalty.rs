@@ -17,14 +17,18 @@ pub struct PenaltySpec {
     pub target_rate: Option<f64>,
 }
 
-/// Open units `[E, D]` (0/1 or fractions) counted as the penalty counts them, `[E]`: 1 per unit
-/// or its cost, divided by the units with `Mean`, or the squared distance of the open fraction
-/// to the target rate.
-fn count_open_units(open: Tensor, costs: &Tensor, spec: &PenaltySpec) -> Tensor {
+/// Open units `[E, D]` (0/1 or fractions; `[D]` without a member axis) counted as the penalty
+/// counts them, `[E]` (or `[]`): 1 per unit or its cost (`costs` with `cost_aware`; 1 per unit
+/// without costs), divided by the units with `Mean`, or the squared distance of the open
+/// fraction to the target rate.
+pub fn count_open_units(open: Tensor, costs: Option<&Tensor>, spec: &PenaltySpec) -> Tensor {
     if let Some(t) = spec.target_rate {
         return (open.mean_dim(-1, false, Kind::Float) - t).square();
     }
-    let open = if spec.cost_aware { open * costs } else { open };
+    let open = match costs {
+        Some(costs) if spec.cost_aware => open * costs,
+        _ => open,
+    };
     match spec.reduction {
         Reduction::Sum => open.sum_dim_intlist(-1, false, Kind::Float),
         Reduction::Mean => open.mean_dim(-1, false, Kind::Float),
@@ -76,7 +80,7 @@ impl GatedMlp {
     fn count_open(&self, open: impl Iterator<Item = Tensor>, spec: &PenaltySpec) -> Tensor {
         let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
         for (c, open) in self.conditional.iter().zip(open) {
-            total += count_open_units(open, &c.costs, spec);
+            total += count_open_units(open, Some(&c.costs), spec);
         }
         total
     }
@@ -88,7 +92,7 @@ impl GatedMlp {
         let mut total = Tensor::zeros([self.members], (Kind::Float, self.device()));
         for g in &self.gates {
             let open = g.gate.inference_gate().ne(0.0).to_kind(Kind::Float);
-            total += count_open_units(open, &g.costs, spec);
+            total += count_open_units(open, Some(&g.costs), spec);
         }
         total
     }

@@ -2,11 +2,14 @@
 //! best-state restore, and the refit of the backbone under the chosen gates.
 
 use super::{GatedScript, script_error};
-use crate::train::{Prepared, check_lambdas, task_loss};
+use crate::gates::{Gate, Reduction};
+use crate::train::{
+    BestState, FitOutcome, GatedModel, MemberTags, Prepared, TrainConfig, check_lambdas, fit,
+    task_loss, to_f64,
+};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use tch::nn::OptimizerConfig;
-use tch::{Kind, Tensor, nn};
+use tch::{Device, Tensor, nn};
 
 /// How [`GatedScript::fit`] trains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,7 +18,7 @@ pub struct ScriptFitConfig {
     pub lambda: f64,
     /// Epochs.
     pub epochs: usize,
-    /// Epochs over which lambda ramps up from 0; the best state is only taken after them.
+    /// Epochs over which lambda ramps up from 0.
     pub warmup: usize,
     /// Adam learning rate of the gates.
     pub gate_lr: f64,
@@ -64,98 +67,97 @@ impl GatedScript {
         Ok(())
     }
 
-    /// Trains the gates (and the backbone after [`GatedScript::train_backbone`]) with Adam on
-    /// `task + lambda * ramp * sum of gate penalties`, lambda ramping up over `warmup` epochs,
-    /// on mini-batches or the full batch. After the warm-up, the state with the best validation
-    /// objective (task loss of the inference network plus lambda times its open gates) is kept
-    /// and restored at the end. Returns the epoch of that state (0 when none was better).
-    /// With `config.refit` only the backbone trains, under the inference gates, and the starting
-    /// state counts as epoch 0.
+    /// Trains the gates (and the backbone after [`GatedScript::train_backbone`]) with the shared
+    /// trainer ([`crate::train::fit`]) on `task + lambda * ramp * sum of gate penalties`, lambda
+    /// ramping up over `warmup` epochs, on mini-batches or the full batch, every epoch (no
+    /// patience). The state with the best validation objective (task loss of the inference
+    /// network plus lambda times its open gates) is kept and restored at the end; returns its
+    /// epoch. With `config.refit` only the backbone trains, under the inference gates, and the
+    /// starting state counts as epoch 0 (a refit never ends worse than it started).
     pub fn fit(&mut self, data: &Prepared, config: &ScriptFitConfig) -> Result<usize> {
-        let lambda = config.lambda;
-        check_lambdas(&[lambda])?;
+        check_lambdas(&[config.lambda])?;
         if config.refit && !self.backbone_trains {
             return Err(Error::config(
                 "refit",
                 "a refit trains the backbone: call train_backbone first (--train-backbone)",
             ));
         }
-        let gate_lr = if config.refit { 0.0 } else { config.gate_lr };
-        let mut opt = nn::Adam::default().build(&self.vs, gate_lr)?;
-        opt.set_lr_group(1, gate_lr);
-        if self.backbone_trains {
-            opt.set_lr_group(0, config.backbone_lr);
-        }
-        let n = data.train.len();
-        let batch = config.batch_size.map_or(n, |b| (b.max(1) as i64).min(n));
-        let best = crate::train::BestState::whole(&self.vs);
-        let mut best_objective = f64::INFINITY;
-        let mut best_epoch = 0;
-        if config.refit {
-            // A refit never ends worse than it started: the starting state is a candidate.
-            self.set_train(false)?;
-            best_objective = self.objective(data, lambda)?;
-            best.keep(&[true]);
-        }
-        for epoch in 0..config.epochs {
-            let ramp = if config.warmup == 0 {
-                1.0
+        let train = TrainConfig {
+            epochs: config.epochs,
+            warmup_epochs: if config.refit { 0 } else { config.warmup },
+            patience: config.epochs.max(1),
+            early_stopping: true,
+            lr: config.backbone_lr,
+            // A refit's gates are frozen: their learning rate does not matter.
+            gate_lr: Some(if config.refit {
+                config.backbone_lr
             } else {
-                ((epoch + 1) as f64 / config.warmup as f64).min(1.0)
-            };
-            self.set_train(true)?;
-            let order = Tensor::randperm(n, (Kind::Int64, data.train.x.device()));
-            // Summed on the device and read once per epoch: no host sync per mini-batch.
-            let mut epoch_loss = Tensor::zeros([], (Kind::Float, data.train.x.device()));
-            for idx in order.split(batch, 0) {
-                let out = self.forward(&data.train.x.index_select(0, &idx), !config.refit)?;
-                let mut penalty = Tensor::zeros([], (Kind::Float, out.device()));
-                if !config.refit {
-                    for g in &self.gates {
-                        penalty += g.penalty(crate::gates::Reduction::Sum, None);
-                    }
-                }
-                let y = data.train.y.index_select(0, &idx);
-                let loss = task_loss(data.task, &out.unsqueeze(0), &y).sum(Kind::Float)
-                    + penalty * (lambda * ramp);
-                epoch_loss += loss.detach();
-                opt.backward_step(&loss);
-                for g in &self.gates {
-                    g.clamp_parameters();
-                }
-            }
-            let value = epoch_loss.double_value(&[]);
-            if !value.is_finite() {
-                return Err(Error::NonFinite {
-                    gate: self.gates[0].kind().to_string(),
-                    lambda,
-                    seed: config.seed,
-                    epoch: epoch + 1,
-                    value,
-                });
-            }
-            self.set_train(false)?;
-            if epoch + 1 >= config.warmup {
-                let objective = self.objective(data, lambda)?;
-                if objective < best_objective {
-                    best_objective = objective;
-                    best_epoch = epoch + 1;
-                    best.keep(&[true]);
-                }
-            }
+                config.gate_lr
+            }),
+            batch_size: config.batch_size,
+            weight_decay: 0.0,
+            reduction: Reduction::Sum,
+            cost_aware: false,
+            target_rate: None,
+            ..TrainConfig::default()
+        };
+        let tags = MemberTags {
+            gate: self
+                .gates
+                .iter()
+                .map(|g| g.kind().to_string())
+                .collect::<Vec<_>>()
+                .join("+"),
+            seeds: vec![config.seed],
+        };
+        // The store is lent to the trainer while the model is borrowed mutably.
+        let device = self.vs.device();
+        let vs = std::mem::replace(&mut self.vs, nn::VarStore::new(device));
+        let outcome = if config.refit {
+            self.refit(&vs, data, &train, &tags)
+        } else {
+            fit(self, &vs, data, &[config.lambda], &train, &tags, None)
+                .map(|mut outcomes| outcomes.remove(0))
+        };
+        self.vs = vs;
+        let outcome = outcome?;
+        if let Some(failure) = outcome.failure {
+            return Err(failure.into());
         }
-        if best_epoch > 0 || config.refit {
-            best.restore();
-        }
-        Ok(best_epoch)
+        Ok(outcome.best_epoch)
     }
 
-    /// Validation task loss of the inference network plus lambda times its open gates.
-    fn objective(&self, data: &Prepared, lambda: f64) -> Result<f64> {
-        let out = tch::no_grad(|| self.forward(&data.val.x, false))?;
-        let task = task_loss(data.task, &out.unsqueeze(0), &data.val.y).double_value(&[0]);
-        let open: usize = self.selected()?.iter().map(Vec::len).sum();
-        Ok(task + lambda * open as f64)
+    /// The backbone alone under the frozen inference gates, no penalty; the starting state is
+    /// restored when no epoch beats it on the validation loss (best epoch 0).
+    fn refit(
+        &mut self,
+        vs: &nn::VarStore,
+        data: &Prepared,
+        train: &TrainConfig,
+        tags: &MemberTags,
+    ) -> Result<FitOutcome> {
+        let start = BestState::whole(vs);
+        let gate_params: Vec<Tensor> = self.gates.iter().flat_map(|g| g.parameters()).collect();
+        for p in &gate_params {
+            let _ = p.set_requires_grad(false);
+        }
+        let mut refit = Refit(self);
+        let result = (|| {
+            refit.set_training(false)?;
+            let out = tch::no_grad(|| refit.forward_gated(&data.val.x, false))?;
+            let before = to_f64(&task_loss(data.task, &out, &data.val.y))?;
+            let mut outcome = fit(&mut refit, vs, data, &[0.0], train, tags, None)?.remove(0);
+            if outcome.failure.is_none() && before[0] <= outcome.best_objective {
+                start.restore();
+                outcome.best_epoch = 0;
+                outcome.best_objective = before[0];
+            }
+            Ok(outcome)
+        })();
+        for p in &gate_params {
+            let _ = p.set_requires_grad(true);
+        }
+        result
     }
 
     /// Puts the backbone in training or evaluation mode (dropout, batch norm) when it trains.
@@ -172,5 +174,80 @@ impl GatedScript {
             result.map_err(|e| script_error(path, "train mode", e))?;
         }
         Ok(())
+    }
+}
+
+/// A TorchScript model is one network (no member axis) whose gates are its gate layers.
+impl GatedModel for GatedScript {
+    fn members(&self) -> i64 {
+        1
+    }
+
+    fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    fn gates(&self) -> Vec<&dyn Gate> {
+        self.gates.iter().map(|g| g.as_ref()).collect()
+    }
+
+    fn gates_mut(&mut self) -> Vec<&mut dyn Gate> {
+        self.gates
+            .iter_mut()
+            .map(|g| g.as_mut() as &mut dyn Gate)
+            .collect()
+    }
+
+    fn forward_gated(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(self.forward(xs, train)?.unsqueeze(0))
+    }
+
+    /// The gates of a TorchScript model keep their temperature (no annealing, as before).
+    fn anneal(&mut self, _progress: f64) {}
+
+    fn set_training(&mut self, train: bool) -> Result<()> {
+        self.set_train(train)
+    }
+}
+
+/// A refit of a [`GatedScript`]: its inference gates in training too, and no penalty.
+struct Refit<'a>(&'a mut GatedScript);
+
+impl GatedModel for Refit<'_> {
+    fn members(&self) -> i64 {
+        1
+    }
+
+    fn device(&self) -> Device {
+        self.0.vs.device()
+    }
+
+    fn gates(&self) -> Vec<&dyn Gate> {
+        GatedModel::gates(&*self.0)
+    }
+
+    fn gates_mut(&mut self) -> Vec<&mut dyn Gate> {
+        self.0.gates_mut()
+    }
+
+    fn forward_gated(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
+        self.0.forward_gated(xs, false)
+    }
+
+    fn forward_penalty(
+        &self,
+        xs: &Tensor,
+        _train: bool,
+        _spec: &crate::model::PenaltySpec,
+    ) -> Result<(Tensor, Tensor)> {
+        let out = self.0.forward_gated(xs, false)?;
+        let zero = Tensor::zeros([1], (tch::Kind::Float, self.device()));
+        Ok((out, zero))
+    }
+
+    fn anneal(&mut self, _progress: f64) {}
+
+    fn set_training(&mut self, train: bool) -> Result<()> {
+        self.0.set_train(train)
     }
 }

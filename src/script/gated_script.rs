@@ -14,7 +14,7 @@
 //! units) for [`GatedScript::macs`].
 //!
 //! This file loads a model and builds its gates; `forward.rs` runs the layouts, `fit.rs` trains,
-//! `export.rs` writes the pruned model.
+//! `path.rs` runs a warm-started lambda path, `export.rs` writes the pruned model.
 
 use crate::gates::{Gate, GateConfig, build_gate};
 use crate::{Error, Result};

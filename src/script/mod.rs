@@ -5,6 +5,7 @@ mod export;
 mod fit;
 mod forward;
 mod gated_script;
+mod path;
 
 pub use fit::*;
 pub use gated_script::*;

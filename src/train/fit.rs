@@ -8,8 +8,7 @@
 //! falling after a gate is closed). The best state of each member is copied when it improves and
 //! copied back at the end.
 
-use super::{Prepared, TrainConfig, default_gate_lr, task_loss, to_f64};
-use crate::model::GatedMlp;
+use super::{GatedModel, Prepared, TrainConfig, default_gate_lr, task_loss, to_f64};
 use crate::{Error, Result};
 use tch::nn::OptimizerConfig;
 use tch::{Kind, Tensor, nn};
@@ -70,14 +69,14 @@ pub struct MemberTags {
     pub seeds: Vec<u64>,
 }
 
-/// Trains every member of `model` (variables in `vs`) with its own lambda.
+/// Trains every member of `model` (variables in `vs`: see [`GatedModel`]) with its own lambda.
 ///
 /// Members run until their patience runs out (not before the warm-up ends) or `epochs`; then
 /// each member's best state is restored. A member whose loss becomes non-finite stops with a
 /// failure that names gate, lambda, seed and epoch. `progress`, when given, is called with the
 /// number of epochs done since its last call (all `epochs` in total), e.g. to advance a bar.
-pub fn fit(
-    model: &mut GatedMlp,
+pub fn fit<M: GatedModel>(
+    model: &mut M,
     vs: &nn::VarStore,
     data: &Prepared,
     lambdas: &[f64],
@@ -98,7 +97,16 @@ pub fn fit(
     }
     let mut trainer = Trainer::new(model, vs, config, data.train.len())?;
     trainer.set_lambdas(lambdas)?;
-    let state = BestState::new(vs, e as i64);
+    let state = if model.member_axis() {
+        BestState::new(vs, e as i64)
+    } else if e == 1 {
+        BestState::whole(vs)
+    } else {
+        return Err(Error::config(
+            "members",
+            format!("{e} members without a member axis on their variables"),
+        ));
+    };
     let mut outcomes = vec![
         FitOutcome {
             epochs: 0,
@@ -120,8 +128,10 @@ pub fn fit(
         let running: Vec<i64> = (0..e as i64).filter(|m| active[*m as usize]).collect();
         let subset =
             (running.len() < e).then(|| Tensor::from_slice(&running).to_device(model.device()));
-        let train_loss = trainer.epoch_members(model, data, ramp, subset.as_ref());
-        let objective = trainer.objective(model, data);
+        model.set_training(true)?;
+        let train_loss = trainer.epoch_members(model, data, ramp, subset.as_ref())?;
+        model.set_training(false)?;
+        let objective = trainer.objective(model, data)?;
         let values = to_f64(&Tensor::stack(&[objective, train_loss], 0))?;
         let (objective, train_loss) = values.split_at(e);
         let mut improved = vec![false; e];
@@ -189,8 +199,8 @@ impl Trainer {
     /// The default gate learning rate is calibrated per epoch: it is divided by the number of
     /// mini-batches of `n_train` rows, so that gates drift as much per epoch with mini-batches as
     /// with the full batch (a noisy gradient otherwise random-walks unpenalised gates shut).
-    pub fn new(
-        model: &GatedMlp,
+    pub fn new<M: GatedModel + ?Sized>(
+        model: &M,
         vs: &nn::VarStore,
         config: &TrainConfig,
         n_train: i64,
@@ -200,20 +210,43 @@ impl Trainer {
             .batch_size
             .map_or(1, |b| (n_train as usize).div_ceil(b.max(1)))
             .max(1);
+        let gates = model.gates();
         let gate_lr = config.gate_lr.unwrap_or_else(|| {
-            model
-                .gates
+            gates
                 .first()
-                .map_or(0.1, |g| default_gate_lr(g.gate.kind()) / steps as f64)
+                .map_or(0.1, |g| default_gate_lr(g.kind()) / steps as f64)
         });
+        // The optimiser makes groups 0 up to the highest group of a variable; setting a group
+        // it lacks would panic in tch.
+        let groups = optimizer_groups(vs);
+        let missing = |group: usize, what: &str| {
+            Error::config(
+                "variables",
+                format!(
+                    "{what} belong in optimiser group {group} (`vs.root().set_group({group})`), which the VarStore lacks"
+                ),
+            )
+        };
+        if groups == 0 {
+            return Err(Error::config(
+                "variables",
+                "the VarStore has no trainable variables",
+            ));
+        }
+        if !gates.is_empty() && groups < 2 {
+            return Err(missing(1, "gate variables"));
+        }
+        if model.has_conditional_gates() && groups < 3 {
+            return Err(missing(2, "conditional gate networks"));
+        }
         let mut opt = nn::Adam::default().build(vs, config.lr)?;
         opt.set_weight_decay_group(0, config.weight_decay);
-        if !model.gates.is_empty() {
+        if !gates.is_empty() {
             // Group 1 exists only when the model has gate parameters.
             opt.set_lr_group(1, gate_lr);
             opt.set_weight_decay_group(1, 0.0);
         }
-        if !model.conditional.is_empty() {
+        if model.has_conditional_gates() {
             // Group 2: the conditional gates' networks.
             let lr = config
                 .gate_lr
@@ -239,21 +272,29 @@ impl Trainer {
 
     /// One pass over the training rows (shuffled mini-batches, or the full batch) with lambda
     /// scaled by `ramp`; returns the mean training task loss per member, `[E]`.
-    pub fn epoch(&mut self, model: &GatedMlp, data: &Prepared, ramp: f64) -> Tensor {
+    pub fn epoch<M: GatedModel>(
+        &mut self,
+        model: &M,
+        data: &Prepared,
+        ramp: f64,
+    ) -> Result<Tensor> {
         self.epoch_members(model, data, ramp, None)
     }
 
     /// [`Trainer::epoch`] for the members `active` only (all when `None`): the others are not
     /// computed at all (their gradients are zero) and get a loss of 0. Stopped members of a
-    /// chunk cost nothing this way.
-    pub fn epoch_members(
+    /// chunk cost nothing this way (unless the model cannot
+    /// [select members](GatedModel::select_members): all are computed then).
+    pub fn epoch_members<M: GatedModel>(
         &mut self,
-        model: &GatedMlp,
+        model: &M,
         data: &Prepared,
         ramp: f64,
         active: Option<&Tensor>,
-    ) -> Tensor {
+    ) -> Result<Tensor> {
         let device = model.device();
+        let mut first = active.and_then(|idx| model.select_members(idx));
+        let active = active.filter(|_| first.is_some());
         // Rows are axis 0 of [N, D], or axis 1 of member-specific inputs [E, N, D].
         let member_inputs = data.train.x.dim() == 3;
         let rows_axis = i64::from(member_inputs);
@@ -284,65 +325,64 @@ impl Trainer {
                 None => (x.shallow_clone(), y.shallow_clone()),
             };
             // The subset's parameters are gathered anew each step (they change with it).
-            let subset = active.map(|idx| model.select_members(idx));
-            let m = subset.as_ref().unwrap_or(model);
-            let pass = m.pass(&xb, true);
-            let task = task_loss(data.task, &pass.out, &yb);
-            let spec = self.config.penalty_spec();
-            let penalty = match self.config.target_rate {
-                Some(t) => m.rate_penalty(&pass.applied, t),
-                None => m.penalty(&spec) + m.conditional_penalty(&pass.logits, &spec),
+            let subset = first
+                .take()
+                .or_else(|| active.and_then(|idx| model.select_members(idx)));
+            let m: &dyn GatedModel = match &subset {
+                Some(s) => s.as_ref(),
+                None => model,
             };
+            let (out, penalty) = m.forward_penalty(&xb, true, &self.config.penalty_spec())?;
+            let task = task_loss(data.task, &out, &yb);
             let loss = (&task + &lambda * ramp * penalty).sum(Kind::Float);
             self.opt.zero_grad();
             loss.backward();
             self.opt.step();
-            model.clamp_gates();
+            model.clamp_parameters();
             train_loss += task.detach() * (len as f64 / n as f64);
             start += len;
         }
-        match active {
+        Ok(match active {
             Some(idx) => Tensor::zeros([model.members()], (Kind::Float, device)).index_copy(
                 0,
                 idx,
                 &train_loss,
             ),
             None => train_loss,
-        }
+        })
     }
 
     /// The early-stopping objective per member, `[E]`: validation task loss of the inference
     /// network plus lambda times its open gates (as the penalty counts them).
-    pub fn objective(&self, model: &GatedMlp, data: &Prepared) -> Tensor {
+    pub fn objective<M: GatedModel + ?Sized>(&self, model: &M, data: &Prepared) -> Result<Tensor> {
         tch::no_grad(|| {
-            let pass = model.pass(&data.val.x, false);
-            let spec = self.config.penalty_spec();
-            task_loss(data.task, &pass.out, &data.val.y)
-                + &self.lambda
-                    * (model.inference_penalty(&spec)
-                        + model.conditional_inference_penalty(&pass.logits, &spec))
+            let (out, penalty) =
+                model.forward_penalty(&data.val.x, false, &self.config.penalty_spec())?;
+            Ok(task_loss(data.task, &out, &data.val.y) + &self.lambda * penalty)
         })
     }
 }
 
-/// Sets each gate's temperature on a geometric schedule from its start to its end value.
-pub fn anneal(model: &mut GatedMlp, epoch: usize, epochs: usize) {
+/// Optimiser groups an optimiser over `vs` has: one past the highest group of its trainable
+/// variables.
+fn optimizer_groups(vs: &nn::VarStore) -> usize {
+    let vars = vs.variables_.lock().unwrap_or_else(|e| e.into_inner());
+    vars.trainable_variables
+        .iter()
+        .map(|v| v.group + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Sets each gate's temperature for epoch `epoch` (0-based) of `epochs` on a geometric schedule
+/// from its start to its end value ([`GatedModel::anneal`]).
+pub fn anneal<M: GatedModel + ?Sized>(model: &mut M, epoch: usize, epochs: usize) {
     let t = if epochs > 1 {
         epoch as f64 / (epochs - 1) as f64
     } else {
         1.0
     };
-    for g in model.gates.iter_mut() {
-        if let Some((start, end)) = g.gate.temperature_range() {
-            g.gate.set_temperature(start * (end / start).powf(t));
-        }
-    }
-    if let Some(c) = &model.config.conditional {
-        let tau = c.tau * (c.tau_min / c.tau).powf(t);
-        for layer in model.conditional.iter_mut() {
-            layer.gate.tau = tau;
-        }
-    }
+    model.anneal(t);
 }
 
 /// Copies of every member-indexed variable, updated per member when it improves.

@@ -4,6 +4,7 @@
 mod config;
 mod device;
 mod fit;
+mod gated_model;
 mod metrics;
 mod path;
 mod prepared;
@@ -13,6 +14,7 @@ pub use crate::host::{read_back, to_f64};
 pub use config::*;
 pub use device::*;
 pub use fit::*;
+pub use gated_model::*;
 pub use metrics::*;
 pub use path::*;
 pub use prepared::*;

@@ -325,7 +325,7 @@ fn run_point(
     let mut stable = vec![0usize; e];
     let mut epochs = 0;
     while epochs < path.max_epochs {
-        let loss = to_f64(&trainer.epoch(model, data, 1.0))?;
+        let loss = to_f64(&trainer.epoch(model, data, 1.0)?)?;
         epochs += 1;
         if let Some((m, v)) = loss.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(Error::NonFinite {

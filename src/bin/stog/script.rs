@@ -179,29 +179,38 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     if args.train_backbone {
         g.train_backbone()?;
     }
+    let config = ScriptFitConfig {
+        lambda: grid[0],
+        epochs: args.epochs,
+        warmup: args.warmup_epochs,
+        gate_lr: args.gate_lr,
+        backbone_lr: args.backbone_lr,
+        batch_size: (args.batch_size > 0).then_some(args.batch_size),
+        refit: false,
+        seed: args.seed,
+    };
     if grid.len() == 1 && !auto {
-        fit_one(
-            &args,
-            &mut g,
+        g.warm_path(
             &data,
-            grid[0],
-            args.warmup_epochs,
-            &args.out_dir,
+            &grid,
+            &config,
+            args.refit_epochs,
+            |g, lambda, best_epoch| write_point(&args, g, &data, lambda, best_epoch, &args.out_dir),
         )?;
         return Ok(());
     }
-    // A warm-started path: each lambda, in increasing order, starts from the previous solution
-    // (a cold start with a large lambda closes every gate at once).
-    let mut grid = grid;
-    grid.sort_by(f64::total_cmp);
-    let mut points = Vec::new();
-    for (i, l) in grid.iter().enumerate() {
-        let dir = args.out_dir.join(format!("lambda_{l}"));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        say!(args, "== lambda {l}");
-        let warmup = if i == 0 { args.warmup_epochs } else { 0 };
-        points.push(fit_one(&args, &mut g, &data, *l, warmup, &dir)?);
-    }
+    let points = g.warm_path(
+        &data,
+        &grid,
+        &config,
+        args.refit_epochs,
+        |g, lambda, best_epoch| {
+            let dir = args.out_dir.join(format!("lambda_{lambda}"));
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            say!(args, "== lambda {lambda}");
+            write_point(&args, g, &data, lambda, best_epoch, &dir)
+        },
+    )?;
     let candidates: Vec<Candidate> = points
         .iter()
         .map(|p| Candidate {
@@ -255,36 +264,16 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     Ok(())
 }
 
-/// Fits the gates of `g` (from their current state) with `lambda` and writes result.json,
-/// pruned.pt and the test rows with their outputs into `dir`.
-fn fit_one(
+/// Scores the fitted `g` at `lambda` and writes result.json, pruned.pt and the test rows with
+/// their outputs into `dir`.
+fn write_point(
     args: &ScriptArgs,
     g: &mut GatedScript,
     data: &Prepared,
     lambda: f64,
-    warmup: usize,
+    best_epoch: usize,
     dir: &Path,
 ) -> Result<ScriptPathPoint> {
-    let config = ScriptFitConfig {
-        lambda,
-        epochs: args.epochs,
-        warmup,
-        gate_lr: args.gate_lr,
-        backbone_lr: args.backbone_lr,
-        batch_size: (args.batch_size > 0).then_some(args.batch_size),
-        refit: false,
-        seed: args.seed,
-    };
-    let best_epoch = g.fit(data, &config)?;
-    if args.refit_epochs > 0 {
-        let refit = ScriptFitConfig {
-            epochs: args.refit_epochs,
-            warmup: 0,
-            refit: true,
-            ..config
-        };
-        g.fit(data, &refit)?;
-    }
     // Gates inside a model export when each goes straight into a linear layer (checked on the
     // validation rows); otherwise result.json says why and no pruned.pt is written.
     let (pruned, not_exported) = match g.export_pruned(dir.join("pruned.pt"), &data.val.x) {

@@ -1,0 +1,58 @@
+//! The lambda path of a [`GatedScript`]: a warm-started grid, each lambda (in increasing order)
+//! starting from the previous solution, because a cold start with a large lambda closes every
+//! gate at once.
+
+use super::{GatedScript, ScriptFitConfig};
+use crate::train::{Prepared, check_lambdas};
+use crate::{Error, Result};
+
+impl GatedScript {
+    /// Fits with `config` and then, when `refit_epochs > 0`, refits the backbone under the chosen
+    /// gates for that many epochs; returns the best epoch of the fit.
+    pub fn fit_and_refit(
+        &mut self,
+        data: &Prepared,
+        config: &ScriptFitConfig,
+        refit_epochs: usize,
+    ) -> Result<usize> {
+        let best_epoch = self.fit(data, config)?;
+        if refit_epochs > 0 {
+            let refit = ScriptFitConfig {
+                epochs: refit_epochs,
+                warmup: 0,
+                refit: true,
+                ..config.clone()
+            };
+            self.fit(data, &refit)?;
+        }
+        Ok(best_epoch)
+    }
+
+    /// [`fit_and_refit`](GatedScript::fit_and_refit) at each of `lambdas`, in increasing order,
+    /// from the previous point's state; the warm-up of `config` at the first point only. After
+    /// each point `visit(model, lambda, best_epoch)` scores and records it (and may write its
+    /// files); its results come back in lambda order.
+    pub fn warm_path<T, E: From<Error>>(
+        &mut self,
+        data: &Prepared,
+        lambdas: &[f64],
+        config: &ScriptFitConfig,
+        refit_epochs: usize,
+        mut visit: impl FnMut(&mut GatedScript, f64, usize) -> std::result::Result<T, E>,
+    ) -> std::result::Result<Vec<T>, E> {
+        check_lambdas(lambdas)?;
+        let mut lambdas = lambdas.to_vec();
+        lambdas.sort_by(f64::total_cmp);
+        let mut points = Vec::new();
+        for (i, lambda) in lambdas.into_iter().enumerate() {
+            let point = ScriptFitConfig {
+                lambda,
+                warmup: if i == 0 { config.warmup } else { 0 },
+                ..config.clone()
+            };
+            let best_epoch = self.fit_and_refit(data, &point, refit_epochs)?;
+            points.push(visit(self, lambda, best_epoch)?);
+        }
+        Ok(points)
+    }
+}
