@@ -188,7 +188,12 @@ pub fn run(args: SelectArgs) -> Result<()> {
         ..Default::default()
     });
     let auto_threads = threads.is_none();
-    let threads = set_threads(threads, split.train.len(), table.n_features(), device);
+    // The network sees the screened columns only (very wide data).
+    let inputs = params
+        .screen
+        .keep(table.n_features())
+        .unwrap_or(table.n_features());
+    let threads = set_threads(threads, split.train.len(), inputs, device);
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
