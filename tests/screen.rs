@@ -56,12 +56,15 @@ fn mutual_information_ranks_linear_and_squared_signals_above_noise() {
 }
 
 #[test]
-fn the_automatic_screen_starts_at_5000_features_and_a_budget_keeps_what_it_says() {
-    assert_eq!(Screen::Auto.keep(4999), None);
-    assert_eq!(Screen::Auto.keep(5000), Some(1000));
-    assert_eq!(Screen::Off.keep(100_000), None);
-    assert_eq!(Screen::Keep(10).keep(50), Some(10));
-    assert_eq!(Screen::Keep(50).keep(50), None);
+fn the_automatic_screen_starts_at_5000_features_and_keeps_n_over_log_n() {
+    assert_eq!(Screen::Auto.keep(4999, 600), None);
+    // n / ln n within [100, 1000]: 600 rows keep 100 (94 raised), 20000 keep 1000 (2019 cut).
+    assert_eq!(Screen::Auto.keep(5000, 600), Some(100));
+    assert_eq!(Screen::Auto.keep(5000, 5000), Some(587));
+    assert_eq!(Screen::Auto.keep(100_000, 20_000), Some(1000));
+    assert_eq!(Screen::Off.keep(100_000, 600), None);
+    assert_eq!(Screen::Keep(10).keep(50, 600), Some(10));
+    assert_eq!(Screen::Keep(50).keep(50, 600), None);
     let t = table(40, 8, 0);
     let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
     let mut p = Selector::params();

@@ -271,7 +271,7 @@ impl SelectorParams {
     ) -> Result<FittedSelector> {
         self.validate()?;
         let d = table.n_features();
-        if let Some(keep) = self.screen.keep(d) {
+        if let Some(keep) = self.screen.keep(d, split.train.len()) {
             if !unlabeled.len().is_multiple_of(d) {
                 return Err(Error::shape(
                     "unlabeled rows",

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Screen {
-    /// [`AUTO_SCREEN_ABOVE`] features or more: keep the [`AUTO_SCREEN_KEEP`] of highest mutual
-    /// information; fewer: no screen.
+    /// [`AUTO_SCREEN_ABOVE`] features or more: keep [`auto_screen_keep`] of them (by the
+    /// training rows), those of highest mutual information; fewer: no screen.
     Auto,
     /// Every feature enters the network.
     Off,
@@ -23,14 +23,21 @@ pub enum Screen {
 
 /// The automatic screen applies from this many features on.
 pub const AUTO_SCREEN_ABOVE: usize = 5000;
-/// Features the automatic screen keeps.
-pub const AUTO_SCREEN_KEEP: usize = 1000;
+
+/// Features the automatic screen keeps for `rows` training rows: Fan & Lv's `n / ln n`, within
+/// [100, 1000]. On the wide benchmark (600 training rows) keeping 1000 left the network too many
+/// noise inputs to learn x4^2 and sin(2 x3); keeping 100 found exactly x0..x4.
+pub fn auto_screen_keep(rows: usize) -> usize {
+    let n = rows.max(2) as f64;
+    ((n / n.ln()).round() as usize).clamp(100, 1000)
+}
 
 impl Screen {
-    /// How many of `features` features to keep, or `None` for no screen.
-    pub fn keep(self, features: usize) -> Option<usize> {
+    /// How many of `features` features to keep with `rows` training rows, or `None` for no
+    /// screen.
+    pub fn keep(self, features: usize, rows: usize) -> Option<usize> {
         match self {
-            Screen::Auto => (features >= AUTO_SCREEN_ABOVE).then_some(AUTO_SCREEN_KEEP),
+            Screen::Auto => (features >= AUTO_SCREEN_ABOVE).then(|| auto_screen_keep(rows)),
             Screen::Off => None,
             Screen::Keep(k) => (k < features).then_some(k),
         }

@@ -61,9 +61,9 @@ pub struct SelectArgs {
     /// rows together, to the chosen lambda) or train (the path's point, fitted on training rows).
     #[arg(long, value_enum, default_value = "all")]
     refit_rows: RefitRowsArg,
-    /// Screening of very wide data before the gates: auto (from 5000 features, keep the 1000 of
-    /// highest mutual information with the target on the training rows), off, or a number to
-    /// keep.
+    /// Screening of very wide data before the gates: auto (from 5000 features, keep n / ln n of
+    /// them, within 100-1000, n training rows: those of highest mutual information with the
+    /// target on the training rows), off, or a number to keep.
     #[arg(long, default_value = "auto")]
     screen: String,
     /// Seed of initialisation and noise.
@@ -191,7 +191,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
     // The network sees the screened columns only (very wide data).
     let inputs = params
         .screen
-        .keep(table.n_features())
+        .keep(table.n_features(), split.train.len())
         .unwrap_or(table.n_features());
     let threads = set_threads(threads, split.train.len(), inputs, device);
     prepare_out_dir(&args.out_dir)?;
