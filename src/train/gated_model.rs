@@ -18,7 +18,8 @@ use tch::{Device, Kind, Tensor};
 /// [`forward_gated`](GatedModel::forward_gated); the penalty, clamp and annealing come from its
 /// gates unless it overrides them.
 ///
-/// A user's own tch network, one member, an STG gate on its 6 inputs:
+/// A user's own tch CNN, one member: an STG gate on its 16 inputs (a 4 x 4 image), a 3 x 3
+/// convolution to 4 channels, a linear layer to 2 classes:
 /// ```
 /// use stog::data::{Split, interaction};
 /// use stog::gates::{Gate, GateKind, build_gate};
@@ -26,26 +27,30 @@ use tch::{Device, Kind, Tensor};
 /// use tch::{Device, Tensor, nn, nn::Module};
 ///
 /// #[derive(Debug)]
-/// struct Mine { gate: Box<dyn Gate>, linear: nn::Linear }
+/// struct Cnn { gate: Box<dyn Gate>, conv: nn::Conv2D, linear: nn::Linear }
 ///
-/// impl GatedModel for Mine {
+/// impl GatedModel for Cnn {
 ///     fn members(&self) -> i64 { 1 }
 ///     fn device(&self) -> Device { self.linear.ws.device() }
 ///     fn gates(&self) -> Vec<&dyn Gate> { vec![self.gate.as_ref()] }
 ///     fn gates_mut(&mut self) -> Vec<&mut dyn Gate> { vec![self.gate.as_mut()] }
 ///     fn forward_gated(&self, xs: &Tensor, train: bool) -> stog::Result<Tensor> {
+///         let image = self.gate.gate_input(xs, train).view([-1, 1, 4, 4]);
+///         let hidden = self.conv.forward(&image).relu().flatten(1, -1);
 ///         // Outputs `[E, N, out]`: one member here.
-///         Ok(self.linear.forward(&self.gate.gate_input(xs, train)).unsqueeze(0))
+///         Ok(self.linear.forward(&hidden).unsqueeze(0))
 ///     }
 /// }
 ///
 /// # fn main() -> stog::Result<()> {
-/// let table = interaction(120, 6, 0).table;
+/// let table = interaction(120, 16, 0).table;
 /// let data = Prepared::new(&table, &Split::of(&table, [0.6, 0.2, 0.2], 0)?, Device::Cpu)?;
 /// let vs = nn::VarStore::new(Device::Cpu);
-/// let gate = build_gate(&(vs.root().set_group(1) / "gate"), GateKind::Stg, 6, None, None, None);
-/// let linear = nn::linear(vs.root() / "linear", 6, 2, Default::default());
-/// let mut model = Mine { gate, linear };
+/// let gate = build_gate(&(vs.root().set_group(1) / "gate"), GateKind::Stg, 16, None, None, None);
+/// let conv_config = nn::ConvConfig { padding: 1, ..Default::default() };
+/// let conv = nn::conv2d(vs.root() / "conv", 1, 4, 3, conv_config);
+/// let linear = nn::linear(vs.root() / "linear", 4 * 16, 2, Default::default());
+/// let mut model = Cnn { gate, conv, linear };
 /// let config = TrainConfig { epochs: 2, ..TrainConfig::default() };
 /// let tags = MemberTags { gate: "stg".into(), seeds: vec![0] };
 /// let outcomes = fit(&mut model, &vs, &data, &[0.01], &config, &tags, None)?;
