@@ -8,6 +8,7 @@ use crate::model::{GatedMlp, GatedMlpConfig, MemberUsage, gated_mlp};
 use crate::train::{Metrics, Prepared, evaluate};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::path::Path;
 use tch::{Device, Kind, Tensor, nn};
 
@@ -155,7 +156,7 @@ impl FittedSelector {
 
     /// The network's input columns of row-major raw rows `x` (all features): the screened
     /// columns, or `x` itself; and the number of rows.
-    fn network_inputs(&self, x: &[f64]) -> Result<(Vec<f64>, usize)> {
+    fn network_inputs<'a>(&self, x: &'a [f64]) -> Result<(Cow<'a, [f64]>, usize)> {
         let d = self.check_rows(x)?;
         Ok(match &self.info.screened {
             Some(s) => (
@@ -164,7 +165,7 @@ impl FittedSelector {
                     .collect(),
                 x.len() / d,
             ),
-            None => (x.to_vec(), x.len() / d),
+            None => (Cow::Borrowed(x), x.len() / d),
         })
     }
 

@@ -598,7 +598,8 @@ impl SelectorParams {
                 )
             })?;
         restore_point(&vs, &rerun[at])?;
-        if let Some(epochs) = points[at.min(points.len() - 1)].members[0].refit_best_epoch {
+        // The rerun visits the main path's lambdas in order, so its point `at` is the main path's.
+        if let Some(epochs) = points[at].members[0].refit_best_epoch {
             let path = PathConfig {
                 refit_epochs: epochs.max(1),
                 ..params.path.clone()

@@ -125,11 +125,7 @@ pub trait GatedModel {
     /// Sets temperatures at `progress` (0 at the first epoch, 1 at the last) of a geometric
     /// schedule from each gate's start to its end value.
     fn anneal(&mut self, progress: f64) {
-        for g in self.gates_mut() {
-            if let Some((start, end)) = g.temperature_range() {
-                g.set_temperature(start * (end / start).powf(progress));
-            }
-        }
+        anneal_gates(self.gates_mut(), progress);
     }
 
     /// Puts the network in training or evaluation mode (a TorchScript backbone's dropout and
@@ -202,16 +198,22 @@ impl GatedModel for GatedMlp {
 
     /// The gates' temperatures, then the conditional gates' `tau` from `tau` to `tau_min`.
     fn anneal(&mut self, progress: f64) {
-        for g in self.gates.iter_mut() {
-            if let Some((start, end)) = g.gate.temperature_range() {
-                g.gate.set_temperature(start * (end / start).powf(progress));
-            }
-        }
+        anneal_gates(GatedModel::gates_mut(self), progress);
         if let Some(c) = &self.config.conditional {
             let tau = c.tau * (c.tau_min / c.tau).powf(progress);
             for layer in self.conditional.iter_mut() {
                 layer.gate.tau = tau;
             }
+        }
+    }
+}
+
+/// Sets each gate's temperature at `progress` (0 to 1) of a geometric schedule from its start to
+/// its end value; gates without a temperature are left as they are.
+fn anneal_gates(gates: Vec<&mut dyn Gate>, progress: f64) {
+    for g in gates {
+        if let Some((start, end)) = g.temperature_range() {
+            g.set_temperature(start * (end / start).powf(progress));
         }
     }
 }
