@@ -481,3 +481,45 @@ fn threads_are_one_up_to_the_largest_measured_size_and_every_core_above() {
         Err(stog::Error::InvalidConfig { .. })
     ));
 }
+
+#[test]
+fn inference_in_row_blocks_equals_one_pass() {
+    let _guard = serial();
+    // More rows than one block of `infer`, so that it cuts them.
+    let n = stog::model::INFER_BLOCK_ROWS + 1000;
+    let x = Tensor::randn([n, 6], (Kind::Float, Device::Cpu));
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = gated_mlp(&vs.root(), &small_config(GateKind::Stg), &[0, 1], None).unwrap();
+    let blocks = model.infer(&x);
+    let whole = tch::no_grad(|| model.forward_t(&x, false));
+    assert_eq!(blocks.size(), [2, n, 2]);
+    let gap = f64::try_from((blocks - whole).abs().max()).unwrap();
+    assert!(gap < 1e-5, "largest difference {gap}");
+}
+
+#[test]
+fn an_epoch_of_fewer_rows_takes_fewer_steps() {
+    let _guard = serial();
+    let data = toy_data(); // 72 training rows
+    let config = small_config(GateKind::Ste);
+    let run = |epoch_rows: Option<usize>| {
+        let tc = TrainConfig {
+            epochs: 1,
+            batch_size: Some(8),
+            epoch_rows,
+            ..TrainConfig::default()
+        };
+        train(&config, &[0], &[0.0], &tc, &data).0
+    };
+    let all = run(None);
+    // More rows than the data: every row, the same as all of them.
+    assert_eq!(run(Some(1000)), all);
+    // 8 rows: one step from the same start, so the weights differ from nine steps.
+    let one_step = run(Some(8));
+    assert_ne!(one_step, all);
+    let zero = TrainConfig {
+        epoch_rows: Some(0),
+        ..TrainConfig::default()
+    };
+    assert!(zero.validate().is_err());
+}

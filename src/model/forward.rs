@@ -5,6 +5,9 @@ use crate::gates::apply_gate;
 use tch::Tensor;
 use tch::nn::ModuleT;
 
+/// Rows per block of [`GatedMlp::infer`].
+pub const INFER_BLOCK_ROWS: i64 = 65_536;
+
 /// A forward pass with what its gates did.
 #[derive(Debug)]
 pub struct Pass {
@@ -22,6 +25,29 @@ impl GatedMlp {
     /// output is `[E, N, outputs]`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         self.pass(xs, train).out
+    }
+
+    /// The inference network's output `[E, N, outputs]` for `xs` (as [`GatedMlp::forward_t`]),
+    /// computed [`INFER_BLOCK_ROWS`] rows at a time and without gradients: on tall data the
+    /// activations of every row at once would cost more memory than the data. Each row's output
+    /// depends on that row only at inference (batch norm uses its running statistics), so the
+    /// blocks give the same output as one pass.
+    pub fn infer(&self, xs: &Tensor) -> Tensor {
+        let axis = xs.dim() as i64 - 2;
+        let n = xs.size()[axis as usize];
+        tch::no_grad(|| {
+            if n <= INFER_BLOCK_ROWS {
+                return self.forward_t(xs, false);
+            }
+            let blocks: Vec<Tensor> = (0..n)
+                .step_by(INFER_BLOCK_ROWS as usize)
+                .map(|start| {
+                    let len = INFER_BLOCK_ROWS.min(n - start);
+                    self.forward_t(&xs.narrow(axis, start, len), false)
+                })
+                .collect();
+            Tensor::cat(&blocks, 1)
+        })
     }
 
     /// Forward pass with the gates it applied and the logits of its conditional gates.

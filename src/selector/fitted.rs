@@ -59,6 +59,33 @@ pub struct SelectorInfo {
     /// are these columns (`feature_names`, `importance` and the selection are over all of them).
     #[serde(default)]
     pub screened: Option<Screened>,
+    /// Epochs and wall seconds of the training loop of a fixed-lambda fit (the path's epochs
+    /// are in `path`).
+    #[serde(default)]
+    pub training: Option<TrainingTime>,
+}
+
+/// How long the training loop of one fit ran: its epochs (every member trains in each) and wall
+/// seconds, validation scoring after each epoch included.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainingTime {
+    /// Epochs trained (early stopping may end the fit before the maximum).
+    pub epochs: usize,
+    /// Wall seconds of those epochs.
+    pub seconds: f64,
+    /// `seconds / epochs`.
+    pub seconds_per_epoch: f64,
+}
+
+impl TrainingTime {
+    /// `epochs` that took `seconds`.
+    pub fn new(epochs: usize, seconds: f64) -> TrainingTime {
+        TrainingTime {
+            epochs,
+            seconds,
+            seconds_per_epoch: seconds / epochs.max(1) as f64,
+        }
+    }
 }
 
 /// A trained selector.
@@ -112,6 +139,7 @@ impl FittedSelector {
             metrics: Some(split_metrics),
             fitted_on_train_and_val: !val_held_out,
             screened: None,
+            training: None,
         };
         let usage = model.usage()?.remove(0);
         Ok(FittedSelector {
@@ -214,7 +242,7 @@ impl FittedSelector {
         let xs = Tensor::from_slice(&self.info.scaler.transform(&x, &rows))
             .view([n as i64, d as i64])
             .to_device(self.vs.device());
-        let out = tch::no_grad(|| self.model.forward_t(&xs, false).get(0));
+        let out = self.model.infer(&xs).get(0);
         Ok(match self.info.task {
             Task::Classification => {
                 let idx = Vec::<i64>::try_from(out.argmax(-1, false).to_device(Device::Cpu))?;

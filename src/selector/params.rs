@@ -1,7 +1,7 @@
 //! Parameters of a feature selector, with chainable setters and validation.
 
 use super::{
-    Criterion, FittedSelector, Rule, Screen, Validation, cross_validated_candidates,
+    Criterion, FittedSelector, Rule, Screen, TrainingTime, Validation, cross_validated_candidates,
     holdout_candidates, screen,
 };
 use crate::data::{Split, Table};
@@ -104,6 +104,11 @@ pub fn auto_batch_size(n: usize) -> usize {
     (n / 16).clamp(32, 1024)
 }
 
+/// Rows of one epoch of a selector's fits ([`TrainConfig::epoch_rows`]): data with more
+/// training rows trains on this many per epoch, drawn afresh, so that the path, the warm-up and
+/// early stopping cost the same from 65,536 rows up (smaller data is unchanged).
+pub const DEFAULT_EPOCH_ROWS: usize = 65_536;
+
 impl Default for SelectorParams {
     fn default() -> Self {
         SelectorParams {
@@ -115,7 +120,10 @@ impl Default for SelectorParams {
             batch_norm: true,
             dropout: 0.0,
             noise: None,
-            train: TrainConfig::default(),
+            train: TrainConfig {
+                epoch_rows: Some(DEFAULT_EPOCH_ROWS),
+                ..TrainConfig::default()
+            },
             path: PathConfig::default(),
             seed: 0,
             pretrain: None,
@@ -178,6 +186,11 @@ impl SelectorParams {
     pub fn batch_size(mut self, batch_size: Option<usize>) -> Self {
         self.train.batch_size = batch_size;
         self.auto_batch = false;
+        self
+    }
+    /// Sets the rows of one epoch (`None`: all training rows).
+    pub fn epoch_rows(mut self, rows: Option<usize>) -> Self {
+        self.train.epoch_rows = rows;
         self
     }
     /// Sets the seed.
@@ -412,12 +425,16 @@ impl SelectorParams {
             gate: self.gate.to_string(),
             seeds: vec![self.seed],
         };
+        let mut training = None;
         let (lambda, path) = match self.lambda {
             LambdaChoice::Fixed(l) => {
+                let started = std::time::Instant::now();
                 let outcome = fit(&mut model, &vs, &data, &[l], &params.train, &tags, None)?;
                 if let Some(f) = &outcome[0].failure {
                     return Err(f.clone().into());
                 }
+                let seconds = started.elapsed().as_secs_f64();
+                training = Some(TrainingTime::new(outcome[0].epochs, seconds));
                 (l, vec![])
             }
             LambdaChoice::Auto => {
@@ -512,7 +529,7 @@ impl SelectorParams {
             }
         };
         let importance = importance(&model)?;
-        FittedSelector::new(
+        let mut fitted = FittedSelector::new(
             self.clone(),
             table,
             data,
@@ -522,7 +539,9 @@ impl SelectorParams {
             path,
             importance,
             true,
-        )
+        )?;
+        fitted.info.training = training;
+        Ok(fitted)
     }
 
     /// The final model of a cross-validated choice: the path rerun on the training and

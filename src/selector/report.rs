@@ -1,7 +1,7 @@
 //! `result.json` of `stog select` as a type: what a fitted selector selected, how its inference
 //! network scores, and the path it was chosen from.
 
-use super::{FittedSelector, PathSummary, Screened, SplitMetrics};
+use super::{FittedSelector, PathSummary, Screened, SplitMetrics, TrainingTime};
 use crate::data::Task;
 use crate::gates::{GateConfig, GateKind, Reduction};
 use crate::model::MemberUsage;
@@ -46,6 +46,10 @@ pub struct SelectReport {
     pub usage: MemberUsage,
     /// Wall seconds of the fit.
     pub fit_seconds: f64,
+    /// Epochs and seconds of the training loop (a fixed lambda only; the path's epochs are in
+    /// `path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingTime>,
     /// Intra-op threads the fit ran with.
     pub threads: usize,
     /// Unlabeled rows used for pretraining.
@@ -84,6 +88,7 @@ impl FittedSelector {
             screened: info.screened.clone(),
             usage: self.usage(),
             fit_seconds,
+            training: info.training,
             threads,
             unlabeled_rows,
             path: (info.params.lambda == super::LambdaChoice::Auto).then(|| info.path.clone()),

@@ -23,6 +23,12 @@ pub struct TrainConfig {
     pub min_delta: f64,
     /// Mini-batch size; `None` trains on the full batch.
     pub batch_size: Option<usize>,
+    /// Rows of one epoch: each epoch trains on this many training rows drawn afresh without
+    /// replacement (all rows when `None` or fewer). On tall data an epoch of all rows is far
+    /// more optimiser steps than early stopping, the warm-up and the path need between two
+    /// validation checks; a fixed epoch keeps their cost from growing with the rows.
+    #[serde(default)]
+    pub epoch_rows: Option<usize>,
     /// Adam learning rate of the network.
     pub lr: f64,
     /// Adam learning rate of the gate parameters (their own group, no weight decay); `None`
@@ -50,6 +56,7 @@ impl Default for TrainConfig {
             early_stopping: true,
             min_delta: default_min_delta(),
             batch_size: None,
+            epoch_rows: None,
             lr: 1e-3,
             gate_lr: None,
             weight_decay: 0.0,
@@ -105,6 +112,9 @@ impl TrainConfig {
         }
         if self.batch_size == Some(0) {
             return Err(Error::config("batch_size", "must be at least 1"));
+        }
+        if self.epoch_rows == Some(0) {
+            return Err(Error::config("epoch_rows", "must be at least 1"));
         }
         for (name, v) in [("lr", self.lr), ("gate_lr", self.gate_lr.unwrap_or(1.0))] {
             if !(v.is_finite() && v > 0.0) {

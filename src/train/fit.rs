@@ -197,7 +197,7 @@ impl Trainer {
     /// Adam over `vs` (gates in group 1 with their own learning rate, no weight decay).
     ///
     /// The default gate learning rate is calibrated per epoch: it is divided by the number of
-    /// mini-batches of `n_train` rows, so that gates drift as much per epoch with mini-batches as
+    /// mini-batches of an epoch (`n_train` rows, or [`TrainConfig::epoch_rows`]), so that gates drift as much per epoch with mini-batches as
     /// with the full batch (a noisy gradient otherwise random-walks unpenalised gates shut).
     pub fn new<M: GatedModel + ?Sized>(
         model: &M,
@@ -206,9 +206,12 @@ impl Trainer {
         n_train: i64,
     ) -> Result<Trainer> {
         config.validate()?;
+        let rows = config
+            .epoch_rows
+            .map_or(n_train as usize, |r| r.min(n_train as usize));
         let steps = config
             .batch_size
-            .map_or(1, |b| (n_train as usize).div_ceil(b.max(1)))
+            .map_or(1, |b| rows.div_ceil(b.max(1)))
             .max(1);
         let gates = model.gates();
         let gate_lr = config.gate_lr.unwrap_or_else(|| {
@@ -270,7 +273,8 @@ impl Trainer {
         Ok(())
     }
 
-    /// One pass over the training rows (shuffled mini-batches, or the full batch) with lambda
+    /// One pass over the training rows (shuffled mini-batches, or the full batch; a random
+    /// [`TrainConfig::epoch_rows`] of them when set) with lambda
     /// scaled by `ramp`; returns the mean training task loss per member, `[E]`.
     pub fn epoch<M: GatedModel>(
         &mut self,
@@ -308,12 +312,17 @@ impl Trainer {
         let lambda = pick(&self.lambda, true);
         let members = active.map_or(model.members(), |idx| idx.size()[0]);
         let n = data.train.len();
-        let batch = self.config.batch_size.map_or(n, |b| (b as i64).min(n));
+        // An epoch of `rows` rows drawn without replacement (all of them by default).
+        let rows = self.config.epoch_rows.map_or(n, |r| (r as i64).min(n));
+        let batch = self
+            .config
+            .batch_size
+            .map_or(rows, |b| (b as i64).min(rows));
         let order = (batch < n).then(|| Tensor::randperm(n, (Kind::Int64, device)));
         let mut train_loss = Tensor::zeros([members], (Kind::Float, device));
         let mut start = 0;
-        while start < n {
-            let len = batch.min(n - start);
+        while start < rows {
+            let len = batch.min(rows - start);
             let (xb, yb) = match &order {
                 Some(order) => {
                     let idx = order.narrow(0, start, len);
@@ -339,7 +348,7 @@ impl Trainer {
             loss.backward();
             self.opt.step();
             model.clamp_parameters();
-            train_loss += task.detach() * (len as f64 / n as f64);
+            train_loss += task.detach() * (len as f64 / rows as f64);
             start += len;
         }
         Ok(match active {

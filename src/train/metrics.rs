@@ -160,7 +160,7 @@ pub fn evaluate(
     tch::no_grad(|| {
         metrics(
             data.task,
-            &model.forward_t(&part.x, false),
+            &model.infer(&part.x),
             &part.y,
             data.target_scale.1,
         )

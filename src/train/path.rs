@@ -546,7 +546,7 @@ pub fn mean_and_se(values: &[f64]) -> (f64, f64) {
 /// after member (cross-entropy, or squared error of the standardised target for both).
 fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Vec<f64>, Vec<f64>)> {
     tch::no_grad(|| {
-        let out = model.forward_t(&data.val.x, false);
+        let out = model.infer(&data.val.x);
         let val = metrics(data.task, &out, &data.val.y, data.target_scale.1)?;
         let (per_example, brier) = match data.task {
             Task::Classification => {

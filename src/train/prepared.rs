@@ -151,11 +151,8 @@ impl Prepared {
             }
             Task::Classification => (0.0, 1.0),
         };
-        let d = table.n_features() as i64;
         let part = |rows: &[usize]| {
-            let x = Tensor::from_slice(&scaler.transform(&table.x, rows))
-                .view([rows.len() as i64, d])
-                .to_device(device);
+            let x = standardized(table, &scaler, rows, device);
             let y = match table.task {
                 Task::Classification => {
                     let y: Vec<i64> = rows.iter().map(|r| table.y[*r] as i64).collect();
@@ -183,4 +180,20 @@ impl Prepared {
             target_scale,
         })
     }
+}
+
+/// Rows standardised per block by [`standardized`].
+const BLOCK_ROWS: usize = 65_536;
+
+/// `rows` of `table` standardised by `scaler`, a float `[rows, D]` tensor on `device`, filled one
+/// block of rows at a time: the host holds one block beside the table, never a second full copy.
+fn standardized(table: &Table, scaler: &Standardizer, rows: &[usize], device: Device) -> Tensor {
+    let d = table.n_features() as i64;
+    let x = Tensor::empty([rows.len() as i64, d], (Kind::Float, device));
+    for (i, block) in rows.chunks(BLOCK_ROWS).enumerate() {
+        let values = Tensor::from_slice(&scaler.transform(&table.x, block));
+        x.narrow(0, (i * BLOCK_ROWS) as i64, block.len() as i64)
+            .copy_(&values.view([block.len() as i64, d]));
+    }
+    x
 }

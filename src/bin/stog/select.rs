@@ -40,6 +40,10 @@ pub struct SelectArgs {
     /// Mini-batch size: auto (train rows / 16 within [32, 1024]), 0 (full batch) or a number.
     #[arg(long, default_value = "auto")]
     batch_size: String,
+    /// Rows of one epoch, drawn afresh each epoch, or `all`: on tall data the path, warm-up and
+    /// early stopping then cost the same from this many training rows up.
+    #[arg(long, default_value = "65536")]
+    epoch_rows: String,
     /// Dropout after each hidden layer.
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
@@ -138,6 +142,17 @@ pub fn run(args: SelectArgs) -> Result<()> {
             )
         })?;
         params = params.batch_size((b > 0).then_some(b));
+    }
+    if args.epoch_rows != "all" {
+        let rows: usize = args.epoch_rows.parse().with_context(|| {
+            format!(
+                "--epoch-rows `{}`: expected all or a number",
+                args.epoch_rows
+            )
+        })?;
+        params = params.epoch_rows(Some(rows));
+    } else {
+        params = params.epoch_rows(None);
     }
     params.lambda = match args.lambda.as_str() {
         "auto" => LambdaChoice::Auto,
