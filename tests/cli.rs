@@ -61,6 +61,17 @@ fn select_with_a_fixed_lambda_writes_the_contract() {
         r["selected_indices"].as_array().unwrap().len()
     );
     assert!(typed.path.is_none() && typed.metrics.val.is_some());
+    // config.json reads back as the library's type: the data as resolved, the params as fitted.
+    let config: stog::report::SelectConfigRecord =
+        stog::report::read_json(&dir.join("config.json")).unwrap();
+    assert_eq!(config.command, "select");
+    assert_eq!(config.data.target, "target");
+    assert_eq!(config.data.task, stog::data::Task::Classification);
+    assert_eq!(
+        config.params.lambda,
+        stog::selector::LambdaChoice::Fixed(0.05)
+    );
+    assert_eq!(config.params.train.epochs, 80);
     assert_eq!(r["n_features"], 30);
     assert_eq!(r["feature_names"].as_array().unwrap().len(), 30);
     let selected = r["selected"].as_array().unwrap();

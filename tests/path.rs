@@ -7,7 +7,7 @@ use stog::model::{GatedMlpConfig, gated_mlp};
 use stog::selector::{Criterion, Selector, Validation, cross_validated_candidates};
 use stog::train::{
     Candidate, Choice, MemberTags, Metrics, PathConfig, PathMember, PathPoint, Prepared, Schedule,
-    TrainConfig, choose, lambda_path_with,
+    TrainConfig, choose, fit, lambda_path_with, warm_path,
 };
 use tch::{Device, nn};
 
@@ -88,6 +88,81 @@ fn a_fixed_schedule_visits_exactly_its_lambdas() {
     // The path stops early only once every gate is closed.
     assert_eq!(visited, lambdas[..visited.len()]);
     assert!(visited.len() == lambdas.len() || counts.last().unwrap().1 == 0);
+}
+
+/// The shared warm-started path (`stog script`'s): the grid in increasing order, the warm-up at
+/// the first point only, each point from the state the previous one left; a bad lambda is a typed
+/// error before anything trains.
+#[test]
+fn a_warm_path_fits_the_grid_in_increasing_order_from_the_previous_state() {
+    let _serial = serial();
+    let p = interaction(120, 10, 0);
+    let split = Split::of(&p.table, [0.6, 0.2, 0.2], 0).unwrap();
+    let data = Prepared::new(&p.table, &split, Device::Cpu).unwrap();
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = GatedMlpConfig {
+        hidden: vec![8],
+        dropout: vec![],
+        ..GatedMlpConfig::report(10, 2, GateKind::Stg)
+    };
+    let mut model = gated_mlp(&vs.root(), &config, &[0], None).unwrap();
+    let tags = MemberTags {
+        gate: "stg".into(),
+        seeds: vec![0],
+    };
+    let state = |vs: &nn::VarStore| {
+        let mut v: Vec<(String, Vec<f64>)> = vs
+            .variables()
+            .into_iter()
+            .map(|(k, t)| (k, Vec::<f64>::try_from(t.flatten(0, -1)).unwrap()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    // The state the last point (or the fresh model) left, shared by the two closures.
+    let left = std::cell::RefCell::new(state(&vs));
+    let points = warm_path(
+        &mut model,
+        &[0.1, 0.0, 0.02],
+        |model, lambda, first| {
+            // Each point starts where the previous one (or the fresh model) left off.
+            assert!(
+                state(&vs) == *left.borrow(),
+                "lambda {lambda} did not start warm"
+            );
+            let train = TrainConfig {
+                epochs: 5,
+                warmup_epochs: if first { 3 } else { 0 },
+                ..TrainConfig::default()
+            };
+            fit(model, &vs, &data, &[lambda], &train, &tags, None).map(|o| o[0].epochs)
+        },
+        |model, lambda, epochs| {
+            *left.borrow_mut() = state(&vs);
+            let kept: i64 = model.usage()?[0].units_kept.iter().sum();
+            Ok::<_, stog::Error>((lambda, epochs, kept))
+        },
+    )
+    .unwrap();
+    let lambdas: Vec<f64> = points.iter().map(|p| p.0).collect();
+    assert_eq!(lambdas, vec![0.0, 0.02, 0.1]);
+    assert!(points.iter().all(|p| p.1 == 5 && p.2 <= 10));
+    let mut fitted = false;
+    let bad = warm_path(
+        &mut model,
+        &[0.1, -1.0],
+        |_, _, _| {
+            fitted = true;
+            Ok::<_, stog::Error>(())
+        },
+        |_, _, _| Ok(()),
+    );
+    assert!(
+        matches!(bad, Err(stog::Error::InvalidConfig { .. })),
+        "{bad:?}"
+    );
+    assert!(!fitted);
 }
 
 #[test]

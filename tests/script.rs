@@ -244,6 +244,14 @@ fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
     let typed: stog::report::ScriptReport =
         stog::report::read_json(&out.join("result.json")).unwrap();
     assert_eq!(typed.gates[0].selected, selected);
+    // And so does config.json: the grid fitted and the settings given.
+    let config: stog::report::ScriptConfigRecord =
+        stog::report::read_json(&out.join("config.json")).unwrap();
+    assert_eq!(config.command, "script");
+    assert_eq!(config.lambda, "auto");
+    assert_eq!(config.lambdas, vec![0.0, 0.05, 3.0]);
+    assert_eq!(config.placement, stog::script::ScriptPlacement::Input);
+    assert_eq!(config.model, vec![model]);
 }
 
 /// Issue 13: an untrained CNN whose label is the XOR of input channels 3 and 11 (of 16). At the

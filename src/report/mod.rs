@@ -1,6 +1,7 @@
 //! Output files as types, and writing them: JSON documents, `runs.csv`, SVG figures. Computing is
 //! separate from writing; this layer knows nothing of how results are computed.
 
+mod config;
 mod json;
 #[cfg(feature = "plots")]
 mod plots;
@@ -9,6 +10,7 @@ mod script;
 mod summary;
 mod timing;
 
+pub use config::*;
 pub use json::*;
 #[cfg(feature = "plots")]
 pub use plots::*;

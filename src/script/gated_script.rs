@@ -21,6 +21,22 @@ use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 use tch::{Device, Tensor, nn};
 
+/// Where `stog script` puts the gates: in front of the model, or inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(
+    feature = "cli",
+    derive(clap::ValueEnum),
+    value(rename_all = "kebab-case")
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScriptPlacement {
+    /// In front of forward: the input features, or the input channels with --input-shape.
+    Input,
+    /// Between the exported stage0..stageK methods or the stage files, or where the model's
+    /// gate_dims / forward_gates protocol says.
+    Inside,
+}
+
 /// Where the gates of a [`GatedScript`] act.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Layout {

@@ -1,9 +1,8 @@
-//! The lambda path of a [`GatedScript`]: a warm-started grid, each lambda (in increasing order)
-//! starting from the previous solution, because a cold start with a large lambda closes every
-//! gate at once.
+//! The lambda path of a [`GatedScript`]: the shared [`warm_path`] over a grid, each point a fit
+//! and an optional refit of the backbone.
 
 use super::{GatedScript, ScriptFitConfig};
-use crate::train::{Prepared, check_lambdas};
+use crate::train::{Prepared, warm_path};
 use crate::{Error, Result};
 
 impl GatedScript {
@@ -28,31 +27,26 @@ impl GatedScript {
         Ok(best_epoch)
     }
 
-    /// [`fit_and_refit`](GatedScript::fit_and_refit) at each of `lambdas`, in increasing order,
-    /// from the previous point's state; the warm-up of `config` at the first point only. After
-    /// each point `visit(model, lambda, best_epoch)` scores and records it (and may write its
-    /// files); its results come back in lambda order.
+    /// [`fit_and_refit`](GatedScript::fit_and_refit) at each of `lambdas` as a
+    /// [`warm_path`]: in increasing order, from the previous point's state, the warm-up of
+    /// `config` at the first point only. After each point `visit(model, lambda, best_epoch)`
+    /// scores and records it (and may write its files); its results come back in lambda order.
     pub fn warm_path<T, E: From<Error>>(
         &mut self,
         data: &Prepared,
         lambdas: &[f64],
         config: &ScriptFitConfig,
         refit_epochs: usize,
-        mut visit: impl FnMut(&mut GatedScript, f64, usize) -> std::result::Result<T, E>,
+        visit: impl FnMut(&mut GatedScript, f64, usize) -> std::result::Result<T, E>,
     ) -> std::result::Result<Vec<T>, E> {
-        check_lambdas(lambdas)?;
-        let mut lambdas = lambdas.to_vec();
-        lambdas.sort_by(f64::total_cmp);
-        let mut points = Vec::new();
-        for (i, lambda) in lambdas.into_iter().enumerate() {
+        let fit_point = |g: &mut GatedScript, lambda: f64, first: bool| {
             let point = ScriptFitConfig {
                 lambda,
-                warmup: if i == 0 { config.warmup } else { 0 },
+                warmup: if first { config.warmup } else { 0 },
                 ..config.clone()
             };
-            let best_epoch = self.fit_and_refit(data, &point, refit_epochs)?;
-            points.push(visit(self, lambda, best_epoch)?);
-        }
-        Ok(points)
+            Ok(g.fit_and_refit(data, &point, refit_epochs)?)
+        };
+        warm_path(self, lambdas, fit_point, visit)
     }
 }

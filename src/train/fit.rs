@@ -320,9 +320,7 @@ impl Trainer {
             .map_or(rows, |b| (b as i64).min(rows));
         let order = (batch < n).then(|| Tensor::randperm(n, (Kind::Int64, device)));
         let mut train_loss = Tensor::zeros([members], (Kind::Float, device));
-        let mut start = 0;
-        while start < rows {
-            let len = batch.min(rows - start);
+        for (start, len) in batch_ranges(rows, batch) {
             let (xb, yb) = match &order {
                 Some(order) => {
                     let idx = order.narrow(0, start, len);
@@ -349,7 +347,6 @@ impl Trainer {
             self.opt.step();
             model.clamp_parameters();
             train_loss += task.detach() * (len as f64 / rows as f64);
-            start += len;
         }
         Ok(match active {
             Some(idx) => Tensor::zeros([model.members()], (Kind::Float, device)).index_copy(
@@ -370,6 +367,15 @@ impl Trainer {
             Ok(task_loss(data.task, &out, &data.val.y) + &self.lambda * penalty)
         })
     }
+}
+
+/// The mini-batches of one pass over `n` rows, as `(start, len)` ranges of batches of `batch`
+/// rows (the last one shorter); the callers shuffle the order they index. Shared by the trainer
+/// and the pretraining ([`super::pretrain_encoder`]).
+pub(crate) fn batch_ranges(n: i64, batch: i64) -> impl Iterator<Item = (i64, i64)> {
+    (0..n)
+        .step_by(batch.max(1) as usize)
+        .map(move |start| (start, batch.max(1).min(n - start)))
 }
 
 /// Optimiser groups an optimiser over `vs` has: one past the highest group of its trainable
@@ -474,5 +480,19 @@ impl BestState {
                 crate::gates::assign(var, best);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_ranges;
+
+    #[test]
+    fn batch_ranges_cover_every_row_once_with_a_shorter_last_batch() {
+        let ranges: Vec<(i64, i64)> = batch_ranges(10, 4).collect();
+        assert_eq!(ranges, vec![(0, 4), (4, 4), (8, 2)]);
+        assert_eq!(batch_ranges(3, 3).collect::<Vec<_>>(), vec![(0, 3)]);
+        assert_eq!(batch_ranges(0, 4).count(), 0);
+        assert_eq!(batch_ranges(2, 0).collect::<Vec<_>>(), vec![(0, 1), (1, 1)]);
     }
 }

@@ -1,4 +1,7 @@
-//! A warm-started lambda path (like LassoNet's): an unpenalised fit first, then lambda grows,
+//! Warm-started lambda paths. [`warm_path`] fits a given grid of lambdas in increasing order, each
+//! point from the state the previous one left (any [`GatedModel`]; `stog script` runs it).
+//!
+//! [`lambda_path`] is the MLP's adaptive path (like LassoNet's): an unpenalised fit first, then lambda grows,
 //! each point starting from the previous solution and running until its selected set has been
 //! stable for a while; the path ends when every gate is closed. Each point is scored on
 //! validation and kept, so that a point can be chosen afterwards ([`choose_point`]).
@@ -11,7 +14,8 @@
 //! from all units down to a handful is visited, and flat stretches cost few points.
 
 use super::{
-    FitOutcome, MemberTags, Metrics, Prepared, TrainConfig, Trainer, anneal, fit, metrics, to_f64,
+    FitOutcome, GatedModel, MemberTags, Metrics, Prepared, TrainConfig, Trainer, anneal,
+    check_lambdas, fit, metrics, to_f64,
 };
 use crate::data::Task;
 use crate::gates::assign;
@@ -174,7 +178,36 @@ pub enum Schedule {
     Fixed(Vec<f64>),
 }
 
-/// Runs the path for every member of `model` (all members share the lambdas).
+/// Fits `lambdas` in increasing order, each point starting from the state the previous point
+/// left (a cold start with a large lambda closes every gate at once; from the previous solution
+/// it closes only what it must). `fit_point(model, lambda, first)` trains one point (`first`: the
+/// grid's first, where a model may warm up); `visit(model, lambda, fitted)` then scores and
+/// records it. The records come back in lambda order.
+pub fn warm_path<M, F, T, E>(
+    model: &mut M,
+    lambdas: &[f64],
+    mut fit_point: impl FnMut(&mut M, f64, bool) -> std::result::Result<F, E>,
+    mut visit: impl FnMut(&mut M, f64, F) -> std::result::Result<T, E>,
+) -> std::result::Result<Vec<T>, E>
+where
+    M: GatedModel + ?Sized,
+    E: From<Error>,
+{
+    check_lambdas(lambdas)?;
+    let mut lambdas = lambdas.to_vec();
+    lambdas.sort_by(f64::total_cmp);
+    let mut points = Vec::with_capacity(lambdas.len());
+    for (i, lambda) in lambdas.into_iter().enumerate() {
+        let fitted = fit_point(model, lambda, i == 0)?;
+        points.push(visit(model, lambda, fitted)?);
+    }
+    Ok(points)
+}
+
+/// Runs the adaptive path for every member of `model` (all members share the lambdas). Not a
+/// [`warm_path`]: its lambdas are chosen as it goes (a step that drops too many units is undone
+/// and retried smaller), one optimiser carries its state from point to point, and a point ends
+/// when the selection is stable rather than after a fixed number of epochs.
 pub fn lambda_path(
     model: &mut GatedMlp,
     vs: &nn::VarStore,

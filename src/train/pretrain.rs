@@ -7,6 +7,7 @@
 //! loss `MSE(x_hat, x) + alpha * BCE(m_hat, m)`. The encoder's layer then initialises the first
 //! layer of the supervised network, so that few labels suffice.
 
+use super::batch_ranges;
 use crate::gates::CorrelationFactor;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,13 @@ pub struct Encoder {
 }
 
 /// Pretrains an encoder of width `hidden` on standardised rows `x` (`[N, D]`).
+///
+/// Its loop is not the shared [`Trainer`](super::Trainer)'s: the rows have no labels and the
+/// networks no gates, so there is no task loss, penalty, lambda or optimiser group of gates, and
+/// no validation rows to stop early on or to keep a best state by (the last state is the
+/// encoder). The trainer's epoch would need a fake target and a pretext loss passed off as its
+/// penalty, and would draw other random numbers. What the two share is the mini-batching
+/// (`batch_ranges`); the loop body is only the pretext objective, with plain Adam.
 pub fn pretrain_encoder(
     x: &Tensor,
     factor: &CorrelationFactor,
@@ -112,15 +120,13 @@ pub fn pretrain_encoder(
     };
     let batch = (config.batch_size as i64).min(n);
     for _ in 0..config.epochs {
+        // Shuffled even when one batch holds every row: each mask goes with a random row.
         let order = Tensor::randperm(n, (Kind::Int64, device));
-        let mut start = 0;
-        while start < n {
-            let len = batch.min(n - start);
+        for (start, len) in batch_ranges(n, batch) {
             let xb = x.index_select(0, &order.narrow(0, start, len));
             let m = correlated_masks(factor, len, config.mask_rate, device);
             let (loss, _) = step(&xb, &m);
             opt.backward_step(&loss);
-            start += len;
         }
     }
     let masked_mse = tch::no_grad(|| {

@@ -5,9 +5,10 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use stog::data::{Source, Split, Table, Task};
 use stog::gates::{GateConfig, GateKind};
+use stog::report::DataRecord;
 
 /// Where the data comes from and how it is split.
-#[derive(Args, Debug, Clone, serde::Serialize)]
+#[derive(Args, Debug, Clone)]
 pub struct DataArgs {
     /// Data file: .csv (with a header row), .parquet/.pq, .npy or .npz.
     #[arg(long)]
@@ -19,7 +20,6 @@ pub struct DataArgs {
     /// Column names of .npy/.npz data, one per line (default: FILE.names when it exists, else
     /// x0, x1, ...).
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_names: Option<PathBuf>,
     /// classification or regression.
     #[arg(long, default_value = "classification")]
@@ -53,12 +53,19 @@ impl DataArgs {
         Ok((table, split, unlabeled))
     }
 
-    /// These arguments with the target the format defaults to written in, as recorded in
-    /// config.json: the same data reads the same record whether `--target` was given or not.
-    pub fn resolved(&self) -> Result<DataArgs> {
-        Ok(DataArgs {
-            target: Some(self.source()?.target()?),
-            ..self.clone()
+    /// The record of these arguments in config.json, with the target the format defaults to
+    /// written in: the same data reads the same record whether `--target` was given or not.
+    pub fn record(&self) -> Result<DataRecord> {
+        let source = self.source()?;
+        Ok(DataRecord {
+            target: source.target()?,
+            data: self.data.clone(),
+            feature_names: self.feature_names.clone(),
+            task: source.task,
+            split: self.split.clone(),
+            splits: self.splits.clone(),
+            split_seed: self.split_seed,
+            device: self.device.clone(),
         })
     }
 

@@ -4,14 +4,15 @@
 use crate::common::{DataArgs, gate_help, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result};
 use clap::Args;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use stog::gates::GateConfig;
 use stog::report::{
-    ScriptGateReport, ScriptPathPoint, ScriptPathReport, ScriptReport, ValTest, write_json,
+    ScriptConfigRecord, ScriptGateReport, ScriptPathPoint, ScriptPathReport, ScriptReport, ValTest,
+    write_json,
 };
 use stog::script::{
-    GatedScript, Layout, ScriptFitConfig, gated_script, gated_stage_files, gated_stages,
+    GatedScript, Layout, ScriptFitConfig, ScriptPlacement, gated_script, gated_stage_files,
+    gated_stages,
 };
 use stog::train::{
     Candidate, Choice, Prepared, check_lambdas, choose, device_name, parse_device, parse_threads,
@@ -25,17 +26,6 @@ macro_rules! say {
             println!($($t)*);
         }
     };
-}
-
-/// Where `stog script` puts the gates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-enum ScriptPlacement {
-    /// In front of forward: the input features, or the input channels with --input-shape.
-    Input,
-    /// Between the exported stage0..stageK methods or the stage files, or where the model's
-    /// gate_dims / forward_gates protocol says.
-    Inside,
 }
 
 /// Arguments of `stog script`.
@@ -139,10 +129,25 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     let data = Prepared::new(&table, &split, device)?;
     set_threads(threads, split.train.len(), table.n_features(), device);
     prepare_out_dir(&args.out_dir)?;
-    write_json(
-        &args.out_dir.join("config.json"),
-        &json!({ "command": "script", "model": args.model, "data": args.data.resolved()?, "gate": gate, "placement": args.placement, "lambda": args.lambda, "lambdas": grid, "warmup_epochs": args.warmup_epochs, "epochs": args.epochs, "gate_lr": args.gate_lr, "train_backbone": args.train_backbone, "backbone_lr": args.backbone_lr, "refit_epochs": args.refit_epochs, "batch_size": args.batch_size, "seed": args.seed, "input_shape": shape }),
-    )?;
+    let config = ScriptConfigRecord {
+        command: "script".into(),
+        model: args.model.clone(),
+        data: args.data.record()?,
+        gate,
+        placement: args.placement,
+        lambda: args.lambda.clone(),
+        lambdas: grid.clone(),
+        warmup_epochs: args.warmup_epochs,
+        epochs: args.epochs,
+        gate_lr: args.gate_lr,
+        train_backbone: args.train_backbone,
+        backbone_lr: args.backbone_lr,
+        refit_epochs: args.refit_epochs,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        input_shape: shape.clone(),
+    };
+    write_json(&args.out_dir.join("config.json"), &config)?;
     if !args.quiet {
         eprintln!(
             "stog script: {} on {} rows, gate {gate}, device {}",

@@ -3,11 +3,10 @@
 use crate::common::{DataArgs, gate_help, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result};
 use clap::Args;
-use serde_json::json;
 use std::path::PathBuf;
 use stog::data::{Format, Table};
 use stog::gates::GateConfig;
-use stog::report::write_json;
+use stog::report::{SelectConfigRecord, write_json};
 use stog::selector::{Criterion, LambdaChoice, Rule, Screen, Selector, Validation};
 use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
 
@@ -212,7 +211,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
     prepare_out_dir(&args.out_dir)?;
     write_json(
         &args.out_dir.join("config.json"),
-        &json!({ "command": "select", "data": args.data.resolved()?, "params": params }),
+        &SelectConfigRecord::new(args.data.record()?, params.clone()),
     )?;
     if !args.quiet {
         eprintln!(

@@ -142,12 +142,12 @@ fn dropout_per_layer(s: &str, layers: usize) -> Result<Vec<f64>> {
 
 /// The sweep the arguments describe.
 fn manifest(args: &SweepArgs, device: tch::Device) -> Result<SweepManifest> {
-    let resolved = args.data.resolved()?;
+    let record = args.data.record()?;
     let data = SweepData {
-        data: resolved.data.clone(),
-        target: resolved.target.clone().context("the data's target")?,
-        feature_names: resolved.feature_names.clone(),
-        task: args.data.task.parse()?,
+        data: record.data,
+        target: record.target,
+        feature_names: record.feature_names,
+        task: record.task,
         split: match &args.data.splits {
             Some(path) => SplitSource::File(path.clone()),
             None => SplitSource::Fractions(parse_fractions(&args.data.split)?),
