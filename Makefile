@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PYTHON = $(shell cat .cargo/python-path 2>/dev/null)
 
-.PHONY: setup build test demo bench bench-real bench-wide lint doc clean-results
+.PHONY: setup build test demo bench bench-real bench-wide bench-tall lint doc clean-results
 
 setup:
 	@./scripts/setup.sh
@@ -19,9 +19,14 @@ demo: setup
 	$(CARGO) build --release --bins --examples
 	./scripts/demo.sh
 
+# The Fig. 2 sweep beside the Python libraries, then the wide and tall scales of issue 16 (long;
+# BENCH_PARTS chooses, e.g. BENCH_PARTS=fig2).
+BENCH_PARTS ?= fig2 wide tall
 bench: setup
 	$(CARGO) build --release --bins --examples
-	./scripts/bench.sh
+	@for part in $(BENCH_PARTS); do case $$part in \
+	  fig2) ./scripts/bench.sh ;; wide) ./scripts/bench_wide.sh ;; tall) ./scripts/bench_tall.sh ;; \
+	  *) echo "unknown BENCH_PARTS entry $$part (fig2, wide, tall)"; exit 2 ;; esac || exit 1; done
 
 # Real-data benchmark: six data sets from package registries or documented generators, stog beside
 # L1 logistic / Lasso, LassoNet and ExtraTrees (env knobs in scripts/bench_real.sh).
@@ -34,6 +39,13 @@ bench-real: setup
 bench-wide: setup
 	$(CARGO) build --release --bins
 	./scripts/bench_wide.sh
+
+# Tall benchmark of issue 16: n = 1,000,000, D = 100 as Parquet (examples/make_tall.rs), a fit at
+# one lambda with mini-batches: wall time, peak RSS and seconds per epoch into
+# results/bench-tall/README.md (env knobs in scripts/bench_tall.sh).
+bench-tall: setup
+	$(CARGO) build --release --bins --examples
+	./scripts/bench_tall.sh
 
 # --release: clippy and rustdoc reuse the release build of the dependencies that `make test`
 # and `make build` make (torch-sys's build takes minutes per profile).
