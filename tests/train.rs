@@ -523,3 +523,39 @@ fn an_epoch_of_fewer_rows_takes_fewer_steps() {
     };
     assert!(zero.validate().is_err());
 }
+
+#[test]
+fn the_early_stopping_objective_reads_every_kth_validation_row_of_tall_data() {
+    let _guard = serial();
+    // 20 % of 360,000 rows: 72,000 validation rows, above OBJECTIVE_ROWS, so every 2nd is read.
+    let t = toy_table(360_000, 6, 2);
+    let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
+    let data = Prepared::new(&t, &split, Device::Cpu).unwrap();
+    let n = data.val.len();
+    assert!(n > stog::train::OBJECTIVE_ROWS && n <= 2 * stog::train::OBJECTIVE_ROWS);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = gated_mlp(&vs.root(), &small_config(GateKind::Stg), &[0], None).unwrap();
+    let trainer = stog::train::Trainer::new(&model, &vs, &TrainConfig::default(), 10).unwrap();
+    let objective = f64::try_from(trainer.objective(&model, &data).unwrap().get(0)).unwrap();
+    let rows = Tensor::arange_start_step(0, n, 2, (Kind::Int64, Device::Cpu));
+    let loss = |rows: &Tensor| {
+        let out = tch::no_grad(|| model.forward_t(&data.val.x.index_select(0, rows), false));
+        f64::try_from(
+            task_loss(
+                Task::Classification,
+                &out,
+                &data.val.y.index_select(0, rows),
+            )
+            .get(0),
+        )
+        .unwrap()
+    };
+    // Lambda is 0 until set: the objective is the task loss of those rows.
+    assert!(
+        (objective - loss(&rows)).abs() < 1e-6,
+        "{objective} vs {}",
+        loss(&rows)
+    );
+    let odd = Tensor::arange_start_step(1, n, 2, (Kind::Int64, Device::Cpu));
+    assert!((objective - loss(&odd)).abs() > 1e-7);
+}
