@@ -36,7 +36,7 @@ fn compare(name: &str, seeds: u64, problem: &dyn Fn(u64) -> Result<Problem>) -> 
                 let hidden = train.split_off(labels.min(train.len()));
                 let unlabeled: Vec<f64> = hidden
                     .iter()
-                    .flat_map(|r| table.x[r * d..(r + 1) * d].to_vec())
+                    .flat_map(|r| (r * d..(r + 1) * d).map(|i| table.x.get(i)))
                     .collect();
                 let split = Split { train, ..full };
                 let mut params = Selector::params().gate(GateKind::Correlated).seed(seed);

@@ -25,7 +25,7 @@ fn two_types(n: usize) -> Table {
         path: PathBuf::from("two-types"),
         feature_names: (0..6).map(|i| format!("x{i}")).collect(),
         target_name: "target".into(),
-        x,
+        x: x.into(),
         y,
         task: Task::Classification,
         classes: vec![0, 1],

@@ -205,7 +205,7 @@ proptest::proptest! {
         for task in [Task::Classification, Task::Regression] {
             if let Ok(t) = Table::from_bytes(Path::new("fuzz.csv"), &bytes, "target", task) {
                 proptest::prop_assert_eq!(t.x.len(), t.n_rows() * t.n_features());
-                proptest::prop_assert!(t.x.iter().chain(&t.y).all(|v| v.is_finite()));
+                proptest::prop_assert!(t.x.iter().chain(t.y.iter().copied()).all(|v| v.is_finite()));
             }
         }
     }

@@ -2,7 +2,9 @@
 //! data error naming its place, and no bytes make a reader panic.
 
 use parquet::basic::Compression;
-use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
+use parquet::data_type::{
+    BoolType, ByteArray, ByteArrayType, DoubleType, FloatType, Int32Type, Int64Type,
+};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
@@ -20,6 +22,8 @@ use stog::data::*;
 enum Col {
     /// Nullable doubles.
     F64(Vec<Option<f64>>),
+    /// Required floats (float32).
+    F32(Vec<f32>),
     I32(Vec<i32>),
     I64(Vec<i64>),
     Bool(Vec<bool>),
@@ -33,6 +37,7 @@ impl Col {
     fn len(&self) -> usize {
         match self {
             Col::F64(v) => v.len(),
+            Col::F32(v) => v.len(),
             Col::I32(v) | Col::Date(v) => v.len(),
             Col::I64(v) => v.len(),
             Col::Bool(v) => v.len(),
@@ -43,6 +48,7 @@ impl Col {
     fn schema(&self, name: &str) -> String {
         match self {
             Col::F64(_) => format!("optional double {name};"),
+            Col::F32(_) => format!("required float {name};"),
             Col::I32(_) => format!("required int32 {name};"),
             Col::I64(_) => format!("required int64 {name};"),
             Col::Bool(_) => format!("required boolean {name};"),
@@ -59,6 +65,11 @@ impl Col {
                 let vals: Vec<f64> = v.iter().flatten().copied().collect();
                 w.typed::<DoubleType>()
                     .write_batch(&vals, Some(&defs), None)
+                    .unwrap();
+            }
+            Col::F32(v) => {
+                w.typed::<FloatType>()
+                    .write_batch(&v[rows], None, None)
                     .unwrap();
             }
             Col::I32(v) | Col::Date(v) => {
@@ -247,7 +258,7 @@ type Content = (Vec<f64>, Vec<f64>, Vec<String>, String, Task, Vec<i64>);
 
 fn content(t: &Table) -> Content {
     (
-        t.x.clone(),
+        t.x.as_f64().into_owned(),
         t.y.clone(),
         t.feature_names.clone(),
         t.target_name.clone(),
@@ -310,6 +321,43 @@ fn the_same_values_read_the_same_from_every_format() {
     )
     .unwrap();
     assert_eq!(content(&t), csv);
+}
+
+#[test]
+fn float32_data_is_kept_as_f32_and_everything_else_as_f64() {
+    // float32 features: .npz of `<f4` x, Parquet FLOAT columns.
+    let t = from_npz(&npz_good(false), "target", None).unwrap();
+    assert!(t.x.is_f32());
+    let a32: Vec<f32> = A.iter().map(|v| *v as f32).collect();
+    let b32: Vec<f32> = B.iter().map(|v| *v as f32).collect();
+    let pq = parquet(
+        &[
+            ("a", Col::F32(a32)),
+            ("b", Col::F32(b32)),
+            ("target", Col::I64(T.to_vec())),
+        ],
+        4,
+    );
+    let t = from_parquet(pq, "target", Task::Classification).unwrap();
+    assert!(t.x.is_f32());
+    assert_eq!(content(&t), content(&from_csv(Task::Classification)));
+    // One double or integer feature among them, doubles, CSV: f64.
+    assert!(
+        !from_parquet(parquet_good(), "target", Task::Classification)
+            .unwrap()
+            .x
+            .is_f32()
+    );
+    assert!(!from_npy(&npy_good(), "target", names()).unwrap().x.is_f32());
+    assert!(!from_csv(Task::Classification).x.is_f32());
+    // Standardised the same from either precision.
+    let csv = from_csv(Task::Classification);
+    let rows: Vec<usize> = (0..6).collect();
+    let scaler = Standardizer::fit(&csv, &rows);
+    assert_eq!(
+        scaler.transform_values(&t.x, &rows),
+        scaler.transform_values(&csv.x, &rows)
+    );
 }
 
 #[test]
@@ -512,7 +560,7 @@ fn columns_pandas_wrote_for_the_index_are_not_features() {
     };
     let t = read(r#"{"index_columns": ["__index_level_0__"], "columns": []}"#).unwrap();
     assert_eq!(
-        (t.feature_names.clone(), t.x.clone()),
+        (t.feature_names.clone(), t.x.as_f64().into_owned()),
         (vec!["a".to_string()], vec![1.0, 2.0, 3.0, 4.0])
     );
     // A RangeIndex is metadata only: every column is data.
@@ -811,7 +859,11 @@ fn files_are_read_by_extension_with_sidecar_names() {
     file("t.npz.names", b"a\nb\n");
     let t = read(&p, None).unwrap();
     assert_eq!(
-        (t.x.clone(), t.feature_names.clone(), t.target_name.as_str()),
+        (
+            t.x.as_f64().into_owned(),
+            t.feature_names.clone(),
+            t.target_name.as_str()
+        ),
         (csv.0.clone(), csv.2.clone(), "y")
     );
     // NumPy data has no unlabeled rows; the semi-supervised read is the plain read.
@@ -855,7 +907,7 @@ fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8)], keep: f64) -> Vec<u8> {
 fn check(t: stog::Result<Table>) -> Result<(), proptest::test_runner::TestCaseError> {
     if let Ok(t) = t {
         proptest::prop_assert_eq!(t.x.len(), t.n_rows() * t.n_features());
-        proptest::prop_assert!(t.x.iter().chain(&t.y).all(|v| v.is_finite()));
+        proptest::prop_assert!(t.x.iter().chain(t.y.iter().copied()).all(|v| v.is_finite()));
     }
     Ok(())
 }

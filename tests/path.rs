@@ -308,7 +308,7 @@ fn linear_table(n: usize, d: usize, seed: u64) -> stog::data::Table {
         path: "linear".into(),
         feature_names: (0..d).map(|i| format!("x{i}")).collect(),
         target_name: "target".into(),
-        x,
+        x: x.into(),
         y,
         task: Task::Classification,
         classes: vec![0, 1],
@@ -356,7 +356,7 @@ fn after_cross_validation_the_final_model_is_fitted_on_training_and_validation_r
     let t = linear_table(100, 12, 0);
     let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
     let column_mean =
-        |rows: &[usize]| rows.iter().map(|r| t.x[r * 12]).sum::<f64>() / rows.len() as f64;
+        |rows: &[usize]| rows.iter().map(|r| t.x.get(r * 12)).sum::<f64>() / rows.len() as f64;
     let both: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
     let fit = |refit_on_all: bool, budget: Option<usize>| {
         let mut p = Selector::params().hidden(vec![]).epochs(30);

@@ -60,7 +60,7 @@ fn the_selector_starts_from_the_pretrained_first_layer() {
     let p = duplicate_groups(200, 3, 4, 0);
     let d = p.table.n_features() as i64;
     let split = Split::of(&p.table, [0.6, 0.2, 0.2], 0).unwrap();
-    let unlabeled = p.table.x[..50 * d as usize].to_vec();
+    let unlabeled = p.table.x.as_f64()[..50 * d as usize].to_vec();
     let mut params = Selector::params()
         .gate(GateKind::Correlated)
         .hidden(vec![16, 8])

@@ -23,7 +23,7 @@ fn table(n: usize, d: usize, seed: u64) -> Table {
         path: "screen".into(),
         feature_names: (0..d).map(|i| format!("x{i}")).collect(),
         target_name: "target".into(),
-        x,
+        x: x.into(),
         y,
         task: Task::Classification,
         classes: vec![0, 1],
@@ -99,7 +99,7 @@ fn a_screened_selector_reports_predicts_and_saves_over_every_feature() {
     let rows: Vec<f64> = split
         .test
         .iter()
-        .flat_map(|r| t.x[r * 40..(r + 1) * 40].to_vec())
+        .flat_map(|r| (r * 40..(r + 1) * 40).map(|i| t.x.get(i)))
         .collect();
     let before = f.predict(&rows).unwrap();
     let correct = before

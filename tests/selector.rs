@@ -148,9 +148,10 @@ fn save_and_load_give_the_same_predictions() {
         f.save(&dir).unwrap();
         let g = FittedSelector::load(&dir, Device::Cpu).unwrap();
         assert_eq!(f.selected(), g.selected());
-        let rows = &table.x[..10 * table.n_features()];
+        let x = table.x.as_f64();
+        let rows = &x[..10 * table.n_features()];
         assert_eq!(f.predict(rows).unwrap(), g.predict(rows).unwrap());
-        let labels: Vec<f64> = f.predict(&table.x).unwrap();
+        let labels: Vec<f64> = f.predict(&x).unwrap();
         let correct = labels
             .iter()
             .zip(&table.y)
@@ -172,7 +173,7 @@ fn a_non_finite_loss_is_its_own_error_not_an_invalid_configuration() {
     let mut p = interaction(120, 4, 0);
     let d = p.table.n_features();
     for row in 0..p.table.n_rows() {
-        p.table.x[row * d] = f64::NAN;
+        p.table.x.set(row * d, f64::NAN);
     }
     let split = Split::of(&p.table, [0.6, 0.2, 0.2], 0).unwrap();
     for params in [

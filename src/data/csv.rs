@@ -152,7 +152,9 @@ impl Table {
                 }
             }
         }
-        Table::assemble(path, &names, t, x, y, task, |i| Place::Line(lines[i]))
+        Table::assemble(path, &names, t, x.into(), y, task, |i| {
+            Place::Line(lines[i])
+        })
     }
 }
 

@@ -9,9 +9,11 @@ mod split;
 mod standardize;
 mod synthetic;
 mod table;
+mod values;
 
 pub use format::*;
 pub use split::*;
 pub use standardize::*;
 pub use synthetic::*;
 pub use table::*;
+pub use values::*;

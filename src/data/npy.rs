@@ -2,6 +2,7 @@
 //! feature matrix `x` and a target vector. The `.npy` format (magic, version, a header dict of
 //! `descr`, `fortran_order` and `shape`, then raw values) is parsed here; it is small.
 
+use super::Values;
 use super::table::{Place, Table, Task, finite, target_index};
 use crate::{Error, Result};
 use std::cmp::Ordering;
@@ -109,13 +110,13 @@ fn read_npy_table<R: Read>(
     };
     let t = target_index(path, &names, &name, None)?;
     let d = cols - 1;
-    let mut x = zeros(path, n * d)?;
+    let mut x = zero_values(path, n * d, header.is_f32())?;
     let mut y = zeros(path, n)?;
     header.values(path, &mut source, n, cols, &names, |i, j, v| {
         match j.cmp(&t) {
-            Ordering::Less => x[i * d + j] = v,
+            Ordering::Less => x.set(i * d + j, v),
             Ordering::Equal => y[i] = v,
-            Ordering::Greater => x[i * d + j - 1] = v,
+            Ordering::Greater => x.set(i * d + j - 1, v),
         }
     })?;
     Table::assemble(path, &names, t, x, y, task, Place::Row)
@@ -148,9 +149,9 @@ fn read_npz_table<R: Read + Seek>(
             .check_len(Some(entry.size()), n, cols)
             .map_err(|r| fail(Some("x"), r))?;
         let features = column_names(path, names, cols)?;
-        let mut x = zeros(path, n * cols)?;
+        let mut x = zero_values(path, n * cols, header.is_f32())?;
         header.values(path, &mut entry, n, cols, &features, |i, j, v| {
-            x[i * cols + j] = v
+            x.set(i * cols + j, v)
         })?;
         (n, cols, x, features)
     };
@@ -176,6 +177,19 @@ fn read_npz_table<R: Read + Seek>(
     let t = target_index(path, &names, target, None)?;
     debug_assert_eq!(t, cols);
     Table::assemble(path, &names, t, x, y, task, Place::Row)
+}
+
+/// `len` zero feature values, `f32` when the array is, or an error when memory for them cannot
+/// be had (see [`zeros`]).
+fn zero_values(path: &Path, len: usize, single: bool) -> Result<Values> {
+    Values::try_zeros(len, single).ok_or_else(|| {
+        Error::data(
+            path,
+            None,
+            None,
+            format!("{len} values do not fit in memory"),
+        )
+    })
 }
 
 /// `len` zeros, or an error when memory for them cannot be had. Callers have checked `len`
@@ -244,6 +258,11 @@ struct Header {
 }
 
 impl Header {
+    /// Whether the array holds float32 values (the table then keeps them as `f32`).
+    fn is_f32(&self) -> bool {
+        self.kind == Kind::Float && self.size == 4
+    }
+
     /// Reads the header from the start of `r`; the reason it is not a usable header otherwise.
     fn read<R: Read>(r: &mut R) -> std::result::Result<Header, String> {
         let mut start = [0u8; 8];

@@ -1,6 +1,7 @@
 //! Apache Parquet input: numeric top-level columns, the target column chosen by name, read one
 //! row group and one column at a time straight into the row-major table.
 
+use super::Values;
 use super::table::{Place, Table, Task, finite, target_index};
 use crate::{Error, Result};
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
@@ -104,12 +105,21 @@ fn read<R: ChunkReader + 'static>(
         numeric(c).map_err(|reason| fail(None, Some(name), reason))?;
     }
     let d = names.len() - 1;
-    let mut x = Vec::new();
+    // FLOAT features only: the table keeps them as `f32` (every value read is one).
+    let single = columns
+        .iter()
+        .enumerate()
+        .all(|(j, c)| j == t || c.physical_type() == PhysicalType::FLOAT);
+    let mut x = if single {
+        Values::F32(Vec::new())
+    } else {
+        Values::F64(Vec::new())
+    };
     // Room for every row the metadata claims, so that the table is not copied as it grows. The
     // claim is not trusted: if the room cannot be had, the table grows as rows are read.
     let claimed_rows = usize::try_from(reader.metadata().file_metadata().num_rows());
     if let Some(n) = claimed_rows.ok().and_then(|n| n.checked_mul(d)) {
-        let _ = x.try_reserve_exact(n);
+        x.try_reserve_exact(n);
     }
     let mut y = Vec::new();
     let mut rows = Vec::new(); // the file row of every labeled row, for errors
@@ -162,7 +172,7 @@ fn read<R: ChunkReader + 'static>(
             }
         }
         drop(labels);
-        x.resize(y.len() * d, 0.0);
+        x.resize(y.len() * d);
         if let Some(u) = unlabeled.as_deref_mut() {
             u.resize(u.len() + n_unlabeled * d, 0.0);
         }
@@ -173,7 +183,7 @@ fn read<R: ChunkReader + 'static>(
                     .and_then(finite)
                     .map_err(|reason| fail(Some(first + r), Some(&names[j]), reason))?;
                 match slot[r] {
-                    Ok(i) => x[(x0 + i) * d + k] = v,
+                    Ok(i) => x.set((x0 + i) * d + k, v),
                     Err(i) => {
                         if let Some(u) = unlabeled.as_deref_mut() {
                             u[(u0 + i) * d + k] = v;

@@ -26,7 +26,7 @@ fn table(name: &str, rows: Vec<Vec<f64>>, y: Vec<f64>, task: Task) -> Table {
         path: PathBuf::from(name),
         feature_names: (0..d).map(|j| format!("x{j}")).collect(),
         target_name: "target".into(),
-        x: rows.into_iter().flatten().collect(),
+        x: rows.into_iter().flatten().collect::<Vec<f64>>().into(),
         y,
         task,
         classes: if task == Task::Classification {

@@ -1,5 +1,6 @@
 //! A numeric table of features and a target, and the checks every input format shares.
 
+use super::Values;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -38,8 +39,8 @@ pub struct Table {
     pub feature_names: Vec<String>,
     /// Name of the target column.
     pub target_name: String,
-    /// Row-major features, `n_rows * n_features` values.
-    pub x: Vec<f64>,
+    /// Row-major features, `n_rows * n_features` values (`f32` when the file's were).
+    pub x: Values,
     /// Target per row: a class index `0..n_classes` for classification, the value for regression.
     pub y: Vec<f64>,
     /// The task the target was read for.
@@ -80,7 +81,7 @@ impl Table {
         path: &Path,
         names: &[String],
         t: usize,
-        x: Vec<f64>,
+        x: Values,
         mut y: Vec<f64>,
         task: Task,
         place: impl Fn(usize) -> Place,
@@ -154,11 +155,7 @@ impl Table {
                 .map(|j| self.feature_names[*j].clone())
                 .collect(),
             target_name: self.target_name.clone(),
-            x: self
-                .x
-                .chunks(d)
-                .flat_map(|row| columns.iter().map(|j| row[*j]))
-                .collect(),
+            x: self.x.select_columns(d, columns),
             y: self.y.clone(),
             task: self.task,
             classes: self.classes.clone(),
@@ -168,7 +165,7 @@ impl Table {
     /// Values of feature column `j` over all rows.
     pub fn column(&self, j: usize) -> Vec<f64> {
         let d = self.n_features();
-        (0..self.n_rows()).map(|i| self.x[i * d + j]).collect()
+        (0..self.n_rows()).map(|i| self.x.get(i * d + j)).collect()
     }
 
     /// Feature columns that are constant over `rows`.
@@ -177,7 +174,7 @@ impl Table {
         (0..d)
             .filter(|&j| {
                 rows.iter()
-                    .all(|&i| self.x[i * d + j] == self.x[rows[0] * d + j])
+                    .all(|&i| self.x.get(i * d + j) == self.x.get(rows[0] * d + j))
             })
             .collect()
     }

@@ -109,7 +109,7 @@ pub fn mutual_information(table: &Table, rows: &[usize], bins: usize) -> Result<
     let mut info = Vec::with_capacity(d);
     for j in 0..d {
         for (v, r) in column.iter_mut().zip(rows) {
-            *v = table.x[r * d + j];
+            *v = table.x.get(r * d + j);
         }
         let cut = quantile_bins(&column, bins);
         joint.iter_mut().for_each(|c| *c = 0);

@@ -191,7 +191,7 @@ fn standardized(table: &Table, scaler: &Standardizer, rows: &[usize], device: De
     let d = table.n_features() as i64;
     let x = Tensor::empty([rows.len() as i64, d], (Kind::Float, device));
     for (i, block) in rows.chunks(BLOCK_ROWS).enumerate() {
-        let values = Tensor::from_slice(&scaler.transform(&table.x, block));
+        let values = Tensor::from_slice(&scaler.transform_values(&table.x, block));
         x.narrow(0, (i * BLOCK_ROWS) as i64, block.len() as i64)
             .copy_(&values.view([block.len() as i64, d]));
     }
