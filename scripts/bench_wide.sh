@@ -5,6 +5,7 @@
 # results/bench-wide/{wide_D.npy, run_D/, time_D.txt, README.md}.
 #   BENCH_WIDE_DIMS     feature counts (default "1000 10000 100000")
 #   BENCH_WIDE_TIMEOUT  seconds before a run is stopped (default 600)
+#   BENCH_DEVICE        device of the fits (default cpu; cuda where a GPU is lent)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=results/bench-wide
@@ -14,7 +15,7 @@ N=1000
 TIMEOUT=${BENCH_WIDE_TIMEOUT:-600}
 TABLE="$OUT/README.md"
 {
-  echo "# Wide benchmark: n = $N, nonlinear label on x0..x4, stog select defaults, CPU ($(nproc) cores)"
+  echo "# Wide benchmark: n = $N, nonlinear label on x0..x4, stog select defaults, ${BENCH_DEVICE:-cpu} ($(nproc) cores)"
   echo
   echo "| D | status | wall (s) | peak RSS (MB) | selected | of x0..x4 |"
   echo "|---|---|---|---|---|---|"
@@ -27,7 +28,7 @@ for D in ${BENCH_WIDE_DIMS:-1000 10000 100000}; do
   echo "== D = $D"
   STATUS=0
   /usr/bin/time -v timeout "$TIMEOUT" ./target/release/stog select --data "$DATA" --target label \
-    --device cpu --quiet --out-dir "$RUN" 2> "$OUT/time_$D.txt" || STATUS=$?
+    --device "${BENCH_DEVICE:-cpu}" --quiet --out-dir "$RUN" 2> "$OUT/time_$D.txt" || STATUS=$?
   "$PY" - "$OUT/time_$D.txt" "$RUN/result.json" "$D" "$STATUS" "$TIMEOUT" >> "$TABLE" <<'PY'
 import json, os, re, sys
 time_txt, result, d, status, timeout = sys.argv[1:]
