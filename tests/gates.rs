@@ -3,6 +3,14 @@
 use stog::gates::*;
 use tch::{Device, Kind, Tensor, nn};
 
+/// libtorch's random generator is process-wide and the tests of a file run on parallel threads:
+/// every test here draws from it (building a gate does), so they run one at a time, or a draw of
+/// one would land between another's seed and its draws.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn every_gate(vs: &nn::VarStore, units: i64, members: Option<i64>) -> Vec<Box<dyn Gate>> {
     GateKind::ALL
         .iter()
@@ -20,6 +28,7 @@ fn values(t: &Tensor) -> Vec<f32> {
 
 #[test]
 fn every_gate_starts_open_and_keeps_shapes() {
+    let _serial = serial();
     let vs = nn::VarStore::new(Device::Cpu);
     for g in every_gate(&vs, 4, None) {
         assert_eq!(g.selected().unwrap(), vec![0, 1, 2, 3], "{:?}", g.kind());
@@ -37,6 +46,7 @@ fn every_gate_starts_open_and_keeps_shapes() {
 
 #[test]
 fn images_are_gated_on_the_channel_axis_even_when_c_equals_w() {
+    let _serial = serial();
     for (c, w) in [(3, 5), (4, 4)] {
         let vs = nn::VarStore::new(Device::Cpu);
         for g in every_gate(&vs, c, None) {
@@ -76,6 +86,7 @@ fn images_are_gated_on_the_channel_axis_even_when_c_equals_w() {
 
 #[test]
 fn the_unit_axis_follows_the_gate_not_the_sizes() {
+    let _serial = serial();
     // A gate that closes unit 0 only: on [N, C, H, W] with C == W, only channel 0 is zeroed.
     let vs = nn::VarStore::new(Device::Cpu);
     let g = stg(vs.root(), 3, StgConfig::default());
@@ -95,6 +106,7 @@ fn the_unit_axis_follows_the_gate_not_the_sizes() {
 
 #[test]
 fn gradients_reach_every_gate_parameter() {
+    let _serial = serial();
     let vs = nn::VarStore::new(Device::Cpu);
     for g in every_gate(&vs, 3, None) {
         let x = Tensor::randn([8, 3], (Kind::Float, Device::Cpu));
@@ -114,6 +126,7 @@ fn gradients_reach_every_gate_parameter() {
 
 #[test]
 fn same_seed_gives_identical_training_gates() {
+    let _serial = serial();
     let draw = || {
         tch::manual_seed(7);
         let vs = nn::VarStore::new(Device::Cpu);
@@ -132,6 +145,7 @@ fn same_seed_gives_identical_training_gates() {
 
 #[test]
 fn a_closed_unit_is_exactly_zero_at_inference() {
+    let _serial = serial();
     let vs = nn::VarStore::new(Device::Cpu);
     for g in every_gate(&vs, 3, None) {
         for p in g.parameters() {
@@ -154,6 +168,7 @@ fn a_closed_unit_is_exactly_zero_at_inference() {
 
 #[test]
 fn penalty_reductions_and_cost_weights() {
+    let _serial = serial();
     let vs = nn::VarStore::new(Device::Cpu);
     let g = ste(vs.root(), 2, SteConfig::default());
     assign(&g.logits, &Tensor::from_slice(&[0.0f32, 0.0]));
@@ -165,6 +180,7 @@ fn penalty_reductions_and_cost_weights() {
 
 #[test]
 fn member_axis_gates_each_member_independently() {
+    let _serial = serial();
     let vs = nn::VarStore::new(Device::Cpu);
     let g = stg(vs.root(), 2, StgConfig::default().with_members(3));
     assign(
@@ -185,6 +201,7 @@ fn sample_correlation(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn copula_noise_has_the_data_correlation() {
+    let _serial = serial();
     tch::manual_seed(3);
     let r = Tensor::from_slice(&[1.0f32, 0.9, 0.0, 0.9, 1.0, 0.0, 0.0, 0.0, 1.0]).view([3, 3]);
     let factor = CorrelationFactor::from_matrix(&r).unwrap();
@@ -218,6 +235,7 @@ fn copula_noise_has_the_data_correlation() {
 
 #[test]
 fn correlation_from_data_copes_with_constant_and_duplicate_columns() {
+    let _serial = serial();
     tch::manual_seed(4);
     let a = Tensor::randn([200, 1], (Kind::Float, Device::Cpu));
     let b = Tensor::randn([200, 1], (Kind::Float, Device::Cpu));
@@ -245,6 +263,7 @@ fn correlation_from_data_copes_with_constant_and_duplicate_columns() {
 
 #[test]
 fn low_rank_factor_keeps_the_block_structure() {
+    let _serial = serial();
     tch::manual_seed(5);
     // Two latent factors, each copied into 10 noisy columns.
     let latent = Tensor::randn([500, 2], (Kind::Float, Device::Cpu));
