@@ -133,26 +133,10 @@ pub fn run(args: SelectArgs) -> Result<()> {
     if args.hidden != "auto" {
         params = params.hidden(parse_sizes(&args.hidden)?);
     }
-    if args.batch_size != "auto" {
-        let b: usize = args.batch_size.parse().with_context(|| {
-            format!(
-                "--batch-size `{}`: expected auto or a number",
-                args.batch_size
-            )
-        })?;
+    if let Some(b) = count_or(&args.batch_size, "--batch-size", "auto")? {
         params = params.batch_size((b > 0).then_some(b));
     }
-    if args.epoch_rows != "all" {
-        let rows: usize = args.epoch_rows.parse().with_context(|| {
-            format!(
-                "--epoch-rows `{}`: expected all or a number",
-                args.epoch_rows
-            )
-        })?;
-        params = params.epoch_rows(Some(rows));
-    } else {
-        params = params.epoch_rows(None);
-    }
+    params = params.epoch_rows(count_or(&args.epoch_rows, "--epoch-rows", "all")?);
     params.lambda = match args.lambda.as_str() {
         "auto" => LambdaChoice::Auto,
         s => LambdaChoice::Fixed(
@@ -261,4 +245,15 @@ pub fn run(args: SelectArgs) -> Result<()> {
         println!("wrote {}", args.out_dir.join("result.json").display());
     }
     Ok(())
+}
+
+/// `None` for the word `word`, else the number `value` gives (an error naming `flag` otherwise).
+fn count_or(value: &str, flag: &str, word: &str) -> Result<Option<usize>> {
+    if value == word {
+        return Ok(None);
+    }
+    let n = value
+        .parse()
+        .with_context(|| format!("{flag} `{value}`: expected {word} or a number"))?;
+    Ok(Some(n))
 }
