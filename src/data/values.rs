@@ -16,17 +16,17 @@ pub enum Values {
 impl Values {
     /// `len` zeros of `f32` (`single`) or `f64`, or `None` when the memory cannot be had.
     pub(crate) fn try_zeros(len: usize, single: bool) -> Option<Values> {
-        if single {
+        fn zeros<T: Clone + Default>(len: usize) -> Option<Vec<T>> {
             let mut v = Vec::new();
             v.try_reserve_exact(len).ok()?;
-            v.resize(len, 0.0);
-            Some(Values::F32(v))
-        } else {
-            let mut v = Vec::new();
-            v.try_reserve_exact(len).ok()?;
-            v.resize(len, 0.0);
-            Some(Values::F64(v))
+            v.resize(len, T::default());
+            Some(v)
         }
+        Some(if single {
+            Values::F32(zeros(len)?)
+        } else {
+            Values::F64(zeros(len)?)
+        })
     }
 
     /// Number of values.
