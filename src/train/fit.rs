@@ -1,5 +1,10 @@
-//! The training loop of a gated ensemble: all members in one batched computation, each with its
-//! own lambda, early stopping and best state.
+//! The epoch loop of the crate ([`run_epochs`]) and the training of a gated ensemble through it:
+//! all members in one batched computation, each with its own lambda, early stopping and best
+//! state.
+//!
+//! The loop owns the epochs and the stopping rule ([`Stopping`]); what one epoch does is an
+//! [`EpochStep`]: the gated ensemble's ([`fit`], the lambda path's points) or the pretext task's
+//! ([`super::pretrain_encoder`]).
 //!
 //! Loss of member `e`: `task_e + lambda_e * ramp(epoch) * penalty_e`; the members' losses are
 //! summed for one backward pass, which gives each member exactly its own gradients (Adam is
@@ -82,7 +87,7 @@ pub fn fit<M: GatedModel>(
     lambdas: &[f64],
     config: &TrainConfig,
     tags: &MemberTags,
-    mut progress: Option<&mut dyn FnMut(u64)>,
+    progress: Option<&mut dyn FnMut(u64)>,
 ) -> Result<Vec<FitOutcome>> {
     let e = model.members() as usize;
     if lambdas.len() != e || tags.seeds.len() != e {
@@ -107,83 +112,355 @@ pub fn fit<M: GatedModel>(
             format!("{e} members without a member axis on their variables"),
         ));
     };
+    let stopping = if config.early_stopping {
+        Stopping::Patience {
+            patience: config.patience,
+            warmup: config.warmup_epochs,
+            min_delta: config.min_delta,
+        }
+    } else {
+        Stopping::Budget
+    };
+    let mut step = GatedEpoch {
+        model,
+        trainer: &mut trainer,
+        data,
+        warmup: config.warmup_epochs,
+        anneal: Some(config.epochs),
+        objective: true,
+        best: Some(state),
+        selection: None,
+    };
+    let runs = run_epochs(&mut step, e, config.epochs, &stopping, progress)?;
+    Ok(runs
+        .into_iter()
+        .enumerate()
+        .map(|(m, run)| FitOutcome {
+            epochs: run.epochs,
+            best_epoch: run.best_epoch,
+            best_objective: run.best_objective,
+            failure: run.non_finite.map(|(epoch, value)| NonFiniteLoss {
+                gate: tags.gate.clone(),
+                lambda: lambdas[m],
+                seed: tags.seeds[m],
+                epoch,
+                value,
+            }),
+        })
+        .collect())
+}
+
+/// When the members of a run stop ([`run_epochs`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stopping {
+    /// Every epoch runs; the last state is kept (and counts as the best).
+    Budget,
+    /// Early stopping: a member stops once its validation objective has not improved by more
+    /// than `min_delta` for `patience` epochs (counted from the end of the `warmup` epochs); its
+    /// best state is restored at the end.
+    Patience {
+        /// Epochs without improvement before a member stops.
+        patience: usize,
+        /// Epochs before which no member stops.
+        warmup: usize,
+        /// Least improvement that counts (at least 1e-7).
+        min_delta: f64,
+    },
+    /// The members stop together once each one's selection ([`EpochStep::selection`]) has been
+    /// [settled](Selection::settled) for `stable` epochs and at least `min` epochs ran. They
+    /// train as one, so a non-finite loss of one ends them all.
+    Stable {
+        /// Fewest epochs.
+        min: usize,
+        /// Epochs the selections must stay settled.
+        stable: usize,
+    },
+}
+
+/// What one epoch reports to [`run_epochs`]: per member values, or empty when not computed.
+/// A non-finite value stops its member with a failure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EpochReport {
+    /// Mean training loss per member.
+    pub loss: Vec<f64>,
+    /// Validation objective per member (what [`Stopping::Patience`] reads).
+    pub objective: Vec<f64>,
+}
+
+/// What one member's network selects: units kept per gate layer and the selected inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Units kept per gate layer.
+    pub units_kept: Vec<i64>,
+    /// Input features the inference network uses.
+    pub inputs: Vec<i64>,
+}
+
+impl Selection {
+    /// Whether the selection is as `before`: equal, or as many units kept per gate layer, within
+    /// 1 % with hundreds kept (a few of many gates flicker for a long time without changing what
+    /// the path finds). Only counts are compared: inputs swapped at the same count are settled.
+    pub fn settled(&self, before: &Selection) -> bool {
+        if before == self {
+            return true;
+        }
+        before.units_kept.len() == self.units_kept.len()
+            && before
+                .units_kept
+                .iter()
+                .zip(&self.units_kept)
+                .all(|(b, n)| (b - n).abs() <= b.max(n) / 100)
+    }
+}
+
+/// One epoch of a run, as [`run_epochs`] drives it: the gated ensemble's ([`fit`], the lambda
+/// path's points) or the pretext task's ([`super::pretrain_encoder`]).
+pub trait EpochStep {
+    /// Trains epoch `epoch` (0-based) of the members marked `active` and reports on it.
+    fn epoch(&mut self, epoch: usize, active: &[bool]) -> Result<EpochReport>;
+
+    /// Each member's selection now ([`Stopping::Stable`] reads it before the first epoch and
+    /// after each).
+    fn selection(&self) -> Result<Vec<Selection>> {
+        Err(no_selection())
+    }
+
+    /// Keeps the current state of the members marked `improved` ([`Stopping::Patience`]).
+    fn keep(&mut self, _improved: &[bool]) {}
+
+    /// Loads the kept states back ([`Stopping::Patience`], at the end).
+    fn restore(&mut self) {}
+}
+
+fn no_selection() -> Error {
+    Error::config(
+        "stopping",
+        "this run has no selection to watch for stability",
+    )
+}
+
+/// How one member's run ended ([`run_epochs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Epochs trained before the member stopped.
+    pub epochs: usize,
+    /// Epoch (1-based) of the kept state: the best one under [`Stopping::Patience`] (0 when no
+    /// epoch improved), else the last.
+    pub best_epoch: usize,
+    /// Objective of the kept state (infinite when none was reported).
+    pub best_objective: f64,
+    /// Epoch (1-based) and value of a non-finite loss or objective that stopped the member.
+    pub non_finite: Option<(usize, f64)>,
+}
+
+/// The epoch loop, the only one of the crate: runs `step` for `members` members, at most
+/// `epochs` epochs, until `stopping` ends every member. `progress`, when given, is called with
+/// the number of epochs done since its last call (all `epochs` in total).
+pub fn run_epochs<S: EpochStep + ?Sized>(
+    step: &mut S,
+    members: usize,
+    epochs: usize,
+    stopping: &Stopping,
+    mut progress: Option<&mut dyn FnMut(u64)>,
+) -> Result<Vec<RunOutcome>> {
     let mut outcomes = vec![
-        FitOutcome {
+        RunOutcome {
             epochs: 0,
             best_epoch: 0,
             best_objective: f64::INFINITY,
-            failure: None
+            non_finite: None,
         };
-        e
+        members
     ];
-    let mut active = vec![true; e];
-    for epoch in 0..config.epochs {
-        let ramp = if config.warmup_epochs == 0 {
-            1.0
-        } else {
-            ((epoch + 1) as f64 / config.warmup_epochs as f64).min(1.0)
+    let mut active = vec![true; members];
+    let watch = |step: &S| -> Result<Vec<Selection>> {
+        let selection = step.selection()?;
+        if selection.len() != members {
+            return Err(Error::shape(
+                "stopping",
+                format!("{} selections for {members} members", selection.len()),
+            ));
+        }
+        Ok(selection)
+    };
+    // The last changed selection of each member and the epochs it has stayed settled since.
+    let mut last = match stopping {
+        Stopping::Stable { .. } => watch(step)?,
+        _ => Vec::new(),
+    };
+    let mut settled = vec![0usize; members];
+    for epoch in 0..epochs {
+        let report = step.epoch(epoch, &active)?;
+        for (what, values) in [("losses", &report.loss), ("objectives", &report.objective)] {
+            if !values.is_empty() && values.len() != members {
+                return Err(Error::shape(
+                    "epoch",
+                    format!("{} {what} for {members} members", values.len()),
+                ));
+            }
+        }
+        let patience = match stopping {
+            Stopping::Patience { .. } if report.objective.is_empty() => {
+                return Err(Error::config(
+                    "stopping",
+                    "early stopping needs a validation objective per member",
+                ));
+            }
+            Stopping::Patience {
+                patience,
+                warmup,
+                min_delta,
+            } => Some((*patience, *warmup, min_delta.max(1e-7))),
+            _ => None,
         };
-        anneal(model, epoch, config.epochs);
-        // Once a member stops, only the others are computed.
-        let running: Vec<i64> = (0..e as i64).filter(|m| active[*m as usize]).collect();
-        let subset =
-            (running.len() < e).then(|| Tensor::from_slice(&running).to_device(model.device()));
-        model.set_training(true)?;
-        let train_loss = trainer.epoch_members(model, data, ramp, subset.as_ref())?;
-        model.set_training(false)?;
-        let objective = trainer.objective(model, data)?;
-        let values = to_f64(&Tensor::stack(&[objective, train_loss], 0))?;
-        let (objective, train_loss) = values.split_at(e);
-        let mut improved = vec![false; e];
-        for m in 0..e {
+        let mut improved = vec![false; members];
+        for m in 0..members {
             if !active[m] {
                 continue;
             }
-            outcomes[m].epochs = epoch + 1;
-            if let Some(value) = [train_loss[m], objective[m]]
+            let out = &mut outcomes[m];
+            out.epochs = epoch + 1;
+            let objective = report.objective.get(m).copied();
+            if let Some(value) = [report.loss.get(m).copied(), objective]
                 .into_iter()
+                .flatten()
                 .find(|v| !v.is_finite())
             {
-                outcomes[m].failure = Some(NonFiniteLoss {
-                    gate: tags.gate.clone(),
-                    lambda: lambdas[m],
-                    seed: tags.seeds[m],
-                    epoch: epoch + 1,
-                    value,
-                });
+                out.non_finite = Some((epoch + 1, value));
                 active[m] = false;
                 continue;
             }
-            if !config.early_stopping {
-                outcomes[m].best_objective = objective[m];
-                outcomes[m].best_epoch = epoch + 1;
-            } else if objective[m] < outcomes[m].best_objective - config.min_delta.max(1e-7) {
-                outcomes[m].best_objective = objective[m];
-                outcomes[m].best_epoch = epoch + 1;
-                improved[m] = true;
-            } else if epoch + 1 >= config.warmup_epochs
-                && epoch + 1 - outcomes[m].best_epoch.max(config.warmup_epochs) >= config.patience
-            {
-                active[m] = false;
+            match (patience, objective) {
+                (Some((patience, warmup, min_delta)), Some(objective)) => {
+                    if objective < out.best_objective - min_delta {
+                        out.best_objective = objective;
+                        out.best_epoch = epoch + 1;
+                        improved[m] = true;
+                    } else if epoch + 1 >= warmup
+                        && epoch + 1 - out.best_epoch.max(warmup) >= patience
+                    {
+                        active[m] = false;
+                    }
+                }
+                _ => {
+                    out.best_epoch = epoch + 1;
+                    if let Some(objective) = objective {
+                        out.best_objective = objective;
+                    }
+                }
             }
         }
         if improved.iter().any(|i| *i) {
-            state.keep(&improved);
+            step.keep(&improved);
         }
         if let Some(tick) = progress.as_mut() {
             tick(1);
+        }
+        if let Stopping::Stable { min, stable } = stopping {
+            if active.iter().all(|a| *a) {
+                for (m, now) in watch(step)?.into_iter().enumerate() {
+                    if now.settled(&last[m]) {
+                        settled[m] += 1;
+                    } else {
+                        settled[m] = 0;
+                        last[m] = now;
+                    }
+                }
+            }
+            if !active.iter().all(|a| *a)
+                || (epoch + 1 >= *min && settled.iter().all(|s| s >= stable))
+            {
+                active.fill(false);
+            }
         }
         if !active.iter().any(|a| *a) {
             break;
         }
     }
-    if config.early_stopping {
-        state.restore();
+    if matches!(stopping, Stopping::Patience { .. }) {
+        step.restore();
     }
     if let Some(tick) = progress.as_mut() {
-        tick((config.epochs - outcomes.iter().map(|o| o.epochs).max().unwrap_or(0)) as u64);
+        tick((epochs - outcomes.iter().map(|o| o.epochs).max().unwrap_or(0)) as u64);
     }
     Ok(outcomes)
+}
+
+/// One epoch of a gated ensemble ([`Trainer::epoch_members`] of the running members) and what
+/// its stopping rule reads.
+pub(super) struct GatedEpoch<'a, M: GatedModel> {
+    pub(super) model: &'a mut M,
+    pub(super) trainer: &'a mut Trainer,
+    pub(super) data: &'a Prepared,
+    /// Epochs over which lambda ramps up linearly (0: none).
+    pub(super) warmup: usize,
+    /// Length of the annealing schedule; `None`: the temperatures stay as they are.
+    pub(super) anneal: Option<usize>,
+    /// Whether to report the early-stopping objective ([`Trainer::objective`]).
+    pub(super) objective: bool,
+    /// The best state ([`Stopping::Patience`]).
+    pub(super) best: Option<BestState>,
+    /// Reads each member's selection ([`Stopping::Stable`]).
+    pub(super) selection: Option<ReadSelection<M>>,
+}
+
+/// Reads each member's selection from a model.
+pub(super) type ReadSelection<M> = fn(&M) -> Result<Vec<Selection>>;
+
+impl<M: GatedModel> EpochStep for GatedEpoch<'_, M> {
+    fn epoch(&mut self, epoch: usize, active: &[bool]) -> Result<EpochReport> {
+        let e = active.len();
+        let ramp = if self.warmup == 0 {
+            1.0
+        } else {
+            ((epoch + 1) as f64 / self.warmup as f64).min(1.0)
+        };
+        if let Some(epochs) = self.anneal {
+            anneal(self.model, epoch, epochs);
+        }
+        // Once a member stops, only the others are computed.
+        let running: Vec<i64> = (0..e as i64).filter(|m| active[*m as usize]).collect();
+        let subset = (running.len() < e)
+            .then(|| Tensor::from_slice(&running).to_device(self.model.device()));
+        self.model.set_training(true)?;
+        let loss = self
+            .trainer
+            .epoch_members(&*self.model, self.data, ramp, subset.as_ref())?;
+        self.model.set_training(false)?;
+        if !self.objective {
+            return Ok(EpochReport {
+                loss: to_f64(&loss)?,
+                objective: Vec::new(),
+            });
+        }
+        let objective = self.trainer.objective(&*self.model, self.data)?;
+        // One read back for both.
+        let values = to_f64(&Tensor::stack(&[objective, loss], 0))?;
+        let (objective, loss) = values.split_at(e);
+        Ok(EpochReport {
+            loss: loss.to_vec(),
+            objective: objective.to_vec(),
+        })
+    }
+
+    fn selection(&self) -> Result<Vec<Selection>> {
+        match self.selection {
+            Some(read) => read(self.model),
+            None => Err(no_selection()),
+        }
+    }
+
+    fn keep(&mut self, improved: &[bool]) {
+        if let Some(best) = &self.best {
+            best.keep(improved);
+        }
+    }
+
+    fn restore(&mut self) {
+        if let Some(best) = &self.best {
+            best.restore();
+        }
+    }
 }
 
 /// Most validation rows the early-stopping objective reads ([`Trainer::objective`]).

@@ -1,5 +1,6 @@
-//! Training gated ensembles: data on the device, the batched training loop with per-member early
-//! stopping and best-state restore, metrics of the inference network, and the device choice.
+//! Training gated ensembles: data on the device, the one epoch loop (per-member early stopping
+//! with best-state restore, or until the selection is stable), the lambda path, metrics of the
+//! inference network, and the device choice.
 
 mod config;
 mod device;
