@@ -13,9 +13,10 @@
 //! `min_growth`; where the count barely moves, the step grows up to `max_growth`. So every count
 //! from all units down to a handful is visited, and flat stretches cost few points.
 
+use super::fit::GatedEpoch;
 use super::{
-    FitOutcome, GatedModel, MemberTags, Metrics, Prepared, TrainConfig, Trainer, anneal,
-    check_lambdas, fit, metrics, to_f64,
+    FitOutcome, GatedModel, MemberTags, Metrics, Prepared, Selection, Stopping, TrainConfig,
+    Trainer, anneal, check_lambdas, fit, metrics, run_epochs, to_f64,
 };
 use crate::data::Task;
 use crate::gates::assign;
@@ -336,7 +337,7 @@ pub fn lambda_path_with(
 }
 
 /// Trains at `lambda` until every member's selection has been stable for `stable_epochs` (at
-/// least `min_epochs`, at most `max_epochs`); returns the epochs trained.
+/// least `min_epochs`, at most `max_epochs`; [`Stopping::Stable`]); returns the epochs trained.
 fn run_point(
     model: &mut GatedMlp,
     data: &Prepared,
@@ -347,56 +348,48 @@ fn run_point(
 ) -> Result<usize> {
     let e = model.members() as usize;
     trainer.set_lambdas(&vec![lambda; e])?;
-    let selection = |model: &GatedMlp| -> Result<Vec<(Vec<i64>, Vec<i64>)>> {
-        Ok(model
-            .usage()?
-            .into_iter()
-            .map(|u| (u.units_kept, u.selected_inputs))
-            .collect())
+    let mut step = GatedEpoch {
+        model,
+        trainer,
+        data,
+        warmup: 0,
+        // The path runs at the final temperature (`lambda_path_with` set it).
+        anneal: None,
+        objective: false,
+        best: None,
+        selection: Some(selection),
     };
-    let mut last = selection(model)?;
-    let mut stable = vec![0usize; e];
-    let mut epochs = 0;
-    while epochs < path.max_epochs {
-        let loss = to_f64(&trainer.epoch(model, data, 1.0)?)?;
-        epochs += 1;
-        if let Some((m, v)) = loss.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                gate: tags.gate.clone(),
-                lambda,
-                seed: tags.seeds[m],
-                epoch: epochs,
-                value: *v,
-            });
-        }
-        for (m, now) in selection(model)?.into_iter().enumerate() {
-            if settled(&last[m], &now) {
-                stable[m] += 1;
-            } else {
-                stable[m] = 0;
-                last[m] = now;
-            }
-        }
-        if epochs >= path.min_epochs && stable.iter().all(|s| *s >= path.stable_epochs) {
-            break;
-        }
+    let stopping = Stopping::Stable {
+        min: path.min_epochs,
+        stable: path.stable_epochs,
+    };
+    let runs = run_epochs(&mut step, e, path.max_epochs, &stopping, None)?;
+    if let Some((m, (epoch, value))) = runs
+        .iter()
+        .enumerate()
+        .find_map(|(m, r)| r.non_finite.map(|f| (m, f)))
+    {
+        return Err(Error::NonFinite {
+            gate: tags.gate.clone(),
+            lambda,
+            seed: tags.seeds[m],
+            epoch,
+            value,
+        });
     }
-    Ok(epochs)
+    Ok(runs.iter().map(|r| r.epochs).max().unwrap_or(0))
 }
 
-/// Whether a selection `(units kept per layer, selected inputs)` is as before: the same inputs,
-/// or, with hundreds of units kept, counts within 1 % of each other (a few of many gates flicker
-/// for a long time without changing what the path finds).
-fn settled(before: &(Vec<i64>, Vec<i64>), now: &(Vec<i64>, Vec<i64>)) -> bool {
-    if before == now {
-        return true;
-    }
-    before.0.len() == now.0.len()
-        && before
-            .0
-            .iter()
-            .zip(&now.0)
-            .all(|(b, n)| (b - n).abs() <= b.max(n) / 100)
+/// What each member of `model` selects.
+fn selection(model: &GatedMlp) -> Result<Vec<Selection>> {
+    Ok(model
+        .usage()?
+        .into_iter()
+        .map(|u| Selection {
+            units_kept: u.units_kept,
+            inputs: u.selected_inputs,
+        })
+        .collect())
 }
 
 /// Copies of every variable of `vs`, sorted by name.
