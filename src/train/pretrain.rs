@@ -7,7 +7,7 @@
 //! loss `MSE(x_hat, x) + alpha * BCE(m_hat, m)`. The encoder's layer then initialises the first
 //! layer of the supervised network, so that few labels suffice.
 
-use super::batch_ranges;
+use super::{EpochReport, EpochStep, Stopping, batch_ranges, run_epochs};
 use crate::gates::CorrelationFactor;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -69,12 +69,11 @@ pub struct Encoder {
 
 /// Pretrains an encoder of width `hidden` on standardised rows `x` (`[N, D]`).
 ///
-/// Its loop is not the shared [`Trainer`](super::Trainer)'s: the rows have no labels and the
-/// networks no gates, so there is no task loss, penalty, lambda or optimiser group of gates, and
-/// no validation rows to stop early on or to keep a best state by (the last state is the
-/// encoder). The trainer's epoch would need a fake target and a pretext loss passed off as its
-/// penalty, and would draw other random numbers. What the two share is the mini-batching
-/// (`batch_ranges`); the loop body is only the pretext objective, with plain Adam.
+/// Its epochs run in the shared loop ([`run_epochs`]) with their own step: the rows have no
+/// labels and the networks no gates, so the [`Trainer`](super::Trainer)'s epoch (task loss,
+/// penalty, lambda, gate learning rate) does not apply; each epoch is the pretext objective over
+/// shuffled mini-batches with plain Adam. There are no validation rows to stop early on, so
+/// every epoch runs ([`Stopping::Budget`]) and the last state is the encoder.
 pub fn pretrain_encoder(
     x: &Tensor,
     factor: &CorrelationFactor,
@@ -104,45 +103,86 @@ pub fn pretrain_encoder(
     let device = x.device();
     let vs = nn::VarStore::new(device);
     let root = vs.root();
-    let encoder = nn::linear(&root / "encoder", d, hidden, Default::default());
-    let recon = nn::linear(&root / "reconstruct", hidden, d, Default::default());
-    let mask_head = nn::linear(&root / "mask", hidden, d, Default::default());
-    let mut opt = nn::Adam::default().build(&vs, config.lr)?;
-    let step = |xb: &Tensor, m: &Tensor| {
-        let corrupted = xb * (1.0 - m);
-        let h = encoder.forward(&corrupted).relu();
-        let x_hat = recon.forward(&h);
-        let m_logit = mask_head.forward(&h);
-        let rec = (&x_hat - xb).square().mean(Kind::Float);
-        let bce =
-            m_logit.binary_cross_entropy_with_logits::<Tensor>(m, None, None, tch::Reduction::Mean);
-        (rec + bce * config.alpha, x_hat)
+    let nets = Pretext {
+        encoder: nn::linear(&root / "encoder", d, hidden, Default::default()),
+        recon: nn::linear(&root / "reconstruct", hidden, d, Default::default()),
+        mask_head: nn::linear(&root / "mask", hidden, d, Default::default()),
+        alpha: config.alpha,
     };
-    let batch = (config.batch_size as i64).min(n);
-    for _ in 0..config.epochs {
-        // Shuffled even when one batch holds every row: each mask goes with a random row.
-        let order = Tensor::randperm(n, (Kind::Int64, device));
-        for (start, len) in batch_ranges(n, batch) {
-            let xb = x.index_select(0, &order.narrow(0, start, len));
-            let m = correlated_masks(factor, len, config.mask_rate, device);
-            let (loss, _) = step(&xb, &m);
-            opt.backward_step(&loss);
-        }
-    }
+    let mut step = PretextEpoch {
+        nets: &nets,
+        opt: nn::Adam::default().build(&vs, config.lr)?,
+        x,
+        factor,
+        mask_rate: config.mask_rate,
+        batch: (config.batch_size as i64).min(n),
+    };
+    run_epochs(&mut step, 1, config.epochs, &Stopping::Budget, None)?;
     let masked_mse = tch::no_grad(|| {
         let m = correlated_masks(factor, n, config.mask_rate, device);
-        let (_, x_hat) = step(x, &m);
+        let (_, x_hat) = nets.loss(x, &m);
         ((x_hat - x).square() * &m)
             .sum(Kind::Float)
             .double_value(&[])
             / m.sum(Kind::Float).double_value(&[]).max(1.0)
     });
     Ok(Encoder {
-        weight: encoder.ws.detach().transpose(0, 1).contiguous(),
-        bias: encoder
+        weight: nets.encoder.ws.detach().transpose(0, 1).contiguous(),
+        bias: nets
+            .encoder
             .bs
             .map(|b| b.detach())
             .unwrap_or_else(|| Tensor::zeros([hidden], (Kind::Float, device))),
         masked_mse,
     })
+}
+
+/// The encoder and the two heads of the pretext task.
+struct Pretext {
+    encoder: nn::Linear,
+    recon: nn::Linear,
+    mask_head: nn::Linear,
+    /// Weight of the mask-prediction loss.
+    alpha: f64,
+}
+
+impl Pretext {
+    /// The pretext loss of rows `xb` with masks `m`, and the reconstruction.
+    fn loss(&self, xb: &Tensor, m: &Tensor) -> (Tensor, Tensor) {
+        let corrupted = xb * (1.0 - m);
+        let h = self.encoder.forward(&corrupted).relu();
+        let x_hat = self.recon.forward(&h);
+        let m_logit = self.mask_head.forward(&h);
+        let rec = (&x_hat - xb).square().mean(Kind::Float);
+        let bce =
+            m_logit.binary_cross_entropy_with_logits::<Tensor>(m, None, None, tch::Reduction::Mean);
+        (rec + bce * self.alpha, x_hat)
+    }
+}
+
+/// One epoch of the pretext task: shuffled mini-batches of `x`, fresh masks for each.
+struct PretextEpoch<'a> {
+    nets: &'a Pretext,
+    opt: nn::Optimizer,
+    x: &'a Tensor,
+    factor: &'a CorrelationFactor,
+    mask_rate: f64,
+    batch: i64,
+}
+
+impl EpochStep for PretextEpoch<'_> {
+    fn epoch(&mut self, _epoch: usize, _active: &[bool]) -> Result<EpochReport> {
+        let n = self.x.size()[0];
+        let device = self.x.device();
+        // Shuffled even when one batch holds every row: each mask goes with a random row.
+        let order = Tensor::randperm(n, (Kind::Int64, device));
+        for (start, len) in batch_ranges(n, self.batch) {
+            let xb = self.x.index_select(0, &order.narrow(0, start, len));
+            let m = correlated_masks(self.factor, len, self.mask_rate, device);
+            let (loss, _) = self.nets.loss(&xb, &m);
+            self.opt.backward_step(&loss);
+        }
+        // The loss is not read back: nothing stops pretraining early.
+        Ok(EpochReport::default())
+    }
 }
