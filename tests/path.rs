@@ -418,3 +418,54 @@ fn a_refit_sees_only_the_columns_some_member_keeps() {
         0.0
     );
 }
+
+/// At a lambda that closes every gate within some 30 epochs (Adam bounds each step), a point
+/// stops at `min_epochs` (the selection is stable long before), and every penalised point trains
+/// between the bounds.
+#[test]
+fn a_point_whose_gates_all_close_stops_after_min_epochs() {
+    let _serial = serial();
+    let p = interaction(160, 20, 5);
+    let split = Split::of(&p.table, [0.6, 0.2, 0.2], 5).unwrap();
+    let data = Prepared::new(&p.table, &split, Device::Cpu).unwrap();
+    tch::manual_seed(5);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = GatedMlpConfig {
+        hidden: vec![8],
+        dropout: vec![],
+        ..GatedMlpConfig::report(20, 2, GateKind::Stg)
+    };
+    let mut model = gated_mlp(&vs.root(), &config, &[5, 6], None).unwrap();
+    let train = TrainConfig {
+        epochs: 30,
+        ..TrainConfig::default()
+    };
+    let path = PathConfig {
+        min_epochs: 60,
+        stable_epochs: 5,
+        max_epochs: 120,
+        refit: false,
+        ..PathConfig::default()
+    };
+    let tags = MemberTags {
+        gate: "stg".into(),
+        seeds: vec![5, 6],
+    };
+    let schedule = Schedule::Fixed(vec![1e-2, 1e3]);
+    let points = lambda_path_with(&mut model, &vs, &data, &train, &path, &tags, &schedule).unwrap();
+    assert_eq!(points.len(), 3);
+    for p in &points[1..] {
+        for m in &p.members {
+            assert!(
+                (path.min_epochs..=path.max_epochs).contains(&m.epochs),
+                "{} epochs at lambda {}",
+                m.epochs,
+                p.lambda
+            );
+        }
+    }
+    for m in &points[2].members {
+        assert!(m.selected.is_empty(), "lambda 1e3 closes every gate");
+        assert_eq!(m.epochs, path.min_epochs);
+    }
+}

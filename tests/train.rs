@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use stog::data::{Split, Table, Task};
 use stog::gates::{GateKind, assign};
 use stog::model::{GatedMlpConfig, gated_mlp};
-use stog::train::{MemberTags, Prepared, TrainConfig, evaluate, fit, task_loss};
+use stog::train::{
+    EpochReport, EpochStep, MemberTags, Prepared, Selection, Stopping, TrainConfig, evaluate, fit,
+    run_epochs, task_loss,
+};
 use tch::{Device, Kind, Tensor, nn};
 
 /// libtorch's CPU random generator is process-wide: tests that draw from it run one at a time.
@@ -558,4 +561,147 @@ fn the_early_stopping_objective_reads_every_kth_validation_row_of_tall_data() {
     );
     let odd = Tensor::arange_start_step(1, n, 2, (Kind::Int64, Device::Cpu));
     assert!((objective - loss(&odd)).abs() > 1e-7);
+}
+
+/// An epoch step whose members' selections follow a scripted random walk: each epoch a member's
+/// count of kept units changes with probability 1/4 (no libtorch numbers involved).
+struct Walk {
+    counts: Vec<i64>,
+    /// Counts after each epoch, the start first.
+    history: Vec<Vec<i64>>,
+    state: u64,
+    /// (epoch, member) whose loss is NaN.
+    nan_at: Option<(usize, usize)>,
+}
+
+impl Walk {
+    fn new(members: usize, seed: u64) -> Walk {
+        let counts = vec![10; members];
+        Walk {
+            history: vec![counts.clone()],
+            counts,
+            state: seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407),
+            nan_at: None,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self
+            .state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.state >> 33
+    }
+}
+
+impl EpochStep for Walk {
+    fn epoch(&mut self, epoch: usize, _active: &[bool]) -> stog::Result<EpochReport> {
+        for m in 0..self.counts.len() {
+            if self.next() % 4 == 0 {
+                self.counts[m] = (self.counts[m] + 1 + (self.next() % 3) as i64) % 20;
+            }
+        }
+        self.history.push(self.counts.clone());
+        let mut loss = vec![0.5; self.counts.len()];
+        if let Some((_, m)) = self.nan_at.filter(|(e, _)| *e == epoch + 1) {
+            loss[m] = f64::NAN;
+        }
+        Ok(EpochReport {
+            loss,
+            objective: vec![],
+        })
+    }
+
+    fn selection(&self) -> stog::Result<Vec<Selection>> {
+        Ok(self
+            .counts
+            .iter()
+            .map(|c| Selection {
+                units_kept: vec![*c],
+                inputs: (0..*c).collect(),
+            })
+            .collect())
+    }
+}
+
+/// The path's stopping rule on any trajectory: the members stop together at the first epoch,
+/// not before `min`, after which every member's selection has stayed the same for `stable`
+/// epochs; at `max` otherwise.
+#[test]
+fn the_stability_rule_stops_at_the_first_epoch_every_selection_has_been_stable() {
+    for seed in 0..300u64 {
+        let members = 1 + (seed % 3) as usize;
+        let (min, stable, max) = (
+            (seed / 3 % 7) as usize,
+            (seed / 7 % 5) as usize,
+            1 + (seed % 31) as usize,
+        );
+        let mut walk = Walk::new(members, seed);
+        let runs = run_epochs(
+            &mut walk,
+            members,
+            max,
+            &Stopping::Stable { min, stable },
+            None,
+        )
+        .unwrap();
+        let h = &walk.history;
+        // Epochs each member's count has stayed the same, after each epoch.
+        let mut same = vec![0; members];
+        let mut expected = max;
+        for k in 1..=max {
+            for m in 0..members {
+                same[m] = if h[k][m] == h[k - 1][m] {
+                    same[m] + 1
+                } else {
+                    0
+                };
+            }
+            if k >= min && same.iter().all(|s| *s >= stable) {
+                expected = k;
+                break;
+            }
+        }
+        assert_eq!(h.len() - 1, expected, "seed {seed}: epochs run");
+        for run in &runs {
+            assert_eq!(run.epochs, expected, "seed {seed}");
+            assert_eq!(run.best_epoch, expected, "the last state is kept");
+            assert!(run.epochs >= min.min(max) && run.epochs <= max);
+            assert_eq!(run.non_finite, None);
+        }
+    }
+}
+
+/// Under the stability rule the members train as one: a non-finite loss ends them all, and only
+/// the failed member carries it. A run without a selection to watch is a typed error.
+#[test]
+fn a_non_finite_loss_ends_a_stability_run_for_every_member() {
+    let mut walk = Walk::new(3, 7);
+    walk.nan_at = Some((4, 1));
+    let stopping = Stopping::Stable { min: 10, stable: 3 };
+    let runs = run_epochs(&mut walk, 3, 50, &stopping, None).unwrap();
+    assert!(runs.iter().all(|r| r.epochs == 4), "{runs:?}");
+    assert!(matches!(runs[1].non_finite, Some((4, v)) if v.is_nan()));
+    assert!(runs[0].non_finite.is_none() && runs[2].non_finite.is_none());
+
+    struct Blind;
+    impl EpochStep for Blind {
+        fn epoch(&mut self, _: usize, _: &[bool]) -> stog::Result<EpochReport> {
+            Ok(EpochReport::default())
+        }
+    }
+    assert!(run_epochs(&mut Blind, 1, 5, &stopping, None).is_err());
+    let patience = Stopping::Patience {
+        patience: 2,
+        warmup: 0,
+        min_delta: 0.0,
+    };
+    assert!(
+        run_epochs(&mut Blind, 1, 5, &patience, None).is_err(),
+        "no objective to stop on"
+    );
+    let runs = run_epochs(&mut Blind, 2, 5, &Stopping::Budget, None).unwrap();
+    assert!(runs.iter().all(|r| r.epochs == 5 && r.best_epoch == 5));
 }
