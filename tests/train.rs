@@ -599,7 +599,7 @@ impl Walk {
 impl EpochStep for Walk {
     fn epoch(&mut self, epoch: usize, _active: &[bool]) -> stog::Result<EpochReport> {
         for m in 0..self.counts.len() {
-            if self.next() % 4 == 0 {
+            if self.next().is_multiple_of(4) {
                 self.counts[m] = (self.counts[m] + 1 + (self.next() % 3) as i64) % 20;
             }
         }
