@@ -6,8 +6,8 @@ use stog::gates::GateKind;
 use stog::model::{GatedMlpConfig, gated_mlp};
 use stog::selector::{Criterion, Selector, Validation, cross_validated_candidates};
 use stog::train::{
-    Candidate, Choice, MemberTags, Metrics, PathConfig, PathMember, PathPoint, Prepared, Schedule,
-    TrainConfig, choose, fit, lambda_path_with, warm_path,
+    Candidate, Choice, MemberTags, Metrics, PathConfig, PathMember, PathPoint, Prepared,
+    RefitStart, Schedule, TrainConfig, choose, fit, lambda_path_with, refit_in_place, warm_path,
 };
 use tch::{Device, nn};
 
@@ -468,4 +468,74 @@ fn a_point_whose_gates_all_close_stops_after_min_epochs() {
         assert!(m.selected.is_empty(), "lambda 1e3 closes every gate");
         assert_eq!(m.epochs, path.min_epochs);
     }
+}
+
+/// The point's refit from [`RefitStart::Fresh`] forgets the path's weights (the refit of an
+/// overfitted network equals the refit of a sane one with the same gates); from `Warm` it starts
+/// from them (the two refits differ).
+#[test]
+fn a_fresh_refit_forgets_the_path_weights_and_a_warm_one_starts_from_them() {
+    let _serial = serial();
+    let t = linear_table(120, 6, 3);
+    let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
+    let data = Prepared::new(&t, &split, Device::Cpu).unwrap();
+    let config = GatedMlpConfig {
+        hidden: vec![8],
+        dropout: vec![],
+        ..GatedMlpConfig::report(6, 2, GateKind::Stg)
+    };
+    let tags = MemberTags {
+        gate: "stg".into(),
+        seeds: vec![0],
+    };
+    let train = TrainConfig {
+        batch_size: Some(16),
+        ..TrainConfig::default()
+    };
+    // The network's variables after a refit of a model whose non-gate weights are scaled by
+    // `scale` (1: as initialised).
+    let refit = |start: RefitStart, scale: f64| -> Vec<(String, tch::Tensor)> {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = gated_mlp(&vs.root(), &config, &[0], None).unwrap();
+        let mut scaled = 0;
+        tch::no_grad(|| {
+            for (name, var) in vs.variables() {
+                if !name.contains("gate") && var.dim() >= 2 {
+                    let _ = var
+                        .shallow_clone()
+                        .f_mul_(&tch::Tensor::from(scale))
+                        .unwrap();
+                    scaled += 1;
+                }
+            }
+        });
+        assert!(scaled >= 2, "the network's weights were not found");
+        let path = PathConfig {
+            refit_epochs: 30,
+            refit_start: start,
+            ..PathConfig::default()
+        };
+        tch::manual_seed(1);
+        refit_in_place(&model, &vs, &data, &path, &train, &tags).unwrap();
+        let mut vars: Vec<_> = vs
+            .variables()
+            .into_iter()
+            .filter(|(name, _)| !name.contains("gate"))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    };
+    let same = |a: &[(String, tch::Tensor)], b: &[(String, tch::Tensor)]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|((n, x), (m, y))| n == m && x.allclose(y, 1e-6, 1e-6, false))
+    };
+    let fresh = refit(RefitStart::Fresh, 1.0);
+    assert!(same(&fresh, &refit(RefitStart::Fresh, 50.0)));
+    assert!(!same(
+        &refit(RefitStart::Warm, 1.0),
+        &refit(RefitStart::Warm, 50.0)
+    ));
 }

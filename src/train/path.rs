@@ -50,12 +50,33 @@ pub struct PathConfig {
     /// Most penalised points (refined steps that were undone count too).
     pub max_points: usize,
     /// Score each point after refitting the network with its input gates frozen (models whose
-    /// only gate layer is at the input); the refit weights become that point's state.
+    /// only gate layer is at the input; started as `refit_start` says); the refit weights become
+    /// that point's state.
     pub refit: bool,
     /// Most epochs of a refit.
     pub refit_epochs: usize,
     /// Early-stopping patience of a refit.
     pub refit_patience: usize,
+    /// Where a point's refit starts from.
+    #[serde(default)]
+    pub refit_start: RefitStart,
+}
+
+/// The weights a point's refit starts from.
+///
+/// Warm is the default, chosen on `make bench-real`: a fresh start scores the points of a wide,
+/// noisy path by better-calibrated networks (MADELON-style, split 0: validation losses 0.48-0.55
+/// at 3-100 features, against 0.51-2.7 warm), but it chose worse points (MADELON splits 0-1:
+/// 77.0 and 75.5 % against 78.3 and 76.0 %; genes <= 20, splits 0-2: 85, 90, 85 % against a
+/// 93.0 % mean warm).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefitStart {
+    /// The path's current weights (trained while earlier gates were open).
+    #[default]
+    Warm,
+    /// A fresh initialisation from the members' seeds: only the selection carries over.
+    Fresh,
 }
 
 impl Default for PathConfig {
@@ -74,6 +95,7 @@ impl Default for PathConfig {
             refit: true,
             refit_epochs: 150,
             refit_patience: 25,
+            refit_start: RefitStart::Warm,
         }
     }
 }
@@ -456,7 +478,7 @@ pub fn refit_in_place(
     let current = vs.variables();
     tch::no_grad(|| {
         for (name, value) in vs2.variables() {
-            // `refit_network` started every refit variable from the gated model's.
+            // `refit_network` matched every refit variable to one of the gated model's.
             let var = current.get(&name).ok_or_else(|| {
                 Error::config(
                     "refit",
@@ -506,10 +528,10 @@ fn point(
             let (masked, kept) = data.masked_columns(&gate.gate.inference_gate());
             let (vs2, refit, best) = refit_network(model, vs, &masked, &kept, path, train, tags)?;
             // The refit has the network's variables only (the gates stay as they are); every one
-            // of them was started from the gated model (`refit_network` checks that).
-            let fresh = vs2.variables();
+            // of them matches one of the gated model's (`refit_network` checks that).
+            let refit_vars = vs2.variables();
             for (name, value) in state.iter_mut() {
-                if let Some(v) = fresh.get(name) {
+                if let Some(v) = refit_vars.get(name) {
                     *value = widen(value, v, &kept, name)?;
                 }
             }
@@ -602,8 +624,10 @@ fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Vec<f64>, V
     })
 }
 
-/// Retrains the network of `model` (from its current weights, no gates) on `masked` data: the
-/// columns `kept` ([`Prepared::masked_columns`]) as its frozen input gates let them through.
+/// Retrains the network of `model` (no gates; from its current weights or afresh, as
+/// `path.refit_start` says) on `masked` data: the columns `kept` ([`Prepared::masked_columns`]) as
+/// its frozen input gates let them through. Every refit variable must match one of the gated
+/// model's (it is written back into it).
 /// Returns the refit's variables and model, and each member's kept epoch.
 fn refit_network(
     model: &GatedMlp,
@@ -646,7 +670,9 @@ fn refit_network(
                 ),
             ));
         }
-        assign(&var, &start);
+        if path.refit_start == RefitStart::Warm {
+            assign(&var, &start);
+        }
     }
     let cfg = TrainConfig {
         epochs: path.refit_epochs,
