@@ -539,3 +539,22 @@ fn a_fresh_refit_forgets_the_path_weights_and_a_warm_one_starts_from_them() {
         &refit(RefitStart::Warm, 50.0)
     ));
 }
+
+/// The final rerun's point after a cross-validated choice: the chosen lambda's, or the next within
+/// the budget; when the rerun on more rows closed every gate before the chosen lambda (diabetes,
+/// split 0, `--validation 5 --max-features 5`, which failed before), the first point within the
+/// budget that keeps no more than the chosen point did.
+#[test]
+fn the_rerun_point_stands_for_the_chosen_one_even_when_the_rerun_closes_its_gates_first() {
+    use stog::selector::rerun_point;
+    let rerun = [10, 10, 10, 6, 3, 2, 1, 1, 0];
+    assert_eq!(rerun_point(&rerun, 3, None, 8), Some(3));
+    assert_eq!(rerun_point(&rerun, 3, Some(5), 5), Some(4));
+    assert_eq!(rerun_point(&rerun, 5, Some(5), 2), Some(5));
+    // The main path's chosen point is past the rerun's end.
+    assert_eq!(rerun_point(&rerun, 9, Some(5), 2), Some(5));
+    assert_eq!(rerun_point(&rerun, 12, Some(5), 0), Some(8));
+    assert_eq!(rerun_point(&rerun, 12, None, 4), Some(4));
+    // Nothing within the budget.
+    assert_eq!(rerun_point(&[10, 9, 8], 1, Some(5), 3), None);
+}

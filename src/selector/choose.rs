@@ -142,3 +142,21 @@ pub fn cross_validated_candidates(
         })
         .collect()
 }
+
+/// The point of the final rerun (the path refitted on training and validation rows, at the main
+/// path's lambdas) that stands for the main path's chosen point `chosen`, which kept `target`
+/// features: the first point from `chosen` on within the `budget`. With more rows the rerun can
+/// close every gate before the main path's lambda `chosen`; then the first point within the
+/// budget that keeps at most `target` features. `counts` are the rerun's selected features per
+/// point; `None` when no point qualifies.
+pub fn rerun_point(
+    counts: &[usize],
+    chosen: usize,
+    budget: Option<usize>,
+    target: usize,
+) -> Option<usize> {
+    let within = |j: &usize| budget.is_none_or(|k| counts[*j] <= k);
+    (chosen..counts.len())
+        .find(within)
+        .or_else(|| (0..counts.len()).find(|j| within(j) && counts[*j] <= target))
+}

@@ -2,7 +2,7 @@
 
 use super::{
     Criterion, FittedSelector, Rule, Screen, TrainingTime, Validation, cross_validated_candidates,
-    holdout_candidates, screen,
+    holdout_candidates, rerun_point, screen,
 };
 use crate::data::{Split, Table};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, Noise};
@@ -108,6 +108,10 @@ pub fn auto_batch_size(n: usize) -> usize {
 /// training rows trains on this many per epoch, drawn afresh, so that the path, the warm-up and
 /// early stopping cost the same from 65,536 rows up (smaller data is unchanged).
 pub const DEFAULT_EPOCH_ROWS: usize = 65_536;
+
+/// Lambdas past the main path's last that the final rerun of a cross-validated choice may visit
+/// to meet a feature budget (each `max_growth` times the one before: 2^30 by default).
+const BUDGET_EXTRA_STEPS: i32 = 30;
 
 impl Default for SelectorParams {
     fn default() -> Self {
@@ -548,8 +552,8 @@ impl SelectorParams {
     /// validation rows together, at the main path's lambdas up to the chosen point `chosen`, each
     /// stage for the epochs the main path found on its validation rows (the unpenalised start for
     /// its best epoch, every penalised point until its selection is stable, the refit for its
-    /// best epoch). With a feature budget the rerun goes on along the main path's lambdas until
-    /// it keeps at most that many features.
+    /// best epoch). With a feature budget the rerun goes on along the main path's lambdas, and
+    /// beyond them, until it keeps at most that many features ([`rerun_point`] picks its point).
     fn fit_on_all_rows(
         &self,
         table: &Table,
@@ -585,9 +589,19 @@ impl SelectorParams {
             Some(_) => points.len() - 1,
             None => chosen,
         };
-        let lambdas: Vec<f64> = points[1..=last].iter().map(|p| p.lambda).collect();
+        let mut lambdas: Vec<f64> = points[1..=last].iter().map(|p| p.lambda).collect();
+        if self.max_features.is_some()
+            && let Some(&top) = lambdas.last()
+        {
+            // With more rows the main path's last lambda can leave more than the budget open:
+            // the rerun goes on in steps of `max_growth` (it ends once every gate is closed).
+            let growth = params.path.max_growth;
+            lambdas.extend((1..=BUDGET_EXTRA_STEPS).map(|k| top * growth.powi(k)));
+        }
+        // Every lambda of the list is visited (the main path's cap counts its refined steps too).
         let path = PathConfig {
             refit: false,
+            max_points: params.path.max_points.max(lambdas.len()),
             ..params.path.clone()
         };
         let tags = MemberTags {
@@ -604,21 +618,18 @@ impl SelectorParams {
             &tags,
             &Schedule::Fixed(lambdas),
         )?;
-        let within = |p: &PathPoint| {
-            self.max_features
-                .is_none_or(|k| p.members[0].selected.len() <= k)
-        };
-        let at = (chosen..rerun.len())
-            .find(|j| within(&rerun[*j]))
-            .ok_or_else(|| {
-                Error::config(
-                    "max_features",
-                    "the path refitted on training and validation rows never kept so few features",
-                )
-            })?;
+        let counts: Vec<usize> = rerun.iter().map(|p| p.members[0].selected.len()).collect();
+        let target = points[chosen].members[0].selected.len();
+        let at = rerun_point(&counts, chosen, self.max_features, target).ok_or_else(|| {
+            Error::config(
+                "max_features",
+                "the path refitted on training and validation rows never kept so few features",
+            )
+        })?;
         restore_point(&vs, &rerun[at])?;
-        // The rerun visits the main path's lambdas in order, so its point `at` is the main path's.
-        if let Some(epochs) = points[at].members[0].refit_best_epoch {
+        // The rerun visits the main path's lambdas in order, so its point `at` is the main path's
+        // (past the main path's end, its last point's refit length is used).
+        if let Some(epochs) = points[at.min(points.len() - 1)].members[0].refit_best_epoch {
             let path = PathConfig {
                 refit_epochs: epochs.max(1),
                 ..params.path.clone()
