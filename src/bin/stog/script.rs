@@ -253,7 +253,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
 /// rows with their outputs into `dir`; prints what it found.
 fn write_point(
     args: &ScriptArgs,
-    g: &mut GatedScript,
+    g: &GatedScript,
     data: &Prepared,
     lambda: f64,
     best_epoch: usize,
