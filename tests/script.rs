@@ -708,3 +708,131 @@ fn every_gate_kind_trains_in_front_of_between_stages_and_through_the_protocol() 
         }
     }
 }
+
+/// Issue 15: a fitted point scored by the library, as `stog script` writes it: the report's
+/// kept units are the gates' selection, pruning lowers the multiply-adds the model counts, the
+/// path's entry agrees with the report, and the point's files copy up.
+#[test]
+fn a_scored_point_reports_the_selection_the_multiply_adds_and_its_files() {
+    let _serial = serial(0);
+    let (mlp, _) = fixture();
+    let cnn = mlp.with_file_name("cnn.pt");
+    python_fixture("make_script_cnn.py", &cnn, &[]);
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+    let probe = data.train.x.narrow(0, 0, 4);
+    let mut g =
+        stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
+            .unwrap();
+    close_some_channels(&mut g, &data);
+    let dir = mlp.with_file_name("point-lambda-1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stog::script::ScriptPoint { report, point } = g.point_report(&data, 1.0, 7, &dir).unwrap();
+    let selected = g.selected().unwrap();
+    assert_eq!((report.lambda, report.best_epoch), (1.0, 7));
+    assert_eq!(
+        report
+            .gates
+            .iter()
+            .map(|r| (r.name.as_str(), r.units_total, r.selected.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("gate0", 8, selected[0].clone()),
+            ("gate1", 12, selected[1].clone())
+        ]
+    );
+    let kept: Vec<i64> = selected.iter().map(|s| s.len() as i64).collect();
+    assert_eq!(point.kept as i64, kept.iter().sum::<i64>());
+    // The model's own count: 9 * 64 * (8 + 8 * 12) + 10 * 12 unpruned, fewer once gates close.
+    assert_eq!(report.macs_before, Some(60_024));
+    assert_eq!(
+        report.macs_after,
+        Some(9 * 64 * (kept[0] + kept[0] * kept[1]) + 10 * kept[1])
+    );
+    assert!(report.macs_after < report.macs_before, "{report:?}");
+    assert_eq!(point.macs, report.macs_after);
+    // The protocol CNN's gates go straight into conv2 and the head: it exports.
+    assert_eq!(
+        report.pruned_parameters,
+        Some(vec!["conv2.weight".to_string(), "head.weight".to_string()])
+    );
+    assert_eq!(report.not_exported, None);
+    assert!(dir.join(stog::script::PRUNED_FILE).exists());
+    // The path's entry: the report's scores, and the smoothed binomial standard error of the
+    // validation accuracy.
+    let val = g.score(Task::Classification, &data.val).unwrap();
+    assert_eq!(
+        (point.lambda, point.val, point.test),
+        (1.0, val, report.metrics.test)
+    );
+    assert_eq!(report.metrics.val, val);
+    let se = stog::train::accuracy_se(val.score(), data.val.len() as usize);
+    assert!(
+        se > 0.0 && (point.val_score_se - se).abs() < 1e-12,
+        "{point:?}"
+    );
+    // The test rows: one line per row, the rows as the model sees them and its 10 outputs.
+    g.write_test_rows(&data.test.x, &dir).unwrap();
+    let lines = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let outputs = lines(stog::script::TEST_OUTPUTS_FILE);
+    assert_eq!(outputs.lines().count() as i64, data.test.len());
+    assert!(outputs.lines().all(|l| l.split(',').count() == 10));
+    assert_eq!(
+        lines(stog::script::TEST_INPUTS_FILE).lines().count() as i64,
+        data.test.len()
+    );
+    // The chosen point's files copy up, byte for byte.
+    stog::report::write_json(&dir.join(stog::script::RESULT_FILE), &report).unwrap();
+    let up = mlp.with_file_name("point-up");
+    std::fs::create_dir_all(&up).unwrap();
+    g.copy_point_files(&dir, &up).unwrap();
+    for file in g.point_files(&dir) {
+        let name = file.file_name().unwrap();
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            std::fs::read(up.join(name)).unwrap()
+        );
+    }
+}
+
+/// Issue 15: the path's choice on hand-made points keeps the sparsest point whose validation
+/// score is within one standard error (of a difference: sqrt(2) times one) of the best.
+#[test]
+fn the_script_path_keeps_the_sparsest_point_within_one_standard_error() {
+    use stog::report::ScriptPathPoint;
+    use stog::script::{DEFAULT_SCRIPT_LAMBDAS, choose_script_point, script_point_dir};
+    use stog::train::Metrics;
+    let point = |lambda: f64, kept: usize, accuracy: f64| ScriptPathPoint {
+        lambda,
+        kept,
+        macs: None,
+        val: Metrics::Classification {
+            accuracy,
+            loss: 0.0,
+        },
+        val_score_se: 0.02,
+        test: Metrics::Classification {
+            accuracy,
+            loss: 0.0,
+        },
+    };
+    // The best is 0.92; within 0.92 - sqrt(2) * 0.02 = 0.8917 are 0.92, 0.91 and 0.90.
+    let points = [
+        point(0.0, 6, 0.92),
+        point(0.01, 4, 0.91),
+        point(0.1, 2, 0.90),
+        point(0.3, 1, 0.89),
+        point(1.0, 0, 0.50),
+    ];
+    assert_eq!(choose_script_point(&points), Some(2));
+    // Only the best is within reach when the others fall further behind.
+    let points = [point(0.0, 6, 0.92), point(0.1, 2, 0.85)];
+    assert_eq!(choose_script_point(&points), Some(0));
+    assert_eq!(choose_script_point(&[]), None);
+    // The default grid starts unpenalised and increases; each point has its own folder.
+    assert_eq!(DEFAULT_SCRIPT_LAMBDAS[0], 0.0);
+    assert!(DEFAULT_SCRIPT_LAMBDAS.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(
+        script_point_dir(std::path::Path::new("out"), 0.003),
+        std::path::Path::new("out/lambda_0.003")
+    );
+}

@@ -14,7 +14,9 @@
 //! units) for [`GatedScript::macs`].
 //!
 //! This file loads a model and builds its gates; `forward.rs` runs the layouts, `fit.rs` trains,
-//! `path.rs` runs a warm-started lambda path, `export.rs` writes the pruned model.
+//! `path.rs` runs a warm-started lambda path, `export.rs` writes the pruned model, `point.rs`
+//! scores a fitted point, `rows.rs` writes the test rows with their outputs, `choose.rs` holds
+//! the default grid and the choice of the path's point.
 
 use crate::gates::{Gate, GateConfig, build_gate};
 use crate::{Error, Result};

@@ -6,18 +6,13 @@ use anyhow::{Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use stog::gates::GateConfig;
-use stog::report::{
-    ScriptConfigRecord, ScriptGateReport, ScriptPathPoint, ScriptPathReport, ScriptReport, ValTest,
-    write_json,
-};
+use stog::report::{ScriptConfigRecord, ScriptPathPoint, ScriptPathReport, write_json};
 use stog::script::{
-    GatedScript, Layout, ScriptFitConfig, ScriptPlacement, gated_script, gated_stage_files,
-    gated_stages,
+    DEFAULT_SCRIPT_LAMBDAS, GatedScript, PRUNED_FILE, RESULT_FILE, ScriptFitConfig,
+    ScriptPlacement, ScriptPoint, choose_script_point, gated_script, gated_stage_files,
+    gated_stages, script_point_dir,
 };
-use stog::train::{
-    Candidate, Choice, Prepared, check_lambdas, choose, device_name, parse_device, parse_threads,
-    score_se, set_threads,
-};
+use stog::train::{Prepared, check_lambdas, device_name, parse_device, parse_threads, set_threads};
 
 /// `println!` unless `--quiet`.
 macro_rules! say {
@@ -122,7 +117,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     let grid = match (&args.lambdas, lambda) {
         (Some(l), _) => l.clone(),
         (None, Some(l)) => vec![l],
-        (None, None) => vec![0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3],
+        (None, None) => DEFAULT_SCRIPT_LAMBDAS.to_vec(),
     };
     check_lambdas(&grid)?;
     let (table, split) = args.data.load()?;
@@ -210,23 +205,13 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         &config,
         args.refit_epochs,
         |g, lambda, best_epoch| {
-            let dir = args.out_dir.join(format!("lambda_{lambda}"));
+            let dir = script_point_dir(&args.out_dir, lambda);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             say!(args, "== lambda {lambda}");
             write_point(&args, g, &data, lambda, best_epoch, &dir)
         },
     )?;
-    let candidates: Vec<Candidate> = points
-        .iter()
-        .map(|p| Candidate {
-            kept: p.kept,
-            score: p.val.score(),
-            score_se: p.val_score_se,
-        })
-        .collect();
-    let chosen = auto
-        .then(|| choose(&candidates, Choice::OneStandardError))
-        .flatten();
+    let chosen = auto.then(|| choose_script_point(&points)).flatten();
     write_json(
         &args.out_dir.join("path.json"),
         &ScriptPathReport {
@@ -251,15 +236,10 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     }
     if let Some(i) = chosen {
         // The chosen point's files are also the folder's own.
-        let from = args.out_dir.join(format!("lambda_{}", points[i].lambda));
-        let pruned = g.export_paths(from.join("pruned.pt"));
-        let names = ["result.json", "test_inputs.csv", "test_outputs.csv"];
-        for file in pruned.into_iter().chain(names.map(|n| from.join(n))) {
-            if let (true, Some(name)) = (file.exists(), file.file_name()) {
-                std::fs::copy(&file, args.out_dir.join(name))
-                    .with_context(|| format!("copying {}", file.display()))?;
-            }
-        }
+        g.copy_point_files(
+            &script_point_dir(&args.out_dir, points[i].lambda),
+            &args.out_dir,
+        )?;
         say!(
             args,
             "chose lambda {} (the sparsest within one standard error of the best validation score)",
@@ -269,102 +249,46 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     Ok(())
 }
 
-/// Scores the fitted `g` at `lambda` and writes result.json, pruned.pt and the test rows with
-/// their outputs into `dir`.
+/// Scores the fitted `g` at `lambda` and writes result.json, pruned.pt and (on request) the test
+/// rows with their outputs into `dir`; prints what it found.
 fn write_point(
     args: &ScriptArgs,
-    g: &mut GatedScript,
+    g: &GatedScript,
     data: &Prepared,
     lambda: f64,
     best_epoch: usize,
     dir: &Path,
 ) -> Result<ScriptPathPoint> {
-    // Gates inside a model export when each goes straight into a linear layer (checked on the
-    // validation rows); otherwise result.json says why and no pruned.pt is written.
-    let (pruned, not_exported) = match g.export_pruned(dir.join("pruned.pt"), &data.val.x) {
-        Ok(carriers) => (Some(carriers), None),
-        Err(e) if g.layout != Layout::Input => (None, Some(e.to_string())),
-        Err(e) => return Err(e.into()),
-    };
-    let val = g.score(data.task, &data.val)?;
-    let val_out = tch::no_grad(|| g.forward(&data.val.x, false))?;
-    let val_se = score_se(data.task, &val_out.unsqueeze(0), &data.val.y)?[0];
-    let test = g.score(data.task, &data.test)?;
+    let ScriptPoint { report, point } = g.point_report(data, lambda, best_epoch, dir)?;
     if args.write_test_rows {
-        // So that pruned.pt can be checked outside stog (examples/digits_cnn/check_pruned.py).
-        write_rows(&dir.join("test_inputs.csv"), &data.test.x)?;
-        let outputs = tch::no_grad(|| g.forward(&data.test.x, false))?;
-        write_rows(&dir.join("test_outputs.csv"), &outputs)?;
+        g.write_test_rows(&data.test.x, dir)?;
     }
-    let units_total: Vec<i64> = g.gates.iter().map(|gate| gate.units()).collect();
-    let selected = g.selected()?;
-    let kept: Vec<i64> = selected.iter().map(|s| s.len() as i64).collect();
-    // Known when the model exports `macs(units: List[int]) -> int`.
-    let (macs_before, macs_after) = (g.macs(&units_total)?, g.macs(&kept)?);
-    let gates = g
-        .gate_names()
-        .into_iter()
-        .zip(&selected)
-        .zip(&g.gates)
-        .map(|((name, selected), gate)| ScriptGateReport {
-            name,
-            units_total: gate.units(),
-            selected: selected.clone(),
-        })
-        .collect();
-    write_json(
-        &dir.join("result.json"),
-        &ScriptReport {
-            lambda,
-            gates,
-            metrics: ValTest { val, test },
-            best_epoch,
-            macs_before,
-            macs_after,
-            pruned_parameters: pruned.clone(),
-            not_exported: not_exported.clone(),
-        },
-    )
-    .context("writing result.json")?;
-    for (name, selected) in g.gate_names().iter().zip(&selected) {
-        say!(args, "{name}: kept {} units: {selected:?}", selected.len());
+    write_json(&dir.join(RESULT_FILE), &report).context("writing result.json")?;
+    for gate in &report.gates {
+        say!(
+            args,
+            "{}: kept {} units: {:?}",
+            gate.name,
+            gate.selected.len(),
+            gate.selected
+        );
     }
-    say!(args, "test {}", serde_json::to_string(&test)?);
-    match (&pruned, &not_exported) {
+    say!(
+        args,
+        "test {}",
+        serde_json::to_string(&report.metrics.test)?
+    );
+    match (&report.pruned_parameters, &report.not_exported) {
         (Some(_), _) => {
-            for file in g.export_paths(dir.join("pruned.pt")) {
+            for file in g.export_paths(dir.join(PRUNED_FILE)) {
                 say!(args, "wrote {}", file.display());
             }
         }
         (None, Some(why)) => say!(args, "no pruned.pt: {why}"),
         (None, None) => {}
     }
-    if let (Some(before), Some(after)) = (macs_before, macs_after) {
+    if let (Some(before), Some(after)) = (report.macs_before, report.macs_after) {
         say!(args, "multiply-adds per example: {before} -> {after}");
     }
-    Ok(ScriptPathPoint {
-        lambda,
-        kept: kept.iter().sum::<i64>() as usize,
-        macs: macs_after,
-        val,
-        val_score_se: val_se,
-        test,
-    })
-}
-
-/// Writes the rows of a `[N, ...]` tensor as CSV lines without a header, each value exactly.
-fn write_rows(path: &Path, t: &tch::Tensor) -> Result<()> {
-    let t = t
-        .to_device(tch::Device::Cpu)
-        .to_kind(tch::Kind::Double)
-        .flatten(1, -1);
-    let cols = t.size()[1].max(1) as usize;
-    let values = Vec::<f64>::try_from(t.flatten(0, -1))?;
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
-    for row in values.chunks(cols) {
-        w.write_record(row.iter().map(|v| v.to_string()))?;
-    }
-    w.flush()?;
-    Ok(())
+    Ok(point)
 }
