@@ -67,6 +67,19 @@ fn prepared(data: &std::path::Path, seed: u64) -> Prepared {
     Prepared::new(&table, &split, Device::Cpu).unwrap()
 }
 
+/// The protocol CNN of `make_script_cnn.py` with STE gates between its stages, and the digits
+/// rows (64 pixels reshaped to [1, 8, 8], 10 classes) it reads.
+fn digits_cnn_with_ste_gates() -> (Prepared, stog::script::GatedScript) {
+    let (mlp, _) = fixture();
+    let cnn = mlp.with_file_name("cnn.pt");
+    python_fixture("make_script_cnn.py", &cnn, &[]);
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+    let probe = data.train.x.narrow(0, 0, 4);
+    let g = stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
+        .unwrap();
+    (data, g)
+}
+
 #[test]
 fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
     let _serial = serial(0);
@@ -352,15 +365,10 @@ fn stog_script_quiet_prints_nothing_and_a_regression_path_has_standard_errors() 
 #[test]
 fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_errors() {
     let _serial = serial(0);
+    let (data, stages) = digits_cnn_with_ste_gates();
     let (mlp, _) = fixture();
     let cnn = mlp.with_file_name("cnn.pt");
-    python_fixture("make_script_cnn.py", &cnn, &[]);
-    // Digits rows: 64 pixels reshaped to [1, 8, 8], 10 classes.
-    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
     let probe = data.train.x.narrow(0, 0, 4);
-    let stages =
-        stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
-            .unwrap();
     // The CNN exports gate_dims, so the protocol wins over its stage methods.
     assert_eq!(stages.layout, stog::script::Layout::Protocol);
     assert_eq!(
@@ -716,13 +724,7 @@ fn every_gate_kind_trains_in_front_of_between_stages_and_through_the_protocol() 
 fn a_scored_point_reports_the_selection_the_multiply_adds_and_its_files() {
     let _serial = serial(0);
     let (mlp, _) = fixture();
-    let cnn = mlp.with_file_name("cnn.pt");
-    python_fixture("make_script_cnn.py", &cnn, &[]);
-    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
-    let probe = data.train.x.narrow(0, 0, 4);
-    let mut g =
-        stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
-            .unwrap();
+    let (data, mut g) = digits_cnn_with_ste_gates();
     close_some_channels(&mut g, &data);
     let dir = mlp.with_file_name("point-lambda-1");
     std::fs::create_dir_all(&dir).unwrap();
