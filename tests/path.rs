@@ -19,9 +19,15 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     guard
 }
 
-/// Runs the path of a small MLP with an input gate on a wide interaction problem.
-fn wide_path(seed: u64, schedule: &Schedule) -> (Vec<(f64, usize)>, PathConfig) {
-    let p = interaction(160, 80, seed);
+/// The interaction problem (`n` rows, `d` features, split and initialised with `seed`) and an
+/// MLP with an STG input gate and 8 hidden units, one member per seed of `members`.
+fn interaction_mlp(
+    n: usize,
+    d: usize,
+    seed: u64,
+    members: &[u64],
+) -> (Prepared, nn::VarStore, stog::model::GatedMlp) {
+    let p = interaction(n, d, seed);
     let split = Split::of(&p.table, [0.6, 0.2, 0.2], seed).unwrap();
     let data = Prepared::new(&p.table, &split, Device::Cpu).unwrap();
     tch::manual_seed(seed as i64);
@@ -29,9 +35,15 @@ fn wide_path(seed: u64, schedule: &Schedule) -> (Vec<(f64, usize)>, PathConfig) 
     let config = GatedMlpConfig {
         hidden: vec![8],
         dropout: vec![],
-        ..GatedMlpConfig::report(80, 2, GateKind::Stg)
+        ..GatedMlpConfig::report(d as i64, 2, GateKind::Stg)
     };
-    let mut model = gated_mlp(&vs.root(), &config, &[seed], None).unwrap();
+    let model = gated_mlp(&vs.root(), &config, members, None).unwrap();
+    (data, vs, model)
+}
+
+/// Runs the path of a small MLP with an input gate on a wide interaction problem.
+fn wide_path(seed: u64, schedule: &Schedule) -> (Vec<(f64, usize)>, PathConfig) {
+    let (data, vs, mut model) = interaction_mlp(160, 80, seed, &[seed]);
     let train = TrainConfig {
         epochs: 40,
         batch_size: Some(32),
@@ -96,17 +108,7 @@ fn a_fixed_schedule_visits_exactly_its_lambdas() {
 #[test]
 fn a_warm_path_fits_the_grid_in_increasing_order_from_the_previous_state() {
     let _serial = serial();
-    let p = interaction(120, 10, 0);
-    let split = Split::of(&p.table, [0.6, 0.2, 0.2], 0).unwrap();
-    let data = Prepared::new(&p.table, &split, Device::Cpu).unwrap();
-    tch::manual_seed(0);
-    let vs = nn::VarStore::new(Device::Cpu);
-    let config = GatedMlpConfig {
-        hidden: vec![8],
-        dropout: vec![],
-        ..GatedMlpConfig::report(10, 2, GateKind::Stg)
-    };
-    let mut model = gated_mlp(&vs.root(), &config, &[0], None).unwrap();
+    let (data, vs, mut model) = interaction_mlp(120, 10, 0, &[0]);
     let tags = MemberTags {
         gate: "stg".into(),
         seeds: vec![0],
@@ -425,17 +427,7 @@ fn a_refit_sees_only_the_columns_some_member_keeps() {
 #[test]
 fn a_point_whose_gates_all_close_stops_after_min_epochs() {
     let _serial = serial();
-    let p = interaction(160, 20, 5);
-    let split = Split::of(&p.table, [0.6, 0.2, 0.2], 5).unwrap();
-    let data = Prepared::new(&p.table, &split, Device::Cpu).unwrap();
-    tch::manual_seed(5);
-    let vs = nn::VarStore::new(Device::Cpu);
-    let config = GatedMlpConfig {
-        hidden: vec![8],
-        dropout: vec![],
-        ..GatedMlpConfig::report(20, 2, GateKind::Stg)
-    };
-    let mut model = gated_mlp(&vs.root(), &config, &[5, 6], None).unwrap();
+    let (data, vs, mut model) = interaction_mlp(160, 20, 5, &[5, 6]);
     let train = TrainConfig {
         epochs: 30,
         ..TrainConfig::default()

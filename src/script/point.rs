@@ -4,7 +4,7 @@
 use super::{GatedScript, Layout};
 use crate::Result;
 use crate::report::{ScriptGateReport, ScriptPathPoint, ScriptReport, ValTest};
-use crate::train::{Prepared, score_se};
+use crate::train::{Prepared, metrics, score_se};
 use std::path::Path;
 
 /// File name of the pruned export in a point's folder (stage files: `pruned_stage{k}.pt`, see
@@ -44,10 +44,11 @@ impl GatedScript {
             Err(e) if self.layout != Layout::Input => (None, Some(e.to_string())),
             Err(e) => return Err(e),
         };
-        let val = self.score(data.task, &data.val)?;
-        let val_out = tch::no_grad(|| self.forward(&data.val.x, false))?;
-        // One member, so one standard error.
-        let val_score_se = score_se(data.task, &val_out.unsqueeze(0), &data.val.y)?[0];
+        // One inference pass over the validation rows gives both the metrics and the standard
+        // error (one member, so one of each).
+        let val_out = tch::no_grad(|| self.forward(&data.val.x, false))?.unsqueeze(0);
+        let val = metrics(data.task, &val_out, &data.val.y, 1.0)?[0];
+        let val_score_se = score_se(data.task, &val_out, &data.val.y)?[0];
         let test = self.score(data.task, &data.test)?;
         let units_total: Vec<i64> = self.gates.iter().map(|gate| gate.units()).collect();
         let selected = self.selected()?;
