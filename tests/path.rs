@@ -4,7 +4,7 @@
 use stog::data::{Split, Task, interaction};
 use stog::gates::GateKind;
 use stog::model::{GatedMlpConfig, gated_mlp};
-use stog::selector::{Criterion, Selector, Validation, cross_validated_candidates};
+use stog::selector::{Criterion, FoldMatch, Selector, Validation, cross_validated_candidates};
 use stog::train::{
     Candidate, Choice, MemberTags, Metrics, PathConfig, PathMember, PathPoint, Prepared,
     RefitStart, Schedule, TrainConfig, choose, fit, lambda_path_with, refit_in_place, warm_path,
@@ -274,8 +274,14 @@ fn pooled_fold_scores_count_every_row_once() {
         ],
         vec![point(0.0, 0, 2.0 / 3.0, &[2.0, 2.0, 2.0])],
     ];
-    let loss =
-        cross_validated_candidates(&main, &folds, Criterion::Loss, Task::Classification).unwrap();
+    let loss = cross_validated_candidates(
+        &main,
+        &folds,
+        FoldMatch::Lambda,
+        Criterion::Loss,
+        Task::Classification,
+    )
+    .unwrap();
     assert_eq!(loss[0].kept, 10, "counts come from the main path");
     assert_eq!(loss[1].kept, 3);
     assert!((loss[0].score + 10.0 / 5.0).abs() < 1e-12, "{loss:?}");
@@ -286,13 +292,54 @@ fn pooled_fold_scores_count_every_row_once() {
         (loss[0].score_se - sd / 5.0_f64.sqrt()).abs() < 1e-12,
         "{loss:?}"
     );
-    let acc = cross_validated_candidates(&main, &folds, Criterion::Accuracy, Task::Classification)
-        .unwrap();
+    let acc = cross_validated_candidates(
+        &main,
+        &folds,
+        FoldMatch::Lambda,
+        Criterion::Accuracy,
+        Task::Classification,
+    )
+    .unwrap();
     // 1 + 2 of 5 rows right, then 2 + 2.
     assert!((acc[0].score - 0.6).abs() < 1e-12 && (acc[1].score - 0.8).abs() < 1e-12);
     assert!(
-        cross_validated_candidates(&main, &[vec![]], Criterion::Loss, Task::Regression).is_err()
+        cross_validated_candidates(
+            &main,
+            &[vec![]],
+            FoldMatch::Lambda,
+            Criterion::Loss,
+            Task::Regression
+        )
+        .is_err()
     );
+}
+
+#[test]
+fn under_a_budget_folds_stand_for_main_points_by_their_feature_count() {
+    // The main path keeps 10, 4 and 2 features; the single fold closes faster: 4 features at
+    // the first lambda, none after (an empty model, loss 5).
+    let main = [
+        point(0.0, 10, 0.5, &[9.0]),
+        point(0.1, 4, 0.5, &[9.0]),
+        point(0.2, 2, 0.5, &[9.0]),
+    ];
+    let folds = vec![vec![
+        point(0.0, 4, 0.5, &[1.0]),
+        point(0.1, 0, 0.5, &[5.0]),
+        point(0.2, 0, 0.5, &[5.0]),
+    ]];
+    let score = |by| -> Vec<f64> {
+        cross_validated_candidates(&main, &folds, by, Criterion::Loss, Task::Regression)
+            .unwrap()
+            .iter()
+            .map(|c| c.score)
+            .collect()
+    };
+    // By lambda the sparse points score the empty fold model.
+    assert_eq!(score(FoldMatch::Lambda), vec![-1.0, -5.0, -5.0]);
+    // By count: 10 and 4 kept features find the fold's 4 (10 is nearest it too); 2 is as far
+    // from 4 as from 0 and takes the fold's point at its own lambda.
+    assert_eq!(score(FoldMatch::Count), vec![-1.0, -1.0, -5.0]);
 }
 
 /// `n` rows of `d` uniform features, label `1[x0 + x1 - x2 > 0]`: a linear signal.

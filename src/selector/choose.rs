@@ -101,12 +101,41 @@ pub fn holdout_candidates(points: &[PathPoint], criterion: Criterion) -> Vec<Can
         .collect()
 }
 
+/// Which point of a fold's path stands for a point of the main path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldMatch {
+    /// The fold's point at the same lambda (past the fold's end, where every gate closed, its
+    /// last point).
+    Lambda,
+    /// The fold's point whose number of selected features is nearest the main point's (ties:
+    /// the nearest lambda). For a feature budget: a fold, on fewer rows, closes its gates at
+    /// lower lambdas than the main path, so at the main path's sparse lambdas the folds are
+    /// often empty and every sparse point would tie on an empty model's score.
+    Count,
+}
+
+impl FoldMatch {
+    /// The point of `fold` that stands for the main path's point `i`, which keeps `kept`
+    /// features (`None`: the fold has no point).
+    fn point(self, fold: &[PathPoint], i: usize, kept: usize) -> Option<&PathPoint> {
+        match self {
+            FoldMatch::Lambda => fold.get(i).or(fold.last()),
+            FoldMatch::Count => fold
+                .iter()
+                .enumerate()
+                .min_by_key(|(j, q)| (q.members[0].selected.len().abs_diff(kept), j.abs_diff(i)))
+                .map(|(_, q)| q),
+        }
+    }
+}
+
 /// The candidates of the path `points` scored by cross-validation: `folds[f]` is the path of fold
-/// `f` at the same lambdas (it may end early where every gate closed: its last point then stands
-/// for the rest). Every row of every fold's validation part counts once.
+/// `f` at the same lambdas (it may end early where every gate closed); `by` says which fold
+/// point stands for each main point. Every row of every fold's validation part counts once.
 pub fn cross_validated_candidates(
     points: &[PathPoint],
     folds: &[Vec<PathPoint>],
+    by: FoldMatch,
     criterion: Criterion,
     task: Task,
 ) -> Result<Vec<Candidate>> {
@@ -116,8 +145,9 @@ pub fn cross_validated_candidates(
         .map(|(i, p)| {
             let mut losses = Vec::new();
             let mut correct = 0.0;
+            let kept = p.members[0].selected.len();
             for (f, fold) in folds.iter().enumerate() {
-                let q = fold.get(i).or(fold.last()).ok_or_else(|| {
+                let q = by.point(fold, i, kept).ok_or_else(|| {
                     Error::config("folds", format!("fold {f} has no point of the path"))
                 })?;
                 let m = &q.members[0];
@@ -135,7 +165,7 @@ pub fn cross_validated_candidates(
                 _ => (-mean, se),
             };
             Ok(Candidate {
-                kept: p.members[0].selected.len(),
+                kept,
                 score,
                 score_se,
             })

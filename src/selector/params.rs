@@ -1,8 +1,8 @@
 //! Parameters of a feature selector, with chainable setters and validation.
 
 use super::{
-    Criterion, FittedSelector, Rule, Screen, TrainingTime, Validation, cross_validated_candidates,
-    holdout_candidates, rerun_point, screen,
+    Criterion, FittedSelector, FoldMatch, Rule, Screen, TrainingTime, Validation,
+    cross_validated_candidates, holdout_candidates, rerun_point, screen,
 };
 use crate::data::{Split, Table};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, Noise};
@@ -466,9 +466,15 @@ impl SelectorParams {
                             .iter()
                             .map(|fold| params.fold_path(table, fold, &lambdas, device))
                             .collect::<Result<Vec<_>>>()?;
+                        let by = match self.max_features {
+                            Some(_) => FoldMatch::Count,
+                            None => FoldMatch::Lambda,
+                        };
                         criteria
                             .iter()
-                            .map(|c| cross_validated_candidates(&points, &folds, *c, table.task))
+                            .map(|c| {
+                                cross_validated_candidates(&points, &folds, by, *c, table.task)
+                            })
                             .collect::<Result<_>>()?
                     }
                 };
