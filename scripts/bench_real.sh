@@ -5,7 +5,8 @@
 #
 #   BENCH_REAL_SETS=a,b     a subset of genes,madelon,mnist,friedman,diabetes,breast_cancer
 #   BENCH_REAL_QUICK=1      the first split only, coarser Python grids (a smoke test)
-#   BENCH_REAL_SPLITS=n     the first n splits of each set (default all: 5, 3 for madelon, mnist)
+#   BENCH_REAL_SPLITS=n     the first n splits of each set (default all: 5; 3 for madelon, mnist;
+#                           20 for diabetes)
 #   STOG_ARGS="..."         appended to every `stog select` call (e.g. "--epochs 100")
 #   BENCH_REAL_TAG=name     stog runs go to stog-name/ and stog-name.json, a row of their own in the
 #                           table beside earlier stog runs (to compare settings)

@@ -5,7 +5,8 @@ bench/real/baselines.py and bench/real/stog_results.py; prints them and writes B
 Columns: method | splits | test accuracy % or R2 (mean +- sd over splits, ddof 0) | features
 (mean) | relevant among them (where the generator says which are) | ExtraTrees on the selected
 features (test accuracy % or R2) | wall and CPU seconds per split. Below each table: stog's defaults against L1 /
-Lasso (both chosen on validation, no budget), paired on the splits both ran.
+Lasso (both chosen on validation, no budget), paired on the splits both ran: the mean difference
++- its standard error over those splits.
 
 Usage: python bench/real/table.py [--out DIR] [--no-write]
 """
@@ -121,19 +122,24 @@ def set_table(name, rows, meta, skipped):
         common = sorted(set(a) & set(b))
         if not common:
             continue
-        d = np.mean([a[s]["test_score"] - b[s]["test_score"] for s in common])
+        diffs = np.array([a[s]["test_score"] - b[s]["test_score"] for s in common])
+        d = diffs.mean()
+        # Standard error of the mean paired difference (a difference within about two of it is
+        # noise of the splits).
+        se = diffs.std(ddof=1) / np.sqrt(len(common)) if len(common) > 1 else float("nan")
         de = np.mean([a[s]["extra_trees_test"] - b[s]["extra_trees_test"] for s in common])
         fa = np.mean([a[s]["n_features"] for s in common])
         fb = np.mean([b[s]["n_features"] for s in common])
         if task == "classification":
-            what = f"{d:+.1f} points"
+            what = f"{d:+.1f} +- {se:.1f} points"
             et = f"{de:+.1f} points"
         else:
-            what = f"{d:+.3f} R2"
+            what = f"{d:+.3f} +- {se:.3f} R2"
             et = f"{de:+.3f} R2"
         lines.append("")
         lines.append(
-            f"**{sl} vs {base}** ({len(common)} common splits): {what} "
+            f"**{sl} vs {base}** ({len(common)} common splits; mean difference +- its standard "
+            f"error): {what} "
             f"({fa:.1f} against {fb:.1f} features); ExtraTrees on the selected features {et}."
         )
     if name in NOTES:
