@@ -63,6 +63,10 @@ pub struct SelectorInfo {
     /// are in `path`).
     #[serde(default)]
     pub training: Option<TrainingTime>,
+    /// The penalty of the final ridge fit of a linear regression model, when it had one
+    /// ([`SelectorParams::ridge`]).
+    #[serde(default)]
+    pub ridge_alpha: Option<f64>,
 }
 
 /// How long the training loop of one fit ran: its epochs (every member trains in each) and wall
@@ -140,6 +144,7 @@ impl FittedSelector {
             fitted_on_train_and_val: !val_held_out,
             screened: None,
             training: None,
+            ridge_alpha: None,
         };
         let usage = model.usage()?.remove(0);
         Ok(FittedSelector {

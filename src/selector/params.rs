@@ -4,13 +4,13 @@ use super::{
     Criterion, FittedSelector, FoldMatch, Rule, Screen, TrainingTime, Validation,
     cross_validated_candidates, holdout_candidates, rerun_point, screen,
 };
-use crate::data::{Split, Table};
+use crate::data::{Split, Table, Task};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, Noise};
 use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
     Candidate, Choice, Encoder, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig,
     Schedule, TrainConfig, choose, evaluate, fit, lambda_path_with, pretrain_encoder,
-    refit_in_place, restore_point,
+    refit_in_place, restore_point, ridge_alpha_for, ridge_refit,
 };
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -78,6 +78,15 @@ pub struct SelectorParams {
     /// Screening of very wide data before the gates ([`screen`]).
     #[serde(default = "default_screen")]
     pub screen: Screen,
+    /// The final fit of a linear regression model (no hidden layer): closed-form ridge on the
+    /// kept columns, its penalty chosen on the validation rows ([`crate::train::ridge`]), instead
+    /// of the early-stopped refit.
+    #[serde(default = "default_ridge")]
+    pub ridge: bool,
+}
+
+fn default_ridge() -> bool {
+    true
 }
 
 fn default_screen() -> Screen {
@@ -138,6 +147,7 @@ impl Default for SelectorParams {
             auto_architecture: true,
             refit_on_all: default_refit_on_all(),
             screen: default_screen(),
+            ridge: default_ridge(),
         }
     }
 }
@@ -430,6 +440,7 @@ impl SelectorParams {
             seeds: vec![self.seed],
         };
         let mut training = None;
+        let ridge_alpha;
         let (lambda, path) = match self.lambda {
             LambdaChoice::Fixed(l) => {
                 let started = std::time::Instant::now();
@@ -439,6 +450,7 @@ impl SelectorParams {
                 }
                 let seconds = started.elapsed().as_secs_f64();
                 training = Some(TrainingTime::new(outcome[0].epochs, seconds));
+                ridge_alpha = self.final_ridge(&model, &data)?;
                 (l, vec![])
             }
             LambdaChoice::Auto => {
@@ -518,11 +530,17 @@ impl SelectorParams {
                         epochs: p.members[0].epochs,
                     });
                 }
+                restore_point(&vs, &points[i])?;
                 if folds.is_some() && self.refit_on_all {
+                    // The ridge penalty is chosen at the chosen point, on the validation rows.
+                    let alpha = self.final_ridge(&model, &data)?;
                     let (data, vs, model) =
                         params.fit_on_all_rows(table, split, unlabeled, device, &points, i)?;
+                    if let Some(a) = alpha {
+                        ridge_refit(&model, &data, a)?;
+                    }
                     let importance = importance(&model)?;
-                    return FittedSelector::new(
+                    let mut fitted = FittedSelector::new(
                         self.clone(),
                         table,
                         data,
@@ -532,9 +550,11 @@ impl SelectorParams {
                         summary,
                         importance,
                         false,
-                    );
+                    )?;
+                    fitted.info.ridge_alpha = alpha;
+                    return Ok(fitted);
                 }
-                restore_point(&vs, &points[i])?;
+                ridge_alpha = self.final_ridge(&model, &data)?;
                 (points[i].lambda, summary)
             }
         };
@@ -551,7 +571,21 @@ impl SelectorParams {
             true,
         )?;
         fitted.info.training = training;
+        fitted.info.ridge_alpha = ridge_alpha;
         Ok(fitted)
+    }
+
+    /// The final ridge fit of a linear regression model ([`SelectorParams::ridge`]): fitted on
+    /// `data`'s training rows with the penalty chosen on its validation rows, written into `model`;
+    /// returns that penalty (`None`, and `model` unchanged, for a network, a classifier or with
+    /// `ridge` off).
+    fn final_ridge(&self, model: &GatedMlp, data: &Prepared) -> Result<Option<f64>> {
+        if !(self.ridge && self.hidden.is_empty() && data.task == Task::Regression) {
+            return Ok(None);
+        }
+        let alpha = ridge_alpha_for(model, data)?;
+        ridge_refit(model, data, alpha)?;
+        Ok(Some(alpha))
     }
 
     /// The final model of a cross-validated choice: the path rerun on the training and

@@ -50,6 +50,9 @@ pub struct SelectReport {
     /// `path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingTime>,
+    /// The penalty of the final ridge fit of a linear regression model, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ridge_alpha: Option<f64>,
     /// Intra-op threads the fit ran with.
     pub threads: usize,
     /// Unlabeled rows used for pretraining.
@@ -89,6 +92,7 @@ impl FittedSelector {
             usage: self.usage(),
             fit_seconds,
             training: info.training,
+            ridge_alpha: info.ridge_alpha,
             threads,
             unlabeled_rows,
             path: (info.params.lambda == super::LambdaChoice::Auto).then(|| info.path.clone()),

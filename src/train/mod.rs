@@ -10,6 +10,7 @@ mod metrics;
 mod path;
 mod prepared;
 mod pretrain;
+mod ridge;
 
 pub use crate::host::{read_back, to_f64};
 pub use config::*;
@@ -20,3 +21,4 @@ pub use metrics::*;
 pub use path::*;
 pub use prepared::*;
 pub use pretrain::*;
+pub use ridge::*;

@@ -64,6 +64,10 @@ pub struct SelectArgs {
     /// rows together, to the chosen lambda) or train (the path's point, fitted on training rows).
     #[arg(long, value_enum, default_value = "all")]
     refit_rows: RefitRowsArg,
+    /// The final fit of a linear regression model: ridge (closed form on the kept features, its
+    /// penalty chosen on the validation rows) or trained (the path's early-stopped refit).
+    #[arg(long, value_enum, default_value = "ridge")]
+    linear_fit: LinearFitArg,
     /// Screening of very wide data before the gates: auto (from 5000 features, keep n / ln n of
     /// them, within 100-1000, n training rows: those of highest mutual information with the
     /// target on the training rows), off, or a number to keep.
@@ -104,6 +108,13 @@ enum CriterionArg {
 enum RefitRowsArg {
     All,
     Train,
+}
+
+/// `--linear-fit` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LinearFitArg {
+    Ridge,
+    Trained,
 }
 
 /// `--rule` values.
@@ -158,6 +169,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
         RuleArg::OneSe => Rule::OneStandardError,
     };
     params.refit_on_all = matches!(args.refit_rows, RefitRowsArg::All);
+    params.ridge = matches!(args.linear_fit, LinearFitArg::Ridge);
     params.screen = match args.screen.as_str() {
         "auto" => Screen::Auto,
         "off" => Screen::Off,
