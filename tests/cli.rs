@@ -178,6 +178,38 @@ fn regression_reports_r2_and_mse() {
         r["metrics"]
     );
     assert!(r["metrics"]["test"]["mse"].as_f64().is_some());
+    assert!(r.get("ridge_alpha").is_none(), "a network has no ridge fit");
+    // A linear model ends with the ridge fit unless told to keep the trained one.
+    for (fit, ridge) in [("ridge", true), ("trained", false)] {
+        let out = dir.join(fit);
+        let (code, msg) = stog(&[
+            "select",
+            "--data",
+            csv.to_str().unwrap(),
+            "--target",
+            "y",
+            "--task",
+            "regression",
+            "--lambda",
+            "0.01",
+            "--hidden",
+            "",
+            "--linear-fit",
+            fit,
+            "--epochs",
+            "20",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{msg}");
+        let r = read_json(&out.join("result.json"));
+        assert_eq!(r["ridge_alpha"].as_f64().is_some(), ridge, "{fit}: {r}");
+        let config = read_json(&out.join("config.json"));
+        assert_eq!(config["params"]["ridge"].as_bool(), Some(ridge));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
