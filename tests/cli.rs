@@ -138,6 +138,31 @@ fn select_with_auto_lambda_reports_its_path() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `stog select` of regression `csv` (target `y`) at lambda 0.01 on the CPU with `extra`
+/// arguments into `out`; its result.json.
+fn select_regression(csv: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "select",
+        "--data",
+        csv.to_str().unwrap(),
+        "--target",
+        "y",
+        "--task",
+        "regression",
+        "--lambda",
+        "0.01",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, msg) = stog(&args);
+    assert_eq!(code, 0, "{msg}");
+    read_json(&out.join("result.json"))
+}
+
 #[test]
 fn regression_reports_r2_and_mse() {
     let dir = tmp("regression");
@@ -149,29 +174,11 @@ fn regression_reports_r2_and_mse() {
         text.push_str(&format!("{a},{b},{c},{}\n", 2.0 * a - b));
     }
     std::fs::write(&csv, text).unwrap();
-    let out = dir.join("out");
-    let (code, msg) = stog(&[
-        "select",
-        "--data",
-        csv.to_str().unwrap(),
-        "--target",
-        "y",
-        "--task",
-        "regression",
-        "--lambda",
-        "0.01",
-        "--epochs",
-        "150",
-        "--batch-size",
-        "0",
-        "--device",
-        "cpu",
-        "--quiet",
-        "--out-dir",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{msg}");
-    let r = read_json(&out.join("result.json"));
+    let r = select_regression(
+        &csv,
+        &dir.join("out"),
+        &["--epochs", "150", "--batch-size", "0"],
+    );
     assert!(
         r["metrics"]["test"]["r2"].as_f64().unwrap() > 0.8,
         "{}",
@@ -182,30 +189,8 @@ fn regression_reports_r2_and_mse() {
     // A linear model ends with the ridge fit unless told to keep the trained one.
     for (fit, ridge) in [("ridge", true), ("trained", false)] {
         let out = dir.join(fit);
-        let (code, msg) = stog(&[
-            "select",
-            "--data",
-            csv.to_str().unwrap(),
-            "--target",
-            "y",
-            "--task",
-            "regression",
-            "--lambda",
-            "0.01",
-            "--hidden",
-            "",
-            "--linear-fit",
-            fit,
-            "--epochs",
-            "20",
-            "--device",
-            "cpu",
-            "--quiet",
-            "--out-dir",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0, "{msg}");
-        let r = read_json(&out.join("result.json"));
+        let args = ["--hidden", "", "--linear-fit", fit, "--epochs", "20"];
+        let r = select_regression(&csv, &out, &args);
         assert_eq!(r["ridge_alpha"].as_f64().is_some(), ridge, "{fit}: {r}");
         let config = read_json(&out.join("config.json"));
         assert_eq!(config["params"]["ridge"].as_bool(), Some(ridge));

@@ -220,28 +220,21 @@ fn a_network_or_a_classifier_has_no_ridge_fit() {
     let _serial = serial();
     let t = regression_table(120, 1);
     let split = Split::of(&t, [0.6, 0.2, 0.2], 1).unwrap();
-    let mut p = Selector::params().hidden(vec![8]).epochs(20).seed(1);
-    p.lambda = LambdaChoice::Fixed(0.01);
-    assert_eq!(
-        p.fit(&t, &split, tch::Device::Cpu)
+    let ridge_alpha = |table: &Table, hidden: Vec<i64>| {
+        let mut p = Selector::params().hidden(hidden).epochs(20).seed(1);
+        p.lambda = LambdaChoice::Fixed(0.01);
+        p.fit(table, &split, tch::Device::Cpu)
             .unwrap()
             .info
-            .ridge_alpha,
-        None
-    );
+            .ridge_alpha
+    };
+    assert_eq!(ridge_alpha(&t, vec![8]), None);
+    assert!(ridge_alpha(&t, vec![]).is_some());
     let labels = Table {
         y: t.y.iter().map(|v| f64::from(*v > 0.0)).collect(),
         task: Task::Classification,
         classes: vec![0, 1],
         ..t
     };
-    let mut p = Selector::params().hidden(vec![]).epochs(20).seed(1);
-    p.lambda = LambdaChoice::Fixed(0.01);
-    assert_eq!(
-        p.fit(&labels, &split, tch::Device::Cpu)
-            .unwrap()
-            .info
-            .ridge_alpha,
-        None
-    );
+    assert_eq!(ridge_alpha(&labels, vec![]), None);
 }
