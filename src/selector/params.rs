@@ -532,7 +532,8 @@ impl SelectorParams {
                 }
                 restore_point(&vs, &points[i])?;
                 if folds.is_some() && self.refit_on_all {
-                    // The ridge penalty is chosen at the chosen point, on the validation rows.
+                    // The ridge penalty is chosen at the chosen point, on the validation rows
+                    // (the main model's weights it rewrites are replaced by the final model's).
                     let alpha = self.final_ridge(&model, &data)?;
                     let (data, vs, model) =
                         params.fit_on_all_rows(table, split, unlabeled, device, &points, i)?;
