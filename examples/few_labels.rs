@@ -47,7 +47,11 @@ fn compare(name: &str, seeds: u64, problem: &dyn Fn(u64) -> Result<Problem>) -> 
                     params.pretrain = Some(PretrainConfig::default());
                 }
                 let f = params.fit_semi_supervised(&table, &split, &unlabeled, tch::Device::Cpu)?;
-                acc += f.metrics().map_or(f64::NAN, |m| m.test.score()) / seeds as f64;
+                acc += f
+                    .metrics()
+                    .and_then(|m| m.test)
+                    .map_or(f64::NAN, |m| m.score())
+                    / seeds as f64;
                 feats += f.selected().len() as f64 / seeds as f64;
                 if let Some(t) = truth {
                     known = true;

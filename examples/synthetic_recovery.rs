@@ -24,7 +24,10 @@ fn run(name: &str, make: &dyn Fn(u64) -> Synthetic, gate: GateKind) -> Result<()
         let sel = fitted.selected();
         let ok = p.recovered(&sel);
         hits += usize::from(ok);
-        let test = fitted.metrics().map_or(f64::NAN, |m| m.test.score());
+        let test = fitted
+            .metrics()
+            .and_then(|m| m.test)
+            .map_or(f64::NAN, |m| m.score());
         println!(
             "{name} seed {seed}: selected {sel:?} (lambda {:.4}), test {test:.3}, {} {:.1} s",
             fitted.info.lambda,

@@ -35,6 +35,29 @@ pub enum Error {
         reason: String,
     },
 
+    /// A bad value or shape in arrays handed to stog from memory: the 0-based row and the
+    /// column when known.
+    #[error("{what}{}: {reason}", place(None, *row, column.as_deref()))]
+    Array {
+        what: String,
+        row: Option<usize>,
+        column: Option<String>,
+        reason: String,
+    },
+
+    /// A call that this fitted model cannot answer, e.g. class probabilities of a regression
+    /// model.
+    #[error("{call}: {reason}")]
+    NotApplicable { call: String, reason: String },
+
+    /// A saved model written in a format this version of stog does not read.
+    #[error("{}: format version {found}, this stog reads version {supported}; refit the model with this version", path.display())]
+    ModelFormat {
+        path: PathBuf,
+        found: String,
+        supported: u32,
+    },
+
     /// A feature correlation matrix that cannot be factored even after jitter.
     #[error("feature correlation matrix is not usable: {0}")]
     NotPositiveDefinite(String),
@@ -151,6 +174,21 @@ impl Error {
         Error::Data {
             file: file.to_path_buf(),
             line: None,
+            row,
+            column: column.map(str::to_string),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Array`]: a problem in the array `what` at `row` and `column`.
+    pub fn array(
+        what: impl Into<String>,
+        row: Option<usize>,
+        column: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Array {
+            what: what.into(),
             row,
             column: column.map(str::to_string),
             reason: reason.into(),

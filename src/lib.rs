@@ -2,7 +2,13 @@
 //!
 //! Gate layers ([`gates`]) multiply input features or hidden channels by learnable random gates
 //! and add a sparsity penalty; after training, units whose inference gate is exactly 0 are not
-//! used. See the README for the CLI and `SPEC.md`-level semantics in each gate's docs.
+//! used. Each gate's docs give its formula and paper.
+//!
+//! As a component: build a [`data::Table`] from arrays ([`data::Table::from_arrays`]), fit with
+//! [`selector::SelectorParams::fit_table`], then apply the [`selector::FittedSelector`] to new
+//! rows (`predict`, `predict_proba`, `transform`, `support`) and save / load it. Fits are
+//! serialised per process ([`exclusive_rng`]), so concurrent fits never change each other's
+//! results.
 
 mod allocator;
 pub mod data;
@@ -11,6 +17,7 @@ pub mod gates;
 mod host;
 pub mod model;
 pub mod report;
+mod rng;
 pub mod script;
 pub mod selector;
 pub mod sweep;
@@ -19,6 +26,14 @@ pub mod train;
 pub use allocator::reuse_freed_memory;
 
 pub use error::{Error, Result};
+pub use rng::exclusive_rng;
+
+/// The array crate of the component API, re-exported so that a user needs no matching version.
+pub use ndarray;
+/// tch, re-exported for its `Device` and `Tensor` types.
+pub use tch;
+/// Where a fit runs: `Device::Cpu`, `Device::Cuda(i)`, or `Device::cuda_if_available()`.
+pub use tch::Device;
 
 /// Keeps `libtorch_cuda` linked into every binary that uses stog, including dependent crates,
 /// so that `tch::Cuda::is_available()` is true on a GPU (the linker drops unreferenced libraries).

@@ -1,8 +1,8 @@
 //! Input-dependent gates: each example opens its own units, and the executed cost is counted.
 
-use std::path::PathBuf;
 use stog::data::{Split, Table, Task};
 use stog::model::{ConditionalConfig, GatedMlpConfig, gated_mlp};
+use stog::ndarray::{Array1, Array2};
 use stog::train::{MemberTags, Prepared, TrainConfig, fit, metrics};
 use tch::{Device, Kind, nn};
 
@@ -21,15 +21,8 @@ fn two_types(n: usize) -> Table {
         y.push(f64::from(signal > 0.0));
         x.extend(row);
     }
-    Table {
-        path: PathBuf::from("two-types"),
-        feature_names: (0..6).map(|i| format!("x{i}")).collect(),
-        target_name: "target".into(),
-        x: x.into(),
-        y,
-        task: Task::Classification,
-        classes: vec![0, 1],
-    }
+    let x = Array2::from_shape_vec((n, 6), x).unwrap();
+    Table::from_arrays(x.view(), Array1::from(y).view(), Task::Classification).unwrap()
 }
 
 #[test]

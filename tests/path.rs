@@ -353,15 +353,12 @@ fn linear_table(n: usize, d: usize, seed: u64) -> stog::data::Table {
         y.push(f64::from(row[0] + row[1] - row[2] > 0.0));
         x.extend(row);
     }
-    stog::data::Table {
-        path: "linear".into(),
-        feature_names: (0..d).map(|i| format!("x{i}")).collect(),
-        target_name: "target".into(),
-        x: x.into(),
-        y,
-        task: Task::Classification,
-        classes: vec![0, 1],
-    }
+    stog::data::Table::from_arrays(
+        stog::ndarray::ArrayView2::from_shape((y.len(), d), &x).unwrap(),
+        stog::ndarray::ArrayView1::from(&y),
+        Task::Classification,
+    )
+    .unwrap()
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! on validation rows, and the selector's final model being that fit.
 
 use stog::data::{Split, Table, Task};
+use stog::ndarray::Array2;
 use stog::selector::{LambdaChoice, Selector, Validation};
 use stog::train::{Part, RIDGE_ALPHAS, choose_ridge_alpha, ridge};
 use tch::{Kind, Tensor};
@@ -109,15 +110,12 @@ fn regression_table(n: usize, seed: u64) -> Table {
         y.push(2.0 * row[0] - row[1] + rng.random_range(-1.0..1.0));
         x.extend(row);
     }
-    Table {
-        path: "ridge".into(),
-        feature_names: (0..6).map(|i| format!("x{i}")).collect(),
-        target_name: "target".into(),
-        x: x.into(),
-        y,
-        task: Task::Regression,
-        classes: vec![],
-    }
+    stog::data::Table::from_arrays(
+        stog::ndarray::ArrayView2::from_shape((y.len(), 6), &x).unwrap(),
+        stog::ndarray::ArrayView1::from(&y),
+        Task::Regression,
+    )
+    .unwrap()
 }
 
 /// Test-row predictions (original target units) of the ridge fit with `alpha` on rows `fit_rows`
@@ -153,13 +151,17 @@ fn ridge_and_model_predictions(
         .iter()
         .map(|p| p * scale_y + mean_y)
         .collect();
-    (expected, fitted.predict(&raw_rows(t, test_rows)).unwrap())
+    (
+        expected,
+        fitted
+            .predict(raw_rows(t, test_rows).view())
+            .unwrap()
+            .to_vec(),
+    )
 }
 
-fn raw_rows(t: &Table, rows: &[usize]) -> Vec<f64> {
-    rows.iter()
-        .flat_map(|&r| (0..6).map(move |j| t.x.get(r * 6 + j)))
-        .collect()
+fn raw_rows(t: &Table, rows: &[usize]) -> Array2<f64> {
+    Array2::from_shape_fn((rows.len(), 6), |(i, j)| t.x.get(rows[i] * 6 + j))
 }
 
 #[test]
@@ -185,7 +187,7 @@ fn a_linear_regression_selector_ends_with_the_ridge_fit_and_can_keep_the_trained
     for (g, e) in got.iter().zip(&expected) {
         assert!((g - e).abs() < 1e-3 * scale_y, "{g} against {e}");
     }
-    let trained = without.predict(&raw_rows(&t, &split.test)).unwrap();
+    let trained = without.predict(raw_rows(&t, &split.test).view()).unwrap();
     assert!(
         got.iter()
             .zip(&trained)
@@ -230,11 +232,13 @@ fn a_network_or_a_classifier_has_no_ridge_fit() {
     };
     assert_eq!(ridge_alpha(&t, vec![8]), None);
     assert!(ridge_alpha(&t, vec![]).is_some());
-    let labels = Table {
-        y: t.y.iter().map(|v| f64::from(*v > 0.0)).collect(),
-        task: Task::Classification,
-        classes: vec![0, 1],
-        ..t
-    };
+    let x = stog::ndarray::Array2::from_shape_fn((t.n_rows(), 6), |(i, j)| t.x.get(i * 6 + j));
+    let y: Vec<f64> = t.y.iter().map(|v| f64::from(*v > 0.0)).collect();
+    let labels = Table::from_arrays(
+        x.view(),
+        stog::ndarray::ArrayView1::from(&y),
+        Task::Classification,
+    )
+    .unwrap();
     assert_eq!(ridge_alpha(&labels, vec![]), None);
 }

@@ -4,6 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use stog::data::{Split, Table, Task};
+use stog::ndarray::{Array1, Array2, s};
 use stog::selector::{FittedSelector, Screen, Selector, mutual_information, screen};
 use tch::Device;
 
@@ -19,15 +20,8 @@ fn table(n: usize, d: usize, seed: u64) -> Table {
         y.push(f64::from(row[0] + 2.0 * row[1] * row[1] - 0.67 > 0.0));
         x.extend(row);
     }
-    Table {
-        path: "screen".into(),
-        feature_names: (0..d).map(|i| format!("x{i}")).collect(),
-        target_name: "target".into(),
-        x: x.into(),
-        y,
-        task: Task::Classification,
-        classes: vec![0, 1],
-    }
+    let x = Array2::from_shape_vec((n, d), x).unwrap();
+    Table::from_arrays(x.view(), Array1::from(y).view(), Task::Classification).unwrap()
 }
 
 #[test]
@@ -96,12 +90,10 @@ fn a_screened_selector_reports_predicts_and_saves_over_every_feature() {
     assert_eq!(f.selected_names()[0], format!("x{}", selected[0]));
     assert_eq!(f.info.params.screen, Screen::Keep(6));
     // Predictions take rows of all 40 features, and survive save / load.
-    let rows: Vec<f64> = split
-        .test
-        .iter()
-        .flat_map(|r| (r * 40..(r + 1) * 40).map(|i| t.x.get(i)))
-        .collect();
-    let before = f.predict(&rows).unwrap();
+    let rows = Array2::from_shape_fn((split.test.len(), 40), |(i, j)| {
+        t.x.get(split.test[i] * 40 + j)
+    });
+    let before = f.predict(rows.view()).unwrap();
     let correct = before
         .iter()
         .zip(&split.test)
@@ -115,8 +107,8 @@ fn a_screened_selector_reports_predicts_and_saves_over_every_feature() {
     let dir = std::env::temp_dir().join(format!("stog-screen-{}", std::process::id()));
     f.save(&dir).unwrap();
     let back = FittedSelector::load(&dir, Device::Cpu).unwrap();
-    assert_eq!(back.predict(&rows).unwrap(), before);
+    assert_eq!(back.predict(rows.view()).unwrap(), before);
     assert_eq!(back.selected(), selected);
-    assert!(f.predict(&rows[..39]).is_err());
+    assert!(f.predict(rows.slice(s![.., ..39])).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,6 +5,7 @@ use stog::data::{
     Split, Synthetic, Table, Task, duplicate_groups, interaction, nonlinear_regression,
 };
 use stog::gates::GateKind;
+use stog::ndarray::{Array2, s};
 use stog::selector::{Criterion, FittedSelector, Rule, Selector, SelectorParams};
 use tch::Device;
 
@@ -30,7 +31,7 @@ fn over_seeds(make: impl Fn(u64) -> Synthetic) -> Vec<(Vec<usize>, f64)> {
     (1..=3)
         .map(|seed| {
             let f = fit(&make(seed), Selector::params());
-            let score = f.metrics().unwrap().test.score();
+            let score = f.metrics().unwrap().test.expect("test rows").score();
             eprintln!("seed {seed}: selected {:?}, test {score:.3}", f.selected());
             (f.selected(), score)
         })
@@ -148,20 +149,21 @@ fn save_and_load_give_the_same_predictions() {
         f.save(&dir).unwrap();
         let g = FittedSelector::load(&dir, Device::Cpu).unwrap();
         assert_eq!(f.selected(), g.selected());
-        let x = table.x.as_f64();
-        let rows = &x[..10 * table.n_features()];
+        let d = table.n_features();
+        let x = Array2::from_shape_fn((table.n_rows(), d), |(i, j)| table.x.get(i * d + j));
+        let rows = x.slice(s![..10, ..]);
         assert_eq!(f.predict(rows).unwrap(), g.predict(rows).unwrap());
-        let labels: Vec<f64> = f.predict(&x).unwrap();
+        let labels = f.predict(x.view()).unwrap();
         let correct = labels
             .iter()
             .zip(&table.y)
             .filter(|(p, y)| **p == table.classes[**y as usize] as f64)
             .count();
         assert!(correct as f64 / table.n_rows() as f64 > 0.85);
-        assert_eq!(f.transform(rows).unwrap().len(), 10 * f.selected().len());
+        assert_eq!(f.transform(rows).unwrap().dim(), (10, f.selected().len()));
         assert!(
-            f.predict(&rows[..5]).is_err(),
-            "a partial row is a shape error"
+            f.predict(x.slice(s![..10, ..5])).is_err(),
+            "a row of 5 values is a shape error"
         );
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -1,7 +1,6 @@
 //! The batched trainer: members never interact, best state is restored, runs are deterministic,
 //! usage counts what the inference network uses, failures are named.
 
-use std::path::PathBuf;
 use stog::data::{Split, Table, Task};
 use stog::gates::{GateKind, assign};
 use stog::model::{GatedMlpConfig, gated_mlp};
@@ -32,15 +31,12 @@ fn toy_table(n: usize, d: usize, seed: u64) -> Table {
         y.push(f64::from(row[0] + row[1] > 0.0));
         x.extend(row);
     }
-    Table {
-        path: PathBuf::from("toy"),
-        feature_names: (0..d).map(|i| format!("x{i}")).collect(),
-        target_name: "target".into(),
-        x: x.into(),
-        y,
-        task: Task::Classification,
-        classes: vec![0, 1],
-    }
+    stog::data::Table::from_arrays(
+        stog::ndarray::ArrayView2::from_shape((y.len(), d), &x).unwrap(),
+        stog::ndarray::ArrayView1::from(&y),
+        Task::Classification,
+    )
+    .unwrap()
 }
 
 fn toy_data() -> Prepared {
@@ -321,15 +317,12 @@ fn regression_fits_a_smooth_target() {
         y.push(3.0 * row[0] + row[1] * row[1] * 2.0 + 10.0);
         x.extend(row);
     }
-    let t = Table {
-        path: PathBuf::from("toy"),
-        feature_names: (0..d).map(|i| format!("x{i}")).collect(),
-        target_name: "y".into(),
-        x: x.into(),
-        y,
-        task: Task::Regression,
-        classes: vec![],
-    };
+    let t = stog::data::Table::from_arrays(
+        stog::ndarray::ArrayView2::from_shape((y.len(), d), &x).unwrap(),
+        stog::ndarray::ArrayView1::from(&y),
+        Task::Regression,
+    )
+    .unwrap();
     let split = Split::stratified(n, None, [0.6, 0.2, 0.2], 0).unwrap();
     let data = Prepared::new(&t, &split, Device::Cpu).unwrap();
     let config = GatedMlpConfig {

@@ -1,6 +1,6 @@
 //! CSV input: a header of names, one target column chosen by name.
 
-use super::table::{Place, Table, Task, target_index};
+use super::table::{Origin, Place, Table, Task, target_index};
 use crate::{Error, Result};
 use std::path::Path;
 
@@ -49,44 +49,61 @@ impl Table {
     /// row-major.
     pub fn features_from_csv(path: impl AsRef<Path>, names: &[String]) -> Result<Vec<f64>> {
         let path = path.as_ref();
-        let err = |line: Option<usize>, column: Option<&str>, reason: String| {
-            Error::data(path, line, column, reason)
-        };
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut reader = ::csv::ReaderBuilder::new().from_reader(file);
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| err(Some(1), None, e.to_string()))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
-        let idx: Vec<usize> = names
-            .iter()
-            .map(|n| {
-                header
-                    .iter()
-                    .position(|h| h == n)
-                    .ok_or_else(|| err(Some(1), Some(n), "feature column missing".into()))
-            })
-            .collect::<Result<_>>()?;
-        let mut x = Vec::new();
-        for record in reader.records() {
-            let record = record
-                .map_err(|e| err(e.position().map(|p| p.line() as usize), None, e.to_string()))?;
-            let line = record.position().map(|p| p.line() as usize);
-            for (n, i) in names.iter().zip(&idx) {
-                x.push(
-                    parse_cell(record.get(*i).unwrap_or(""))
-                        .map_err(|reason| err(line, Some(n), reason))?,
-                );
-            }
-        }
-        if x.is_empty() {
-            return Err(err(None, None, "no unlabeled rows".into()));
+        let (x, n) = csv_columns(path, names)?;
+        if n == 0 {
+            return Err(Error::data(path, None, None, "no unlabeled rows"));
         }
         Ok(x)
     }
+}
 
+/// The names in the header of the CSV file `path`.
+pub(crate) fn csv_header(path: &Path) -> Result<Vec<String>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = ::csv::ReaderBuilder::new().from_reader(file);
+    Ok(reader
+        .headers()
+        .map_err(|e| Error::data(path, Some(1), None, e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect())
+}
+
+/// The columns `names` of the CSV file `path`, row-major, and the number of rows; other columns
+/// are ignored (they may hold text), a missing one is an error naming it.
+pub(crate) fn csv_columns(path: &Path, names: &[String]) -> Result<(Vec<f64>, usize)> {
+    let err = |line: Option<usize>, column: Option<&str>, reason: String| {
+        Error::data(path, line, column, reason)
+    };
+    let header = csv_header(path)?;
+    let idx: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            header
+                .iter()
+                .position(|h| h == n)
+                .ok_or_else(|| err(Some(1), Some(n), "column missing".into()))
+        })
+        .collect::<Result<_>>()?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = ::csv::ReaderBuilder::new().from_reader(file);
+    let (mut x, mut n) = (Vec::new(), 0);
+    for record in reader.records() {
+        let record = record
+            .map_err(|e| err(e.position().map(|p| p.line() as usize), None, e.to_string()))?;
+        let line = record.position().map(|p| p.line() as usize);
+        for (name, i) in names.iter().zip(&idx) {
+            x.push(
+                parse_cell(record.get(*i).unwrap_or(""))
+                    .map_err(|reason| err(line, Some(name), reason))?,
+            );
+        }
+        n += 1;
+    }
+    Ok((x, n))
+}
+
+impl Table {
     fn parse<R: std::io::Read>(
         path: &Path,
         source: R,
@@ -152,7 +169,7 @@ impl Table {
                 }
             }
         }
-        Table::assemble(path, &names, t, x.into(), y, task, |i| {
+        Table::assemble(Origin::File(path), &names, t, x.into(), y, task, |i| {
             Place::Line(lines[i])
         })
     }

@@ -1,8 +1,11 @@
 //! The input formats and the one place that picks a reader by file extension.
 
-use super::npy::read_names;
+use super::csv::{csv_columns, csv_header};
+use super::npy::{npy_frame, npz_frame, read_names};
+use super::parquet::{parquet_columns, parquet_header};
 use super::table::{Table, Task};
 use crate::{Error, Result};
+use ndarray::Array2;
 use std::path::{Path, PathBuf};
 
 /// A data file format, known by its extension.
@@ -118,6 +121,60 @@ impl Source {
                 Table::from_parquet_semi_supervised(path, &target, self.task)
             }
             Format::Npy | Format::Npz => Ok((self.read()?, Vec::new())),
+        }
+    }
+
+    /// The names of the file's columns (for `.npz`: those of the array `x`, then the target
+    /// array when the archive has one).
+    pub fn column_names(&self) -> Result<Vec<String>> {
+        match self.format()? {
+            Format::Csv => csv_header(&self.path),
+            Format::Parquet => parquet_header(&self.path),
+            Format::Npy | Format::Npz => Ok(self.frame()?.0),
+        }
+    }
+
+    /// The columns `names` of every row, `rows x names.len()`, in the order of `names`: how a
+    /// fitted model reads new rows. Other columns are ignored (in CSV they may hold text); a
+    /// missing one is an error naming it; every value read must be finite. No target is needed,
+    /// and any number of rows is fine.
+    pub fn read_columns(&self, names: &[String]) -> Result<Array2<f64>> {
+        let (x, n) = match self.format()? {
+            Format::Csv => {
+                self.no_names(Format::Csv)?;
+                csv_columns(&self.path, names)?
+            }
+            Format::Parquet => {
+                self.no_names(Format::Parquet)?;
+                parquet_columns(&self.path, names)?
+            }
+            Format::Npy | Format::Npz => {
+                let (all, values, n) = self.frame()?;
+                let at = names
+                    .iter()
+                    .map(|name| {
+                        all.iter().position(|a| a == name).ok_or_else(|| {
+                            Error::data(&self.path, None, Some(name), "column missing")
+                        })
+                    })
+                    .collect::<Result<Vec<usize>>>()?;
+                let cols = all.len();
+                let x = (0..n)
+                    .flat_map(|i| at.iter().map(move |j| (i, *j)))
+                    .map(|(i, j)| values[i * cols + j])
+                    .collect();
+                (x, n)
+            }
+        };
+        Array2::from_shape_vec((n, names.len()), x)
+            .map_err(|e| Error::shape(format!("reading {}", self.path.display()), e.to_string()))
+    }
+
+    /// Every column of a NumPy file with its name, row-major, and the row count.
+    fn frame(&self) -> Result<(Vec<String>, Vec<f64>, usize)> {
+        match self.format()? {
+            Format::Npz => npz_frame(&self.path, self.names()?, &self.target()?),
+            _ => npy_frame(&self.path, self.names()?),
         }
     }
 

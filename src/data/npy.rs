@@ -3,7 +3,7 @@
 //! `descr`, `fortran_order` and `shape`, then raw values) is parsed here; it is small.
 
 use super::Values;
-use super::table::{Place, Table, Task, finite, target_index};
+use super::table::{Origin, Place, Table, Task, finite, target_index};
 use crate::{Error, Result};
 use std::cmp::Ordering;
 use std::io::{BufReader, Read, Seek};
@@ -119,7 +119,7 @@ fn read_npy_table<R: Read>(
             Ordering::Greater => x.set(i * d + j - 1, v),
         }
     })?;
-    Table::assemble(path, &names, t, x, y, task, Place::Row)
+    Table::assemble(Origin::File(path), &names, t, x, y, task, Place::Row)
 }
 
 fn read_npz_table<R: Read + Seek>(
@@ -176,7 +176,7 @@ fn read_npz_table<R: Read + Seek>(
     names.push(target.to_string());
     let t = target_index(path, &names, target, None)?;
     debug_assert_eq!(t, cols);
-    Table::assemble(path, &names, t, x, y, task, Place::Row)
+    Table::assemble(Origin::File(path), &names, t, x, y, task, Place::Row)
 }
 
 /// `len` zero feature values, `f32` when the array is, or an error when memory for them cannot
@@ -641,4 +641,83 @@ fn fill<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(got)
+}
+
+/// Every column of the `.npy` matrix `path` with its name (from `names`, else `x0`, `x1`, ...),
+/// row-major, and the number of rows: the frame a fitted model picks its columns from.
+pub(crate) fn npy_frame(
+    path: &Path,
+    names: Option<Vec<String>>,
+) -> Result<(Vec<String>, Vec<f64>, usize)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut source = BufReader::new(file);
+    let fail = |r: String| Error::data(path, None, None, r);
+    let header = Header::read(&mut source).map_err(fail)?;
+    let [n, cols] = header.matrix().map_err(fail)?;
+    header.check_len(Some(len), n, cols).map_err(fail)?;
+    let names = column_names(path, names, cols)?;
+    let mut x = zeros(path, n * cols)?;
+    header.values(path, &mut source, n, cols, &names, |i, j, v| {
+        x[i * cols + j] = v
+    })?;
+    Ok((names, x, n))
+}
+
+/// The array `x` of the `.npz` archive `path` with its column names (from `names`, else `x0`,
+/// `x1`, ...), and the 1-D array `target` as a last column of that name when the archive has
+/// it; row-major, and the number of rows.
+pub(crate) fn npz_frame(
+    path: &Path,
+    names: Option<Vec<String>>,
+    target: &str,
+) -> Result<(Vec<String>, Vec<f64>, usize)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let fail = |column: Option<&str>, reason: String| Error::data(path, None, column, reason);
+    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| fail(None, format!("not a readable .npz (zip) archive: {e}")))?;
+    let has_target = archive.index_for_name(&format!("{target}.npy")).is_some();
+    let (n, cols, mut names, x) = {
+        let mut entry = archive
+            .by_name("x.npy")
+            .map_err(|e| fail(None, format!("array `x`: {e}")))?;
+        let header = Header::read(&mut entry).map_err(|r| fail(Some("x"), r))?;
+        let [n, cols] = header.matrix().map_err(|r| fail(Some("x"), r))?;
+        header
+            .check_len(Some(entry.size()), n, cols)
+            .map_err(|r| fail(Some("x"), r))?;
+        let names = column_names(path, names, cols)?;
+        let mut x = zeros(path, n * cols)?;
+        header.values(path, &mut entry, n, cols, &names, |i, j, v| {
+            x[i * cols + j] = v
+        })?;
+        (n, cols, names, x)
+    };
+    if !has_target {
+        return Ok((names, x, n));
+    }
+    let mut entry = archive
+        .by_name(&format!("{target}.npy"))
+        .map_err(|e| fail(Some(target), e.to_string()))?;
+    let header = Header::read(&mut entry).map_err(|r| fail(Some(target), r))?;
+    let m = header.vector().map_err(|r| fail(Some(target), r))?;
+    if m != n {
+        return Err(fail(
+            Some(target),
+            format!("{m} target values for {n} rows of `x`"),
+        ));
+    }
+    header
+        .check_len(Some(entry.size()), n, 1)
+        .map_err(|r| fail(Some(target), r))?;
+    let mut y = zeros(path, n)?;
+    let target_name = [target.to_string()];
+    header.values(path, &mut entry, n, 1, &target_name, |i, _, v| y[i] = v)?;
+    let mut frame = Vec::with_capacity(n * (cols + 1));
+    for (row, t) in x.chunks(cols.max(1)).zip(&y) {
+        frame.extend_from_slice(row);
+        frame.push(*t);
+    }
+    names.push(target.to_string());
+    Ok((names, frame, n))
 }

@@ -2,7 +2,7 @@
 //! row group and one column at a time straight into the row-major table.
 
 use super::Values;
-use super::table::{Place, Table, Task, finite, target_index};
+use super::table::{Origin, Place, Table, Task, finite, target_index};
 use crate::{Error, Result};
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
@@ -194,7 +194,9 @@ fn read<R: ChunkReader + 'static>(
         }
         first += claimed;
     }
-    Table::assemble(path, &names, t, x, y, task, |i| Place::Row(rows[i]))
+    Table::assemble(Origin::File(path), &names, t, x, y, task, |i| {
+        Place::Row(rows[i])
+    })
 }
 
 /// The columns pandas lists as the DataFrame's index in its `pandas` metadata (a `RangeIndex`
@@ -336,4 +338,105 @@ fn decode<T: DataType>(
         }
     }
     Ok(out)
+}
+
+/// The names of the data columns of the Parquet file `path` (pandas' index columns left out).
+pub(crate) fn parquet_header(path: &Path) -> Result<Vec<String>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    guarded(path, || {
+        let (_, names) = data_columns(
+            path,
+            &SerializedFileReader::new(file).map_err(|e| {
+                Error::data_row(
+                    path,
+                    None,
+                    None,
+                    format!("not a readable Parquet file: {e}"),
+                )
+            })?,
+        )?;
+        Ok(names)
+    })
+}
+
+/// The data columns of an open Parquet file: their indices in the file's schema and names.
+fn data_columns<R: ChunkReader + 'static>(
+    path: &Path,
+    reader: &SerializedFileReader<R>,
+) -> Result<(Vec<usize>, Vec<String>)> {
+    let meta = reader.metadata().file_metadata();
+    let index = pandas_index(meta.key_value_metadata()).map_err(|reason| {
+        Error::data_row(path, None, None, format!("pandas metadata: {reason}"))
+    })?;
+    Ok(meta
+        .schema_descr()
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !index.contains(&c.path().string()))
+        .map(|(i, c)| (i, c.path().string()))
+        .unzip())
+}
+
+/// The columns `names` of the Parquet file `path`, row-major, and the number of rows; other
+/// columns are ignored, a missing one is an error naming it, and every value read must be
+/// present and finite.
+pub(crate) fn parquet_columns(path: &Path, names: &[String]) -> Result<(Vec<f64>, usize)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    guarded(path, || {
+        let fail = |row: Option<usize>, column: Option<&str>, reason: String| {
+            Error::data_row(path, row, column, reason)
+        };
+        let reader = SerializedFileReader::new(file)
+            .map_err(|e| fail(None, None, format!("not a readable Parquet file: {e}")))?;
+        let (file_columns, all) = data_columns(path, &reader)?;
+        let schema = reader.metadata().file_metadata().schema_descr_ptr();
+        let wanted: Vec<usize> = names
+            .iter()
+            .map(|n| {
+                let j = all
+                    .iter()
+                    .position(|a| a == n)
+                    .ok_or_else(|| fail(None, Some(n), "column missing".into()))?;
+                let c = schema.column(file_columns[j]);
+                numeric(&c).map_err(|reason| fail(None, Some(n), reason))?;
+                Ok(file_columns[j])
+            })
+            .collect::<Result<_>>()?;
+        let d = names.len();
+        let (mut x, mut first) = (Vec::new(), 0);
+        for g in 0..reader.num_row_groups() {
+            let group = reader
+                .get_row_group(g)
+                .map_err(|e| fail(None, None, format!("row group {g}: {e}")))?;
+            let rows = usize::try_from(group.metadata().num_rows())
+                .map_err(|_| fail(None, None, format!("row group {g}: negative row count")))?;
+            x.resize((first + rows) * d, 0.0);
+            for (k, (&c, name)) in wanted.iter().zip(names).enumerate() {
+                let column = group
+                    .get_column_reader(c)
+                    .map_err(|e| fail(Some(first), Some(name), e.to_string()))?;
+                let values = values(column, &schema.column(c), rows)
+                    .map_err(|e| fail(Some(first), Some(name), e.to_string()))?;
+                if values.len() != rows {
+                    return Err(fail(
+                        Some(first),
+                        Some(name),
+                        format!(
+                            "row group {g} has {rows} rows but the column {}",
+                            values.len()
+                        ),
+                    ));
+                }
+                for (r, v) in values.into_iter().enumerate() {
+                    x[(first + r) * d + k] = v
+                        .ok_or_else(|| "missing value (null)".to_string())
+                        .and_then(finite)
+                        .map_err(|reason| fail(Some(first + r), Some(name), reason))?;
+                }
+            }
+            first += rows;
+        }
+        Ok((x, first))
+    })
 }

@@ -249,12 +249,16 @@ impl Split {
     }
 }
 
-/// Checks that split fractions are in (0, 1] (every part is scored) and sum to 1.
+/// Checks that split fractions sum to 1, train and validation in (0, 1] and test in [0, 1]: a
+/// fit without test rows (fraction 0) reports no test score.
 pub fn check_fractions(f: [f64; 3]) -> Result<()> {
-    if f.iter().any(|v| !v.is_finite() || *v <= 0.0 || *v > 1.0) {
+    let bad = |v: f64, low_ok: bool| !v.is_finite() || v < 0.0 || (v == 0.0 && !low_ok) || v > 1.0;
+    if bad(f[0], false) || bad(f[1], false) || bad(f[2], true) {
         return Err(Error::config(
             "split",
-            format!("fractions {f:?} must lie in (0, 1]: every part needs rows"),
+            format!(
+                "fractions {f:?}: train and validation must lie in (0, 1], test in [0, 1] (0: no test rows)"
+            ),
         ));
     }
     let sum: f64 = f.iter().sum();

@@ -3,7 +3,6 @@
 use super::{Table, Task};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use std::path::PathBuf;
 
 /// A synthetic problem: a table and the features that carry the signal.
 #[derive(Debug, Clone)]
@@ -20,10 +19,10 @@ fn normal_rows(n: usize, d: usize, rng: &mut rand::rngs::StdRng) -> Vec<Vec<f64>
         .collect()
 }
 
-fn table(name: &str, rows: Vec<Vec<f64>>, y: Vec<f64>, task: Task) -> Table {
+fn table(rows: Vec<Vec<f64>>, y: Vec<f64>, task: Task) -> Table {
     let d = rows[0].len();
     Table {
-        path: PathBuf::from(name),
+        source: None,
         feature_names: (0..d).map(|j| format!("x{j}")).collect(),
         target_name: "target".into(),
         x: rows.into_iter().flatten().collect::<Vec<f64>>().into(),
@@ -44,7 +43,7 @@ pub fn interaction(n: usize, d: usize, seed: u64) -> Synthetic {
     let rows = normal_rows(n, d, &mut rng);
     let y = rows.iter().map(|r| f64::from(r[0] * r[1] > 0.0)).collect();
     Synthetic {
-        table: table("interaction", rows, y, Task::Classification),
+        table: table(rows, y, Task::Classification),
         informative: vec![vec![0], vec![1]],
     }
 }
@@ -63,7 +62,7 @@ pub fn nonlinear_regression(n: usize, d: usize, seed: u64) -> Synthetic {
         })
         .collect();
     Synthetic {
-        table: table("regression", rows, y, Task::Regression),
+        table: table(rows, y, Task::Regression),
         informative: (0..5).map(|j| vec![j]).collect(),
     }
 }
@@ -91,7 +90,7 @@ pub fn duplicate_groups(n: usize, size: usize, extra: usize, seed: u64) -> Synth
         .collect();
     let informative = vec![(0..size).collect(), (size..2 * size).collect()];
     Synthetic {
-        table: table("groups", rows, y, Task::Classification),
+        table: table(rows, y, Task::Classification),
         informative,
     }
 }

@@ -2,6 +2,7 @@
 
 use super::Values;
 use crate::{Error, Result};
+use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -31,10 +32,15 @@ impl std::str::FromStr for Task {
 }
 
 /// A table of `n_rows x n_features` finite numbers and a target per row.
+///
+/// Built only through the checked constructors: a file reader ([`Table::from_path`] and the
+/// format's own), or [`Table::from_arrays`] for data in memory. Both make the same checks (finite
+/// values, at least [`MIN_ROWS`] rows, integer labels of at least two classes).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Table {
-    /// Where it was read from.
-    pub path: PathBuf,
+    /// The file it was read from; `None` for a table built from arrays.
+    pub source: Option<PathBuf>,
     /// Names of the feature columns, in file order (target removed).
     pub feature_names: Vec<String>,
     /// Name of the target column.
@@ -52,7 +58,159 @@ pub struct Table {
 /// Fewest data rows a table may have.
 pub const MIN_ROWS: usize = 4;
 
+/// Where the values of a table being built come from, for its errors.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    /// A data file.
+    File(&'a Path),
+    /// Arrays from memory ([`Table::from_arrays`]).
+    Arrays,
+}
+
+impl Origin<'_> {
+    /// The error of `reason` at `place` (when known) and `column`.
+    fn error(self, place: Option<Place>, column: Option<&str>, reason: impl Into<String>) -> Error {
+        match (self, place) {
+            (Origin::File(path), Some(place)) => place.error(path, column, reason),
+            (Origin::File(path), None) => Error::data(path, None, column, reason),
+            (Origin::Arrays, place) => {
+                let row = place.map(|p| match p {
+                    Place::Line(r) | Place::Row(r) => r,
+                });
+                Error::array("input arrays", row, column, reason)
+            }
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Origin::File(path) => format!("reading {}", path.display()),
+            Origin::Arrays => "Table::from_arrays".to_string(),
+        }
+    }
+}
+
+/// Element types a table is built from: `f64`, or `f32` (kept as `f32`: half the memory).
+pub trait FeatureValue: Copy + std::fmt::Display + sealed::Sealed {
+    /// The values as a table stores them.
+    fn values(v: Vec<Self>) -> Values;
+    /// The value as `f64`.
+    fn as_f64(self) -> f64;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+impl FeatureValue for f64 {
+    fn values(v: Vec<f64>) -> Values {
+        Values::F64(v)
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl FeatureValue for f32 {
+    fn values(v: Vec<f32>) -> Values {
+        Values::F32(v)
+    }
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+/// Name of the target of a table built from arrays.
+pub const ARRAY_TARGET: &str = "target";
+
 impl Table {
+    /// A table from arrays in memory: `x` is `n_rows x n_features` (`f64`, or `f32`, which the
+    /// table keeps as `f32`), `y` the target of each row (class labels as integers, e.g. `0.0`
+    /// and `1.0`, for classification). Features are named `x0, x1, ...` (see
+    /// [`Table::with_feature_names`]), the target `target`.
+    ///
+    /// The checks are those of the file readers, each a typed error: the shapes agree, at least
+    /// one feature and [`MIN_ROWS`] rows, every value finite ([`Error::Array`] names the row and
+    /// column), class labels integers of at least two classes.
+    pub fn from_arrays<T: FeatureValue>(
+        x: ArrayView2<T>,
+        y: ArrayView1<f64>,
+        task: Task,
+    ) -> Result<Table> {
+        let (n, d) = x.dim();
+        if y.len() != n {
+            return Err(Error::shape(
+                "Table::from_arrays",
+                format!("x has {n} rows but y has {} values", y.len()),
+            ));
+        }
+        if d == 0 {
+            return Err(Error::shape(
+                "Table::from_arrays",
+                "x has no feature column",
+            ));
+        }
+        let mut names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
+        if let Some(((i, j), v)) = x.indexed_iter().find(|(_, v)| !v.as_f64().is_finite()) {
+            return Err(Error::array(
+                "x",
+                Some(i),
+                Some(&names[j]),
+                format!("`{v}` is not a finite number"),
+            ));
+        }
+        if let Some((i, v)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::array(
+                "y",
+                Some(i),
+                None,
+                format!("`{v}` is not a finite number"),
+            ));
+        }
+        // `iter` walks the logical (row-major) order whatever the memory layout.
+        let values = T::values(x.iter().copied().collect());
+        names.push(ARRAY_TARGET.to_string());
+        Table::assemble(
+            Origin::Arrays,
+            &names,
+            d,
+            values,
+            y.to_vec(),
+            task,
+            Place::Row,
+        )
+    }
+
+    /// This table with its features named `names` (one per column, none empty, none twice, none
+    /// the target's name).
+    pub fn with_feature_names<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Result<Table> {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        if names.len() != self.n_features() {
+            return Err(Error::shape(
+                "Table::with_feature_names",
+                format!(
+                    "{} names for {} feature columns",
+                    names.len(),
+                    self.n_features()
+                ),
+            ));
+        }
+        let mut all = names.clone();
+        all.push(self.target_name.clone());
+        let origin = match &self.source {
+            Some(path) => Origin::File(path),
+            None => Origin::Arrays,
+        };
+        check_names(origin, &all, None)?;
+        self.feature_names = names;
+        Ok(self)
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.y.len()
@@ -75,10 +233,11 @@ impl Table {
 
     /// Builds a table from the rows a reader parsed (`names` are all columns, `t` the target's
     /// index among them): checks the row count and, for classification, that labels are
-    /// integers of at least two classes, which it maps to `0..K`. Shared by every format so that
-    /// they accept and reject the same data. `place(i)` locates row `i` in the file for errors.
+    /// integers of at least two classes, which it maps to `0..K`. Shared by every format and by
+    /// [`Table::from_arrays`], so that they accept and reject the same data. `place(i)` locates
+    /// row `i` for errors.
     pub(crate) fn assemble(
-        path: &Path,
+        origin: Origin,
         names: &[String],
         t: usize,
         x: Values,
@@ -87,8 +246,7 @@ impl Table {
         place: impl Fn(usize) -> Place,
     ) -> Result<Table> {
         if y.len() < MIN_ROWS {
-            return Err(Error::data(
-                path,
+            return Err(origin.error(
                 None,
                 None,
                 format!("{} data rows; at least {MIN_ROWS} are needed", y.len()),
@@ -98,7 +256,7 @@ impl Table {
         let target_name = feature_names.remove(t);
         if x.len() != y.len() * feature_names.len() {
             return Err(Error::shape(
-                format!("reading {}", path.display()),
+                origin.describe(),
                 format!(
                     "{} feature values for {} rows of {} features",
                     x.len(),
@@ -111,8 +269,8 @@ impl Table {
         if task == Task::Classification {
             for (i, v) in y.iter().enumerate() {
                 if v.fract() != 0.0 {
-                    return Err(place(i).error(
-                        path,
+                    return Err(origin.error(
+                        Some(place(i)),
                         Some(&target_name),
                         format!("class label {v} is not an integer"),
                     ));
@@ -122,8 +280,7 @@ impl Table {
             labels.sort_unstable();
             labels.dedup();
             if labels.len() < 2 {
-                return Err(Error::data(
-                    path,
+                return Err(origin.error(
                     None,
                     Some(&target_name),
                     format!("only one class ({}) in the target", labels[0]),
@@ -135,7 +292,10 @@ impl Table {
             classes = labels;
         }
         Ok(Table {
-            path: path.to_path_buf(),
+            source: match origin {
+                Origin::File(path) => Some(path.to_path_buf()),
+                Origin::Arrays => None,
+            },
             feature_names,
             target_name,
             x,
@@ -149,7 +309,7 @@ impl Table {
     pub fn select_columns(&self, columns: &[usize]) -> Table {
         let d = self.n_features();
         Table {
-            path: self.path.clone(),
+            source: self.source.clone(),
             feature_names: columns
                 .iter()
                 .map(|j| self.feature_names[*j].clone())
@@ -212,17 +372,7 @@ pub(crate) fn target_index(
     header_line: Option<usize>,
 ) -> Result<usize> {
     let err = |column: Option<&str>, reason: String| Error::data(path, header_line, column, reason);
-    if let Some(i) = names.iter().position(|n| n.is_empty()) {
-        return Err(err(None, format!("header column {} has no name", i + 1)));
-    }
-    // A set, not a scan of the earlier names: wide data has 100,000 columns.
-    let mut seen = std::collections::HashSet::with_capacity(names.len());
-    if let Some(n) = names.iter().find(|n| !seen.insert(n.as_str())) {
-        return Err(err(
-            Some(n),
-            "column name appears twice in the header".into(),
-        ));
-    }
+    check_names(Origin::File(path), names, header_line)?;
     let t = names.iter().position(|n| n == target).ok_or_else(|| {
         err(
             Some(target),
@@ -236,6 +386,20 @@ pub(crate) fn target_index(
         ));
     }
     Ok(t)
+}
+
+/// Checks that no column name is empty and none appears twice.
+fn check_names(origin: Origin, names: &[String], header_line: Option<usize>) -> Result<()> {
+    let place = header_line.map(Place::Line);
+    if let Some(i) = names.iter().position(|n| n.is_empty()) {
+        return Err(origin.error(place, None, format!("column {} has no name", i + 1)));
+    }
+    // A set, not a scan of the earlier names: wide data has 100,000 columns.
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    if let Some(n) = names.iter().find(|n| !seen.insert(n.as_str())) {
+        return Err(origin.error(place, Some(n), "column name appears twice"));
+    }
+    Ok(())
 }
 
 /// `v` if it is finite, else the reason it is not a usable value.

@@ -1,5 +1,6 @@
-//! A fitted selector: what it selected, how well the inference network scores, predictions, and
-//! save / load (`model.safetensors` + `selector.json`).
+//! A fitted selector: what it selected, how well the inference network scores, how it applies to
+//! new rows (`predict`, `predict_proba`, `transform`, `support`, from arrays or a table matched by
+//! column name), and save / load (`model.safetensors` + a versioned `selector.json`).
 
 use super::{PathSummary, Screened, SelectorParams};
 use crate::data::{Standardizer, Table, Task};
@@ -7,8 +8,8 @@ use crate::gates::CorrelationFactor;
 use crate::model::{GatedMlp, GatedMlpConfig, MemberUsage, gated_mlp};
 use crate::train::{Metrics, Prepared, evaluate};
 use crate::{Error, Result};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::path::Path;
 use tch::{Device, Kind, Tensor, nn};
 
@@ -20,13 +21,24 @@ pub struct SplitMetrics {
     /// Validation rows; `None` when the final model was trained on them too (refit on training
     /// and validation rows after cross-validation).
     pub val: Option<Metrics>,
-    /// Test rows.
-    pub test: Metrics,
+    /// Test rows; `None` when the fit had none ([`super::SelectorParams::fit_table`]).
+    pub test: Option<Metrics>,
+}
+
+/// The version of the `selector.json` layout that [`FittedSelector::save`] writes and
+/// [`FittedSelector::load`] reads (a file without one has the layout of version 1).
+pub const SELECTOR_FORMAT_VERSION: u32 = 1;
+
+fn format_version() -> u32 {
+    SELECTOR_FORMAT_VERSION
 }
 
 /// What is saved beside the weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SelectorInfo {
+    /// The layout version of this record ([`SELECTOR_FORMAT_VERSION`]).
+    #[serde(default = "format_version")]
+    pub format_version: u32,
     /// The parameters of the fit.
     pub params: SelectorParams,
     /// The network (with the correlation factor's form, when there is one).
@@ -126,9 +138,13 @@ impl FittedSelector {
             } else {
                 None
             },
-            test: score(&data.test)?,
+            test: match data.test.is_empty() {
+                true => None,
+                false => Some(score(&data.test)?),
+            },
         };
         let info = SelectorInfo {
+            format_version: SELECTOR_FORMAT_VERSION,
             params,
             network: model.config.clone(),
             feature_names: table.feature_names.clone(),
@@ -187,21 +203,6 @@ impl FittedSelector {
         self
     }
 
-    /// The network's input columns of row-major raw rows `x` (all features): the screened
-    /// columns, or `x` itself; and the number of rows.
-    fn network_inputs<'a>(&self, x: &'a [f64]) -> Result<(Cow<'a, [f64]>, usize)> {
-        let d = self.check_rows(x)?;
-        Ok(match &self.info.screened {
-            Some(s) => (
-                x.chunks(d)
-                    .flat_map(|row| s.columns.iter().map(|j| row[*j]))
-                    .collect(),
-                x.len() / d,
-            ),
-            None => (Cow::Borrowed(x), x.len() / d),
-        })
-    }
-
     /// Names of the selected features.
     pub fn selected_names(&self) -> Vec<String> {
         self.selected()
@@ -230,24 +231,38 @@ impl FittedSelector {
         self.info.metrics
     }
 
-    /// The selected columns of row-major raw rows `x` (`n x n_features`).
-    pub fn transform(&self, x: &[f64]) -> Result<Vec<f64>> {
-        let d = self.check_rows(x)?;
-        let sel = self.selected();
-        Ok(x.chunks(d)
-            .flat_map(|row| sel.iter().map(|j| row[*j]).collect::<Vec<_>>())
-            .collect())
+    /// Whether each feature is selected (one entry per feature the model was fitted on).
+    pub fn support(&self) -> Vec<bool> {
+        let mut support = vec![false; self.info.feature_names.len()];
+        for j in self.selected() {
+            support[j] = true;
+        }
+        support
     }
 
-    /// Predictions for row-major raw rows `x`: class labels (as in the file) or target values.
-    pub fn predict(&self, x: &[f64]) -> Result<Vec<f64>> {
-        let (x, n) = self.network_inputs(x)?;
-        let d = x.len() / n;
-        let rows: Vec<usize> = (0..n).collect();
-        let xs = Tensor::from_slice(&self.info.scaler.transform(&x, &rows))
-            .view([n as i64, d as i64])
-            .to_device(self.vs.device());
-        let out = self.model.infer(&xs).get(0);
+    /// Names of the features the model was fitted on, in the order `x`'s columns must have.
+    pub fn feature_names(&self) -> &[String] {
+        &self.info.feature_names
+    }
+
+    /// The class labels, in the order of [`FittedSelector::predict_proba`]'s columns (empty for
+    /// regression).
+    pub fn classes(&self) -> &[i64] {
+        &self.info.classes
+    }
+
+    /// The selected columns of `x` (`n x n_features`, the features the model was fitted on),
+    /// in feature order.
+    pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
+        self.check(x, "transform")?;
+        let selected = self.selected();
+        Ok(x.select(Axis(1), &selected))
+    }
+
+    /// Predictions for `x` (`n x n_features`): class labels as given in the target
+    /// (classification) or target values (regression).
+    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
+        let out = self.outputs(x, "predict")?;
         Ok(match self.info.task {
             Task::Classification => {
                 let idx = Vec::<i64>::try_from(out.argmax(-1, false).to_device(Device::Cpu))?;
@@ -267,15 +282,114 @@ impl FittedSelector {
         })
     }
 
-    fn check_rows(&self, x: &[f64]) -> Result<usize> {
+    /// Class probabilities for `x` (`n x n_features`): one row per row of `x`, one column per
+    /// class in the order of [`FittedSelector::classes`]; rows sum to 1, and the largest is the
+    /// class [`FittedSelector::predict`] gives. An error for a regression model.
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
+        if self.info.task == Task::Regression {
+            return Err(Error::NotApplicable {
+                call: "predict_proba".into(),
+                reason: "a regression model has no class probabilities".into(),
+            });
+        }
+        let out = self.outputs(x, "predict_proba")?;
+        let k = self.info.classes.len();
+        let p = Vec::<f64>::try_from(
+            out.to_kind(Kind::Double)
+                .softmax(-1, Kind::Double)
+                .to_device(Device::Cpu)
+                .reshape([-1]),
+        )?;
+        Array2::from_shape_vec((x.nrows(), k), p)
+            .map_err(|e| Error::shape("predict_proba", e.to_string()))
+    }
+
+    /// [`FittedSelector::transform`] of a table's rows, its columns matched by name.
+    pub fn transform_table(&self, table: &Table) -> Result<Array2<f64>> {
+        self.transform(self.columns_of(table)?.view())
+    }
+
+    /// [`FittedSelector::predict`] of a table's rows, its columns matched by name (another
+    /// order is fine; extra columns are ignored; a missing one is an error naming it).
+    pub fn predict_table(&self, table: &Table) -> Result<Array1<f64>> {
+        self.predict(self.columns_of(table)?.view())
+    }
+
+    /// [`FittedSelector::predict_proba`] of a table's rows, its columns matched by name.
+    pub fn predict_proba_table(&self, table: &Table) -> Result<Array2<f64>> {
+        self.predict_proba(self.columns_of(table)?.view())
+    }
+
+    /// The model's feature columns of `table`, in the model's order.
+    fn columns_of(&self, table: &Table) -> Result<Array2<f64>> {
+        let at: std::collections::HashMap<&str, usize> = table
+            .feature_names
+            .iter()
+            .enumerate()
+            .map(|(j, n)| (n.as_str(), j))
+            .collect();
+        let columns = self
+            .info
+            .feature_names
+            .iter()
+            .map(|name| {
+                at.get(name.as_str()).copied().ok_or_else(|| {
+                    let reason = "a feature column of the model is missing";
+                    match &table.source {
+                        Some(path) => Error::data(path, None, Some(name), reason),
+                        None => Error::array("table", None, Some(name), reason),
+                    }
+                })
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        let d = table.n_features();
+        Ok(Array2::from_shape_fn(
+            (table.n_rows(), columns.len()),
+            |(i, k)| table.x.get(i * d + columns[k]),
+        ))
+    }
+
+    /// Checks that `x` has a row or more, the model's feature count and finite values.
+    fn check(&self, x: ArrayView2<f64>, call: &str) -> Result<()> {
         let d = self.info.feature_names.len();
-        if !x.len().is_multiple_of(d) || x.is_empty() {
+        if x.ncols() != d {
             return Err(Error::shape(
-                "predict",
-                format!("{} values are not rows of {d} features", x.len()),
+                call,
+                format!(
+                    "x has {} columns; the model was fitted on {d} features",
+                    x.ncols()
+                ),
             ));
         }
-        Ok(d)
+        if x.nrows() == 0 {
+            return Err(Error::shape(call, "x has no rows"));
+        }
+        if let Some(((i, j), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::array(
+                "x",
+                Some(i),
+                Some(&self.info.feature_names[j]),
+                format!("`{v}` is not a finite number"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The inference network's outputs for `x` (`[n, outputs]`), after [`Self::check`].
+    fn outputs(&self, x: ArrayView2<f64>, call: &str) -> Result<Tensor> {
+        self.check(x, call)?;
+        // The network reads the screened columns of very wide data, else every column.
+        let x = match &self.info.screened {
+            Some(s) => x.select(Axis(1), &s.columns),
+            None => x.to_owned(),
+        };
+        let (n, d) = x.dim();
+        let flat: Vec<f64> = x.iter().copied().collect();
+        let rows: Vec<usize> = (0..n).collect();
+        let xs = Tensor::from_slice(&self.info.scaler.transform(&flat, &rows))
+            .view([n as i64, d as i64])
+            .to_device(self.vs.device());
+        Ok(tch::no_grad(|| self.model.infer(&xs).get(0)))
     }
 
     /// Writes `dir/model.safetensors` and `dir/selector.json`.
@@ -291,17 +405,34 @@ impl FittedSelector {
         let dir = dir.as_ref();
         let path = dir.join("selector.json");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let info: SelectorInfo = serde_json::from_str(&text).map_err(|error| Error::Json {
+        let json = |error| Error::Json {
             path: path.clone(),
             error,
-        })?;
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(json)?;
+        match value.get("format_version") {
+            None => {} // written before the version was recorded: the layout of version 1
+            Some(v) if v.as_u64() == Some(u64::from(SELECTOR_FORMAT_VERSION)) => {}
+            Some(v) => {
+                return Err(Error::ModelFormat {
+                    path,
+                    found: v.to_string(),
+                    supported: SELECTOR_FORMAT_VERSION,
+                });
+            }
+        }
+        let info: SelectorInfo = serde_json::from_value(value).map_err(json)?;
         let mut vs = nn::VarStore::new(device);
         let factor = info
             .network
             .factor
             .as_ref()
             .map(|f| CorrelationFactor::placeholder(f, info.network.inputs));
-        let model = gated_mlp(&vs.root(), &info.network, &[info.params.seed], factor)?;
+        // Building the network draws initial weights (then replaced by the saved ones) from
+        // libtorch's generator: not while a fit on another thread draws from it.
+        let model = crate::exclusive_rng(|| {
+            gated_mlp(&vs.root(), &info.network, &[info.params.seed], factor)
+        })?;
         vs.load(dir.join("model.safetensors"))?;
         let usage = model.usage()?.remove(0);
         Ok(FittedSelector {

@@ -1,15 +1,19 @@
-//! The high-level API: `Selector::params()...fit(&table, &split)? -> FittedSelector`, which picks
-//! lambda for the user (a warm-started path scored on validation, or a feature budget) and gives
-//! the selected features, their importance, predictions, and save / load.
+//! The high-level API: `Selector::params()...fit_table(&table, device)? -> FittedSelector` (or
+//! `fit(&table, &split, device)` with a split of one's own), which picks lambda for the user (a
+//! warm-started path scored on validation rows or by cross-validation, or a feature budget) and
+//! gives the selected features, their importance, predictions, probabilities, the kept columns,
+//! and save / load.
 
 mod choose;
 mod fitted;
 mod params;
+mod progress;
 mod report;
 mod screen;
 
 pub use choose::*;
 pub use fitted::*;
 pub use params::*;
+pub use progress::*;
 pub use report::*;
 pub use screen::*;

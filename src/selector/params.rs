@@ -1,7 +1,7 @@
 //! Parameters of a feature selector, with chainable setters and validation.
 
 use super::{
-    Criterion, FittedSelector, FoldMatch, Rule, Screen, TrainingTime, Validation,
+    Criterion, FitEvent, FittedSelector, FoldMatch, Rule, Screen, Stage, TrainingTime, Validation,
     cross_validated_candidates, holdout_candidates, rerun_point, screen,
 };
 use crate::data::{Split, Table, Task};
@@ -9,7 +9,7 @@ use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, N
 use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
     Candidate, Choice, Encoder, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig,
-    Schedule, TrainConfig, choose, evaluate, fit, lambda_path_with, pretrain_encoder,
+    Schedule, TrainConfig, choose, evaluate, fit, lambda_path_observed, pretrain_encoder,
     refit_in_place, restore_point, ridge_alpha_for, ridge_refit,
 };
 use crate::{Error, Result};
@@ -280,7 +280,18 @@ impl SelectorParams {
         }
     }
 
-    /// Fits on `table` with `split` on `device`.
+    /// Fits on every row of `table` on `device`, with no test rows: the fit holds out its own
+    /// validation rows ([`FIT_TABLE_FRACTIONS`], stratified, seeded by `seed`) or, below the
+    /// small-data threshold of [`Validation::Auto`], chooses lambda by cross-validation over all
+    /// rows and fits the final model on all of them. The fitted model's metrics are those of the
+    /// rows it has (no test score).
+    pub fn fit_table(&self, table: &Table, device: Device) -> Result<FittedSelector> {
+        let split = Split::of(table, FIT_TABLE_FRACTIONS, self.seed)?;
+        self.fit(table, &split, device)
+    }
+
+    /// Fits on `table` with `split` on `device` (the split's test rows may be empty; when
+    /// present they are scored, never used to choose).
     pub fn fit(&self, table: &Table, split: &Split, device: Device) -> Result<FittedSelector> {
         self.fit_semi_supervised(table, split, &[], device)
     }
@@ -295,6 +306,33 @@ impl SelectorParams {
         split: &Split,
         unlabeled: &[f64],
         device: Device,
+    ) -> Result<FittedSelector> {
+        self.fit_observed(table, split, unlabeled, device, &mut |_| {})
+    }
+
+    /// Fits like [`SelectorParams::fit_semi_supervised`], calling `on_event` as each stage
+    /// starts and ends and as each point of a path is done (the command line's progress line).
+    ///
+    /// A fit holds the process-wide lock of [`crate::exclusive_rng`] while it runs: fits started on
+    /// several threads run one after another and give exactly the results each gives alone.
+    pub fn fit_observed(
+        &self,
+        table: &Table,
+        split: &Split,
+        unlabeled: &[f64],
+        device: Device,
+        on_event: &mut dyn FnMut(&FitEvent),
+    ) -> Result<FittedSelector> {
+        crate::exclusive_rng(|| self.fit_inner(table, split, unlabeled, device, on_event))
+    }
+
+    fn fit_inner(
+        &self,
+        table: &Table,
+        split: &Split,
+        unlabeled: &[f64],
+        device: Device,
+        on_event: &mut dyn FnMut(&FitEvent),
     ) -> Result<FittedSelector> {
         self.validate()?;
         let d = table.n_features();
@@ -316,14 +354,14 @@ impl SelectorParams {
                 screen: Screen::Off,
                 ..self.clone()
             };
-            let fitted = inner.fit_semi_supervised(&narrow, split, &unlabeled, device)?;
+            let fitted = inner.fit_inner(&narrow, split, &unlabeled, device, on_event)?;
             return Ok(fitted.widen(self.clone(), table, screened));
         }
         let both = self.auto_architecture
             && self.lambda == LambdaChoice::Auto
             && self.pretrain.is_none()
             && !self.hidden.is_empty();
-        let network = self.fit_network(table, split, unlabeled, device)?;
+        let network = self.fit_network(table, split, unlabeled, device, on_event)?;
         if !both {
             return Ok(network);
         }
@@ -331,7 +369,7 @@ impl SelectorParams {
             hidden: vec![],
             ..self.clone()
         }
-        .fit_network(table, split, unlabeled, device)?;
+        .fit_network(table, split, unlabeled, device, on_event)?;
         // The network is kept only when its best point (within the budget) beats the linear
         // model's best by more than the standard error of a difference of two scores: the simpler
         // model wins what the validation rows cannot tell apart.
@@ -343,11 +381,15 @@ impl SelectorParams {
                 .map(|p| (p.choice_score, p.choice_se))
                 .max_by(|a, b| a.0.total_cmp(&b.0))
         };
-        Ok(match (best(&network), best(&linear)) {
+        let kept = match (best(&network), best(&linear)) {
             (Some((n, se)), Some((l, _))) if n - std::f64::consts::SQRT_2 * se > l => network,
             (Some(_), None) => network,
             _ => linear,
-        })
+        };
+        on_event(&FitEvent::Kept {
+            hidden: kept.info.network.hidden.clone(),
+        });
+        Ok(kept)
     }
 
     /// The network of `hidden` (one architecture) as training starts: the data prepared, the
@@ -426,6 +468,7 @@ impl SelectorParams {
         split: &Split,
         unlabeled: &[f64],
         device: Device,
+        on_event: &mut dyn FnMut(&FitEvent),
     ) -> Result<FittedSelector> {
         let Initialised {
             params,
@@ -444,25 +487,38 @@ impl SelectorParams {
         let (lambda, path) = match self.lambda {
             LambdaChoice::Fixed(l) => {
                 let started = std::time::Instant::now();
+                on_event(&FitEvent::Started {
+                    hidden: self.hidden.clone(),
+                    stage: Stage::Fixed,
+                });
                 let outcome = fit(&mut model, &vs, &data, &[l], &params.train, &tags, None)?;
                 if let Some(f) = &outcome[0].failure {
                     return Err(f.clone().into());
                 }
+                on_event(&FitEvent::Finished {
+                    hidden: self.hidden.clone(),
+                    stage: Stage::Fixed,
+                    points: 1,
+                    n_selected: model.usage()?[0].selected_inputs.len(),
+                });
                 let seconds = started.elapsed().as_secs_f64();
                 training = Some(TrainingTime::new(outcome[0].epochs, seconds));
                 ridge_alpha = self.final_ridge(&model, &data)?;
                 (l, vec![])
             }
             LambdaChoice::Auto => {
-                let points = lambda_path_with(
-                    &mut model,
-                    &vs,
-                    &data,
-                    &params.train,
-                    &params.path,
-                    &tags,
-                    &Schedule::Adaptive,
-                )?;
+                let points = self.observed_path(Stage::Path, on_event, &mut |on_point| {
+                    lambda_path_observed(
+                        &mut model,
+                        &vs,
+                        &data,
+                        &params.train,
+                        &params.path,
+                        &tags,
+                        &Schedule::Adaptive,
+                        on_point,
+                    )
+                })?;
                 let rows = split.train.len() + split.val.len();
                 let criteria = [Criterion::Loss, Criterion::Brier, Criterion::Accuracy];
                 let folds = self.validation.folds(rows);
@@ -476,7 +532,16 @@ impl SelectorParams {
                         let folds = split
                             .folds(table.labels().as_deref(), k, self.seed)?
                             .iter()
-                            .map(|fold| params.fold_path(table, fold, &lambdas, device))
+                            .enumerate()
+                            .map(|(f, fold)| {
+                                let stage = Stage::Fold {
+                                    fold: f + 1,
+                                    folds: k,
+                                };
+                                self.observed_path(stage, on_event, &mut |on_point| {
+                                    params.fold_path(table, fold, &lambdas, device, on_point)
+                                })
+                            })
                             .collect::<Result<Vec<_>>>()?;
                         let by = match self.max_features {
                             Some(_) => FoldMatch::Count,
@@ -521,7 +586,10 @@ impl SelectorParams {
                         lambda: p.lambda,
                         n_selected: p.members[0].selected.len(),
                         val: p.members[0].val.score(),
-                        test: evaluate(&model, &data, &data.test)?[0].score(),
+                        test: match data.test.is_empty() {
+                            true => None,
+                            false => Some(evaluate(&model, &data, &data.test)?[0].score()),
+                        },
                         choice_score: candidates[j].score,
                         choice_se: candidates[j].score_se,
                         loss: pair(Criterion::Loss),
@@ -536,7 +604,11 @@ impl SelectorParams {
                     // (the main model's weights it rewrites are replaced by the final model's).
                     let alpha = self.final_ridge(&model, &data)?;
                     let (data, vs, model) =
-                        params.fit_on_all_rows(table, split, unlabeled, device, &points, i)?;
+                        self.observed_path(Stage::Final, on_event, &mut |on_point| {
+                            params.fit_on_all_rows(
+                                table, split, unlabeled, device, &points, i, on_point,
+                            )
+                        })?;
                     if let Some(a) = alpha {
                         ridge_refit(&model, &data, a)?;
                     }
@@ -595,6 +667,7 @@ impl SelectorParams {
     /// its best epoch, every penalised point until its selection is stable, the refit for its
     /// best epoch). With a feature budget the rerun goes on along the main path's lambdas, and
     /// beyond them, until it keeps at most that many features ([`rerun_point`] picks its point).
+    #[allow(clippy::too_many_arguments)]
     fn fit_on_all_rows(
         &self,
         table: &Table,
@@ -603,6 +676,7 @@ impl SelectorParams {
         device: Device,
         points: &[PathPoint],
         chosen: usize,
+        on_point: &mut dyn FnMut(&PathPoint),
     ) -> Result<(Prepared, nn::VarStore, GatedMlp)> {
         let mut rows: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
         rows.sort_unstable();
@@ -650,7 +724,7 @@ impl SelectorParams {
             seeds: vec![self.seed],
         };
         tch::manual_seed(self.seed as i64);
-        let rerun = lambda_path_with(
+        let rerun = lambda_path_observed(
             &mut model,
             &vs,
             &data,
@@ -658,6 +732,7 @@ impl SelectorParams {
             &path,
             &tags,
             &Schedule::Fixed(lambdas),
+            on_point,
         )?;
         let counts: Vec<usize> = rerun.iter().map(|p| p.members[0].selected.len()).collect();
         let target = points[chosen].members[0].selected.len();
@@ -690,6 +765,7 @@ impl SelectorParams {
         split: &Split,
         lambdas: &[f64],
         device: Device,
+        on_point: &mut dyn FnMut(&PathPoint),
     ) -> Result<Vec<PathPoint>> {
         let plain = SelectorParams {
             pretrain: None,
@@ -706,7 +782,7 @@ impl SelectorParams {
             gate: self.gate.to_string(),
             seeds: vec![self.seed],
         };
-        lambda_path_with(
+        lambda_path_observed(
             &mut model,
             &vs,
             &data,
@@ -714,9 +790,47 @@ impl SelectorParams {
             &params.path,
             &tags,
             &Schedule::Fixed(lambdas.to_vec()),
+            on_point,
         )
     }
+
+    /// Runs one stage whose `run` takes a per-point callback, telling `on_event` that it starts,
+    /// each point, and how it ended (the features kept at its last point).
+    fn observed_path<T>(
+        &self,
+        stage: Stage,
+        on_event: &mut dyn FnMut(&FitEvent),
+        run: &mut dyn FnMut(OnPoint) -> Result<T>,
+    ) -> Result<T> {
+        on_event(&FitEvent::Started {
+            hidden: self.hidden.clone(),
+            stage: stage.clone(),
+        });
+        let (mut points, mut n_selected) = (0, 0);
+        let out = run(&mut |p: &PathPoint| {
+            points += 1;
+            n_selected = p.members[0].selected.len();
+            on_event(&FitEvent::Point {
+                lambda: p.lambda,
+                n_selected,
+            });
+        })?;
+        on_event(&FitEvent::Finished {
+            hidden: self.hidden.clone(),
+            stage,
+            points,
+            n_selected,
+        });
+        Ok(out)
+    }
 }
+
+/// The per-point callback a stage's path runs with.
+type OnPoint<'a> = &'a mut dyn FnMut(&PathPoint);
+
+/// Train, validation and test fractions of [`SelectorParams::fit_table`]: a stratified fifth
+/// holds out as validation rows (when cross-validation chooses, they rejoin the folds).
+pub const FIT_TABLE_FRACTIONS: [f64; 3] = [0.8, 0.2, 0.0];
 
 /// A selector network before training (see [`SelectorParams::initialise`]).
 #[derive(Debug)]
@@ -757,9 +871,10 @@ pub struct PathSummary {
     /// Score and standard error by [`Criterion::Accuracy`].
     #[serde(default)]
     pub accuracy: [f64; 2],
-    /// Test accuracy or R2 of the point (reported, never used to choose).
+    /// Test accuracy or R2 of the point (reported, never used to choose); `None` without test
+    /// rows.
     #[serde(default)]
-    pub test: f64,
+    pub test: Option<f64>,
     /// Epochs trained at the point.
     pub epochs: usize,
 }

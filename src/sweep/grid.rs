@@ -263,7 +263,20 @@ impl Chunk {
 /// `splits[i]`: its members are every seed x lambda, each seed's members on that seed's rows.
 /// When the splits' parts differ in size (or for regression) the chunks train one by one.
 /// Records come in chunk order, one per lambda.
+///
+/// Runs under [`crate::exclusive_rng`]: a group seeds libtorch's generator and draws from it
+/// until it ends.
 pub fn run_group(
+    config: &SweepConfig,
+    group: &[Chunk],
+    table: &Table,
+    splits: &[&Split],
+    device: Device,
+) -> Result<Vec<RunRecord>> {
+    crate::exclusive_rng(|| run_group_alone(config, group, table, splits, device))
+}
+
+fn run_group_alone(
     config: &SweepConfig,
     group: &[Chunk],
     table: &Table,

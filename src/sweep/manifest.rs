@@ -71,6 +71,10 @@ impl SweepData {
     /// The split of `seed` for `table`.
     pub fn split(&self, table: &Table, seed: u64) -> Result<Split> {
         match &self.split {
+            SplitSource::Fractions(f) if f[2] <= 0.0 => Err(Error::config(
+                "split",
+                format!("{f:?}: a sweep scores every run on test rows; give them a fraction > 0"),
+            )),
             SplitSource::Fractions(f) => Split::of(table, *f, seed),
             SplitSource::File(path) => Split::from_file(path, seed, table.n_rows()),
         }

@@ -252,6 +252,22 @@ pub fn lambda_path_with(
     tags: &MemberTags,
     schedule: &Schedule,
 ) -> Result<Vec<PathPoint>> {
+    lambda_path_observed(model, vs, data, train, path, tags, schedule, &mut |_| {})
+}
+
+/// [`lambda_path_with`], calling `on_point` with each point as it is accepted (the
+/// unpenalised start first): for a progress display.
+#[allow(clippy::too_many_arguments)]
+pub fn lambda_path_observed(
+    model: &mut GatedMlp,
+    vs: &nn::VarStore,
+    data: &Prepared,
+    train: &TrainConfig,
+    path: &PathConfig,
+    tags: &MemberTags,
+    schedule: &Schedule,
+    on_point: &mut dyn FnMut(&PathPoint),
+) -> Result<Vec<PathPoint>> {
     path.validate()?;
     let e = model.members() as usize;
     let unpenalised = TrainConfig {
@@ -262,6 +278,7 @@ pub fn lambda_path_with(
     check_failures(&outcomes)?;
     let epochs: Vec<(usize, usize)> = outcomes.iter().map(|o| (o.epochs, o.best_epoch)).collect();
     let mut points = vec![point(model, vs, data, 0.0, &epochs, path, train, tags)?];
+    on_point(&points[0]);
     let mut trainer = Trainer::new(model, vs, train, data.train.len())?;
     // Gates with a temperature run the path at their final (coldest) value.
     anneal(model, 0, 1);
@@ -333,6 +350,9 @@ pub fn lambda_path_with(
             train,
             tags,
         )?);
+        if let Some(p) = points.last() {
+            on_point(p);
+        }
         lambda = match fixed {
             Some(l) => match l.get(points.len() - 1) {
                 Some(next) => *next,

@@ -1,9 +1,11 @@
-//! The `stog` command line: feature selection (`select`), lambda sweeps (`sweep`, `merge`) on CSV,
-//! Parquet or NumPy data, and gates in front of TorchScript models (`script`).
+//! The `stog` command line: feature selection (`select`) and its model applied to new rows
+//! (`predict`, `transform`), lambda sweeps (`sweep`, `merge`) on CSV, Parquet or NumPy data, and
+//! gates in front of TorchScript models (`script`).
 //!
 //! Exit status: 0 on success, 2 on bad input (the message names the file, line, column or
 //! argument), 1 on an internal failure.
 
+mod apply;
 mod common;
 mod script;
 mod select;
@@ -24,6 +26,11 @@ struct Cli {
 enum Command {
     /// Select features of a data set with a gated MLP; lambda chosen for you.
     Select(select::SelectArgs),
+    /// Apply a model written by `select` to the rows of a data file: predictions and, for
+    /// classification, class probabilities (columns matched by name).
+    Predict(apply::ApplyArgs),
+    /// Write the columns a model written by `select` keeps (and the target, when present).
+    Transform(apply::ApplyArgs),
     /// Sweep gate kinds x lambdas x seeds as batched ensembles; runs.csv, summary.json, figures.
     Sweep(sweep::SweepArgs),
     /// Merge the output folders of sweep shards into one sweep.
@@ -40,6 +47,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Select(args) => select::run(args),
+        Command::Predict(args) => apply::predict(args),
+        Command::Transform(args) => apply::transform(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Script(args) => script::run(args),

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use stog::data::{Format, Table};
 use stog::gates::GateConfig;
 use stog::report::{SelectConfigRecord, write_json};
-use stog::selector::{Criterion, LambdaChoice, Rule, Screen, Selector, Validation};
+use stog::selector::{
+    Criterion, FitEvent, LambdaChoice, Rule, Screen, Selector, Validation, architecture_name,
+};
 use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
 
 /// Arguments of `stog select`.
@@ -223,19 +225,11 @@ pub fn run(args: SelectArgs) -> Result<()> {
         );
     }
     let start = std::time::Instant::now();
-    // A spinner on a terminal (indicatif draws nothing when stderr is not one).
-    let spinner = if args.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new_spinner()
-    };
-    spinner.set_message(match params.lambda {
-        LambdaChoice::Auto => "running the lambda path",
-        LambdaChoice::Fixed(_) => "training",
+    let mut progress = Progress::new(args.quiet);
+    let fitted = params.fit_observed(&table, &split, &unlabeled, device, &mut |e| {
+        progress.event(e)
     });
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let fitted = params.fit_semi_supervised(&table, &split, &unlabeled, device);
-    spinner.finish_and_clear();
+    progress.bar.finish_and_clear();
     let fitted = fitted?;
     fitted.save(&args.out_dir)?;
     let info = &fitted.info;
@@ -253,7 +247,10 @@ pub fn run(args: SelectArgs) -> Result<()> {
             table.n_features(),
             fitted.selected_names().join(", ")
         );
-        println!("test {}", serde_json::to_string(&result.metrics.test)?);
+        match &result.metrics.test {
+            Some(test) => println!("test {}", serde_json::to_string(test)?),
+            None => println!("test: no test rows (--split with a test fraction of 0)"),
+        }
         println!("wrote {}", args.out_dir.join("result.json").display());
     }
     Ok(())
@@ -268,4 +265,82 @@ fn count_or(value: &str, flag: &str, word: &str) -> Result<Option<usize>> {
         .parse()
         .with_context(|| format!("{flag} `{value}`: expected {word} or a number"))?;
     Ok(Some(n))
+}
+
+/// The progress of a fit: one line that updates (the stage, the path point with its lambda and
+/// feature count, the elapsed time) on a terminal, and a summary line per stage when it ends,
+/// on a terminal or in a log.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    quiet: bool,
+    stage_start: std::time::Instant,
+    /// The running stage, as the line names it.
+    stage: String,
+    points: usize,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        // indicatif draws nothing when stderr is not a terminal.
+        let bar = if quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new_spinner()
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress {
+            bar,
+            quiet,
+            stage_start: std::time::Instant::now(),
+            stage: String::new(),
+            points: 0,
+        }
+    }
+
+    fn event(&mut self, event: &FitEvent) {
+        match event {
+            FitEvent::Started { hidden, stage } => {
+                self.stage_start = std::time::Instant::now();
+                self.points = 0;
+                self.stage = format!("{}, {stage}", architecture_name(hidden));
+                self.bar.set_message(self.stage.clone());
+            }
+            FitEvent::Point { lambda, n_selected } => {
+                self.points += 1;
+                self.bar.set_message(format!(
+                    "{}: point {}, lambda {lambda:.3e}, {n_selected} features",
+                    self.stage, self.points
+                ));
+            }
+            FitEvent::Finished {
+                hidden,
+                stage,
+                points,
+                n_selected,
+            } => self.line(format!(
+                "{}, {stage}: {points} point{}, {n_selected} features at the last, {:.1} s",
+                architecture_name(hidden),
+                if *points == 1 { "" } else { "s" },
+                self.stage_start.elapsed().as_secs_f64()
+            )),
+            FitEvent::Kept { hidden } => self.line(format!(
+                "kept the {} (the better score on the rows that choose)",
+                architecture_name(hidden)
+            )),
+        }
+    }
+
+    fn line(&self, line: String) {
+        if self.quiet {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
 }

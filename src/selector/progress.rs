@@ -1,0 +1,56 @@
+//! What a selector fit is doing, as events for a progress display ([`SelectorParams::fit_observed`]).
+//!
+//! [`SelectorParams::fit_observed`]: super::SelectorParams::fit_observed
+
+/// A stage of a selector fit: one training run of one architecture.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    /// One fit at the fixed lambda.
+    Fixed,
+    /// The lambda path on the training rows, scored on the validation rows or by the folds.
+    Path,
+    /// Fold `fold` (1-based) of `folds` of the cross-validation, at the path's lambdas.
+    Fold { fold: usize, folds: usize },
+    /// The final model on training and validation rows together, up to the chosen lambda.
+    Final,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stage::Fixed => write!(f, "training at the fixed lambda"),
+            Stage::Path => write!(f, "lambda path"),
+            Stage::Fold { fold, folds } => write!(f, "fold {fold} of {folds}"),
+            Stage::Final => write!(f, "final fit on train + val rows"),
+        }
+    }
+}
+
+/// One event of a selector fit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FitEvent {
+    /// A stage starts for the network of `hidden` layers (empty: the linear model).
+    Started { hidden: Vec<i64>, stage: Stage },
+    /// A point of the current stage's path is done: its lambda and the features it keeps.
+    Point { lambda: f64, n_selected: usize },
+    /// The current stage ended after `points` path points (1 for a fixed lambda), keeping
+    /// `n_selected` features at its last.
+    Finished {
+        hidden: Vec<i64>,
+        stage: Stage,
+        points: usize,
+        n_selected: usize,
+    },
+    /// The architecture race ended: the network of `hidden` was kept.
+    Kept { hidden: Vec<i64> },
+}
+
+/// The name of an architecture in progress lines: `64-32 network` or `linear model`.
+pub fn architecture_name(hidden: &[i64]) -> String {
+    if hidden.is_empty() {
+        "linear model".to_string()
+    } else {
+        let sizes: Vec<String> = hidden.iter().map(|h| h.to_string()).collect();
+        format!("{} network", sizes.join("-"))
+    }
+}

@@ -1,0 +1,315 @@
+//! stog as a component: tables from arrays with the readers' checks, fits without test rows,
+//! a fit applied to new rows (arrays, or a table matched by name), the saved format's version,
+//! fits on several threads, and the events a fit reports.
+
+use stog::Error;
+use stog::data::{Table, Task};
+use stog::ndarray::{Array1, Array2, ArrayView1, Axis, s};
+use stog::selector::{FitEvent, FittedSelector, Selector, SelectorParams, Stage, Validation};
+use tch::Device;
+
+/// `n` rows of `d` uniform features in [-1, 1] from a seeded generator; the label is
+/// `1[x0 + x1 > 0]` (classes coded `labels`).
+fn linear(n: usize, d: usize, seed: u64, labels: [f64; 2]) -> (Array2<f64>, Array1<f64>) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let x = Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0));
+    let y = x
+        .axis_iter(Axis(0))
+        .map(|r| labels[usize::from(r[0] + r[1] > 0.0)])
+        .collect();
+    (x, y)
+}
+
+/// A fast fit: a small network at a fixed lambda.
+fn quick() -> SelectorParams {
+    Selector::params().hidden(vec![8]).lambda(0.05).epochs(40)
+}
+
+fn fitted(seed: u64) -> (FittedSelector, Array2<f64>) {
+    let (x, y) = linear(200, 6, seed, [3.0, 7.0]);
+    let table = Table::from_arrays(x.view(), y.view(), Task::Classification).unwrap();
+    (quick().fit_table(&table, Device::Cpu).unwrap(), x)
+}
+
+#[test]
+fn from_arrays_makes_the_readers_checks_with_typed_errors() {
+    let (x, y) = linear(20, 3, 0, [0.0, 1.0]);
+    let t = Table::from_arrays(x.view(), y.view(), Task::Classification).unwrap();
+    assert_eq!(
+        (t.n_rows(), t.n_features(), t.source.clone()),
+        (20, 3, None)
+    );
+    assert_eq!(t.feature_names, ["x0", "x1", "x2"]);
+    assert_eq!(t.x.get(3 * 3 + 2), x[[3, 2]]);
+    let mut bad = x.clone();
+    bad[[4, 1]] = f64::INFINITY;
+    let e = Table::from_arrays(bad.view(), y.view(), Task::Classification).unwrap_err();
+    assert!(
+        matches!(&e, Error::Array { row: Some(4), column: Some(c), .. } if c == "x1"),
+        "{e}"
+    );
+    let mut y_nan = y.clone();
+    y_nan[2] = f64::NAN;
+    let e = Table::from_arrays(x.view(), y_nan.view(), Task::Regression).unwrap_err();
+    assert!(matches!(e, Error::Array { row: Some(2), .. }), "{e}");
+    let e = Table::from_arrays(x.view(), y.slice(s![..19]), Task::Classification).unwrap_err();
+    assert!(matches!(e, Error::Shape { .. }), "{e}");
+    let e = Table::from_arrays(x.slice(s![..3, ..]), y.slice(s![..3]), Task::Regression);
+    assert!(e.unwrap_err().to_string().contains("at least 4"));
+    let one_class = Array1::from_elem(20, 1.0);
+    let e = Table::from_arrays(x.view(), one_class.view(), Task::Classification).unwrap_err();
+    assert!(e.to_string().contains("only one class"), "{e}");
+    let mut half = y.clone();
+    half[0] = 0.5;
+    let e = Table::from_arrays(x.view(), half.view(), Task::Classification).unwrap_err();
+    assert!(e.to_string().contains("not an integer"), "{e}");
+    let e = Table::from_arrays(x.slice(s![.., ..0]), y.view(), Task::Classification);
+    assert!(matches!(e.unwrap_err(), Error::Shape { .. }));
+    // Labels keep their values; f32 features stay f32.
+    let labels = [3.0, 7.0];
+    let coded: Array1<f64> = y.mapv(|v| labels[v as usize]);
+    let t = Table::from_arrays(
+        x.mapv(|v| v as f32).view(),
+        coded.view(),
+        Task::Classification,
+    )
+    .unwrap();
+    assert_eq!(t.classes, [3, 7]);
+    assert!(t.x.is_f32());
+}
+
+#[test]
+fn feature_names_are_checked() {
+    let (x, y) = linear(20, 3, 0, [0.0, 1.0]);
+    let t = Table::from_arrays(x.view(), y.view(), Task::Classification).unwrap();
+    let named = t.clone().with_feature_names(["a", "b", "c"]).unwrap();
+    assert_eq!(named.feature_names, ["a", "b", "c"]);
+    assert!(matches!(
+        t.clone().with_feature_names(["a", "b"]),
+        Err(Error::Shape { .. })
+    ));
+    for names in [["a", "a", "c"], ["a", "", "c"], ["a", "target", "c"]] {
+        assert!(t.clone().with_feature_names(names).is_err(), "{names:?}");
+    }
+}
+
+#[test]
+fn a_fit_applies_to_new_rows_from_arrays() {
+    let (f, _) = fitted(1);
+    let (new_x, new_y) = linear(300, 6, 99, [3.0, 7.0]);
+    let support = f.support();
+    assert_eq!(support.len(), 6);
+    let kept: Vec<usize> = (0..6).filter(|j| support[*j]).collect();
+    assert_eq!(kept, f.selected());
+    assert!(support[0] && support[1], "{support:?}");
+    let labels = f.predict(new_x.view()).unwrap();
+    assert!(labels.iter().all(|l| *l == 3.0 || *l == 7.0));
+    let right = labels.iter().zip(&new_y).filter(|(p, t)| p == t).count();
+    assert!(right > 255, "{right} of 300");
+    let proba = f.predict_proba(new_x.view()).unwrap();
+    assert_eq!(proba.dim(), (300, 2));
+    assert_eq!(f.classes(), [3, 7]);
+    for (row, label) in proba.rows().into_iter().zip(&labels) {
+        assert!((row.sum() - 1.0).abs() < 1e-12);
+        assert_eq!(*label, if row[1] > row[0] { 7.0 } else { 3.0 });
+    }
+    let columns = f.transform(new_x.view()).unwrap();
+    assert_eq!(columns, new_x.select(Axis(1), &kept));
+    // Wrong shapes and bad values are errors, never a panic.
+    for call in [
+        f.predict(new_x.slice(s![.., 1..])).map(|_| ()),
+        f.predict_proba(new_x.slice(s![..0, ..])).map(|_| ()),
+        f.transform(new_x.slice(s![.., ..5])).map(|_| ()),
+    ] {
+        assert!(matches!(call, Err(Error::Shape { .. })), "{call:?}");
+    }
+    let mut nan = new_x.clone();
+    nan[[7, 4]] = f64::NAN;
+    let e = f.predict(nan.view()).unwrap_err();
+    assert!(
+        matches!(&e, Error::Array { row: Some(7), column: Some(c), .. } if c == "x4"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_table_is_matched_by_column_name() {
+    let (f, x) = fitted(2);
+    let y = Array1::from_iter((0..x.nrows()).map(|i| (i % 2) as f64));
+    // The same columns in reverse order, renamed to match, and one extra column.
+    let order = [5, 4, 3, 2, 1, 0];
+    let mut shuffled = x.select(Axis(1), &order);
+    shuffled
+        .push_column(ArrayView1::from(&vec![0.5; x.nrows()]))
+        .unwrap();
+    let mut names: Vec<String> = order.iter().map(|j| format!("x{j}")).collect();
+    names.push("extra".into());
+    let table = Table::from_arrays(shuffled.view(), y.view(), Task::Classification)
+        .unwrap()
+        .with_feature_names(names.clone())
+        .unwrap();
+    assert_eq!(
+        f.predict_table(&table).unwrap(),
+        f.predict(x.view()).unwrap()
+    );
+    assert_eq!(
+        f.predict_proba_table(&table).unwrap(),
+        f.predict_proba(x.view()).unwrap()
+    );
+    assert_eq!(
+        f.transform_table(&table).unwrap(),
+        f.transform(x.view()).unwrap()
+    );
+    let without: Vec<usize> = (0..7).filter(|j| *j != 2).collect();
+    let dropped = Table::from_arrays(
+        shuffled.select(Axis(1), &without).view(),
+        y.view(),
+        Task::Classification,
+    )
+    .unwrap()
+    .with_feature_names(without.iter().map(|j| names[*j].clone()))
+    .unwrap();
+    let e = f.predict_table(&dropped).unwrap_err();
+    assert!(
+        matches!(&e, Error::Array { column: Some(c), .. } if c == "x3"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_regression_model_predicts_values_and_has_no_probabilities() {
+    let (x, _) = linear(120, 4, 3, [0.0, 1.0]);
+    let y: Array1<f64> = x.axis_iter(Axis(0)).map(|r| 2.0 * r[0] + 10.0).collect();
+    let t = Table::from_arrays(x.view(), y.view(), Task::Regression).unwrap();
+    let f = quick().hidden(vec![]).fit_table(&t, Device::Cpu).unwrap();
+    let p = f.predict(x.view()).unwrap();
+    let error = (&p - &y).mapv(f64::abs).mean().unwrap();
+    assert!(error < 0.3, "mean absolute error {error}");
+    assert!(matches!(
+        f.predict_proba(x.view()),
+        Err(Error::NotApplicable { .. })
+    ));
+    assert!(f.classes().is_empty());
+}
+
+#[test]
+fn a_fit_without_test_rows_reports_no_test_score() {
+    let (f, _) = fitted(4);
+    let m = f.metrics().unwrap();
+    assert!(m.test.is_none() && m.val.is_some());
+    let (x, y) = linear(120, 4, 5, [0.0, 1.0]);
+    let t = Table::from_arrays(x.view(), y.view(), Task::Classification).unwrap();
+    // Automatic lambda, cross-validated below 300 rows: the final model saw every row.
+    let f = Selector::params()
+        .hidden(vec![8])
+        .epochs(30)
+        .fit_table(&t, Device::Cpu)
+        .unwrap();
+    assert!(f.info.fitted_on_train_and_val);
+    assert!(f.info.path.iter().all(|p| p.test.is_none()));
+    assert!(f.metrics().unwrap().test.is_none());
+}
+
+#[test]
+fn the_saved_format_has_a_version_and_an_unknown_one_is_refused() {
+    let (f, x) = fitted(6);
+    let dir = std::env::temp_dir().join(format!("stog-component-{}", std::process::id()));
+    f.save(&dir).unwrap();
+    let path = dir.join("selector.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(json["format_version"], 1);
+    let loaded = FittedSelector::load(&dir, Device::Cpu).unwrap();
+    assert_eq!(
+        loaded.predict_proba(x.view()).unwrap(),
+        f.predict_proba(x.view()).unwrap()
+    );
+    // A file from before the version was recorded reads as version 1.
+    json.as_object_mut().unwrap().remove("format_version");
+    std::fs::write(&path, json.to_string()).unwrap();
+    assert!(FittedSelector::load(&dir, Device::Cpu).is_ok());
+    json["format_version"] = 2.into();
+    std::fs::write(&path, json.to_string()).unwrap();
+    let e = FittedSelector::load(&dir, Device::Cpu).unwrap_err();
+    assert!(matches!(e, Error::ModelFormat { supported: 1, .. }), "{e}");
+    assert!(e.to_string().contains("format version 2"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fits_on_two_threads_give_what_each_gives_alone() {
+    // Dropout and mini-batches make every fit draw random numbers throughout its training.
+    let mut params = quick();
+    params.dropout = 0.2;
+    let tables: Vec<Table> = (0..2)
+        .map(|seed| {
+            let (x, y) = linear(160, 5, 10 + seed, [0.0, 1.0]);
+            Table::from_arrays(x.view(), y.view(), Task::Classification).unwrap()
+        })
+        .collect();
+    let probe = linear(50, 5, 77, [0.0, 1.0]).0;
+    let fit = |t: &Table| {
+        let f = params.fit_table(t, Device::Cpu).unwrap();
+        (f.selected(), f.predict_proba(probe.view()).unwrap())
+    };
+    let alone: Vec<_> = tables.iter().map(fit).collect();
+    for _ in 0..2 {
+        let together: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = tables.iter().map(|t| s.spawn(|| fit(t))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(together, alone);
+    }
+}
+
+#[test]
+fn a_fit_reports_its_stages_and_points() {
+    let (x, y) = linear(120, 4, 8, [0.0, 1.0]);
+    let t = Table::from_arrays(x.view(), y.view(), Task::Classification).unwrap();
+    let split = stog::data::Split::of(&t, [0.8, 0.2, 0.0], 0).unwrap();
+    let mut params = Selector::params().hidden(vec![8]).epochs(20);
+    params.validation = Validation::Folds(3);
+    let mut events = Vec::new();
+    let f = params
+        .fit_observed(&t, &split, &[], Device::Cpu, &mut |e| {
+            events.push(e.clone())
+        })
+        .unwrap();
+    let stages: Vec<Stage> = events
+        .iter()
+        .filter_map(|e| match e {
+            FitEvent::Started { stage, .. } => Some(stage.clone()),
+            _ => None,
+        })
+        .collect();
+    let fold = |fold| Stage::Fold { fold, folds: 3 };
+    assert_eq!(
+        stages,
+        [Stage::Path, fold(1), fold(2), fold(3), Stage::Final]
+    );
+    // Every stage ends with its count of points, and the path's points are the reported path.
+    let mut points = 0;
+    for e in &events {
+        match e {
+            FitEvent::Point { .. } => points += 1,
+            FitEvent::Finished { points: n, .. } => {
+                assert_eq!(*n, points);
+                points = 0;
+            }
+            _ => {}
+        }
+    }
+    let path_points = events
+        .iter()
+        .find_map(|e| match e {
+            FitEvent::Finished {
+                stage: Stage::Path,
+                points,
+                ..
+            } => Some(*points),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(path_points, f.info.path.len());
+}
