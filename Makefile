@@ -12,8 +12,11 @@ setup:
 build: setup
 	$(CARGO) build --release --bins --examples
 
+# The test suite, then examples/component: a crate that uses stog as a dependency would (arrays
+# in, predictions out) and checks what it gets.
 test: setup
 	$(CARGO) test --release
+	$(CARGO) run --release -p stog-component
 
 demo: setup
 	$(CARGO) build --release --bins --examples
@@ -51,7 +54,7 @@ bench-tall: setup
 # and `make build` make (torch-sys's build takes minutes per profile).
 lint: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --no-default-features --lib -- -D warnings
 
 doc: setup

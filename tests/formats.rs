@@ -1021,3 +1021,58 @@ fn select_reads_parquet_and_npy_end_to_end() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn named_columns_read_the_same_from_every_format_and_a_missing_one_is_named() {
+    let dir = std::env::temp_dir().join(format!("stog-formats-{}-columns", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, bytes: &[u8]| -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let want: Vec<String> = vec!["b".into(), "a".into()];
+    let expected: Vec<f64> = (0..6).flat_map(|i| [f64::from(B[i]), A[i]]).collect();
+    let mut npz_source = Source::new(file("t.npz", &npz_good(true)), Task::Classification);
+    npz_source.target = Some("target".into());
+    npz_source.feature_names = Some(file("t.npz.names", b"a\nb\n"));
+    let sources = [
+        Source::new(file("t.csv", csv_text().as_bytes()), Task::Classification),
+        Source::new(file("t.parquet", &parquet_good()), Task::Classification),
+        {
+            let p = file("t.npy", &npy_good());
+            file("t.npy.names", b"a\nb\ntarget\n");
+            Source::new(p, Task::Classification)
+        },
+        npz_source,
+    ];
+    for source in &sources {
+        let name = source.path.display().to_string();
+        let x = source.read_columns(&want).unwrap();
+        assert_eq!(x.dim(), (6, 2), "{name}");
+        let got: Vec<f64> = x.iter().copied().collect();
+        assert_eq!(got, expected, "{name}");
+        assert!(
+            source
+                .column_names()
+                .unwrap()
+                .contains(&"target".to_string()),
+            "{name}"
+        );
+        let target = source.read_columns(&["target".to_string()]).unwrap();
+        let t: Vec<f64> = target.iter().copied().collect();
+        assert_eq!(t, T.iter().map(|v| *v as f64).collect::<Vec<_>>(), "{name}");
+        let e = source.read_columns(&["a".into(), "c".into()]).unwrap_err();
+        assert!(
+            matches!(&e, stog::Error::Data { column: Some(c), .. } if c == "c"),
+            "{name}: {e}"
+        );
+    }
+    // CSV columns the model does not read may hold text.
+    let p = file("text.csv", b"id,a,b\nfirst,1.5,2\nsecond,3,4\n");
+    let x = Source::new(p, Task::Classification)
+        .read_columns(&want)
+        .unwrap();
+    assert_eq!(x.iter().copied().collect::<Vec<_>>(), [2.0, 1.5, 4.0, 3.0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

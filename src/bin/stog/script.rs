@@ -121,6 +121,12 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     };
     check_lambdas(&grid)?;
     let (table, split) = args.data.load()?;
+    if split.test.is_empty() {
+        anyhow::bail!(
+            "--split {}: stog script scores the pruned model on test rows; give them a fraction > 0",
+            args.data.split
+        );
+    }
     let data = Prepared::new(&table, &split, device)?;
     set_threads(threads, split.train.len(), table.n_features(), device);
     prepare_out_dir(&args.out_dir)?;

@@ -1,0 +1,256 @@
+//! `stog predict` and `stog transform`: a model from `stog select` applied to a data file whose
+//! columns are matched by name; exit 2 naming a missing column.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use stog::data::{Source, Task};
+use stog::selector::FittedSelector;
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stog-apply-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stog(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stog"))
+        .env("OMP_NUM_THREADS", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// A quick model of breast cancer in `dir/model`.
+fn select(dir: &Path) -> PathBuf {
+    let model = dir.join("model");
+    let (code, text) = stog(&[
+        "select",
+        "--data",
+        "data/breast_cancer.csv",
+        "--lambda",
+        "0.05",
+        "--hidden",
+        "16",
+        "--epochs",
+        "60",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out-dir",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    model
+}
+
+/// The rows of a CSV file as text cells, header first.
+fn cells(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// `data/breast_cancer.csv` with its columns in the order `order` gives (by index), written to
+/// `path`.
+fn reordered(path: &Path, order: &[usize]) {
+    let rows = cells(Path::new("data/breast_cancer.csv"));
+    let mut out = csv::Writer::from_path(path).unwrap();
+    for row in rows {
+        out.write_record(order.iter().map(|j| &row[*j])).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+#[test]
+fn predict_matches_columns_by_name_and_writes_probabilities() {
+    let dir = tmp("predict");
+    let model = select(&dir);
+    let m = model.to_str().unwrap();
+    let out = dir.join("p.csv");
+    let (code, text) = stog(&[
+        "predict",
+        "--model",
+        m,
+        "--data",
+        "data/breast_cancer.csv",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let rows = cells(&out);
+    assert_eq!(rows[0], ["prediction", "proba_0", "proba_1"]);
+    assert_eq!(rows.len(), 570);
+    // Each row: probabilities summing to 1 and the label of the larger.
+    for row in &rows[1..] {
+        let v: Vec<f64> = row.iter().map(|c| c.parse().unwrap()).collect();
+        assert!((v[1] + v[2] - 1.0).abs() < 1e-9, "{row:?}");
+        assert_eq!(v[0], if v[2] > v[1] { 1.0 } else { 0.0 }, "{row:?}");
+    }
+    // The same as the library's predictions on the table.
+    let fitted = FittedSelector::load(&model, tch::Device::Cpu).unwrap();
+    let table = Source::new("data/breast_cancer.csv", Task::Classification)
+        .read()
+        .unwrap();
+    let labels = fitted.predict_table(&table).unwrap();
+    for (row, label) in rows[1..].iter().zip(&labels) {
+        assert_eq!(row[0].parse::<f64>().unwrap(), *label);
+    }
+    // Columns shuffled (target first, features reversed): identical output, byte for byte.
+    let shuffled = dir.join("shuffled.csv");
+    let order: Vec<usize> = std::iter::once(30).chain((0..30).rev()).collect();
+    reordered(&shuffled, &order);
+    let again = dir.join("p2.csv");
+    let (code, text) = stog(&[
+        "predict",
+        "--model",
+        m,
+        "--data",
+        shuffled.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
+    // Parquet out holds the same numbers.
+    let parquet = dir.join("p.parquet");
+    let (code, text) = stog(&[
+        "predict",
+        "--model",
+        m,
+        "--data",
+        shuffled.to_str().unwrap(),
+        "--out",
+        parquet.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let names: Vec<String> = rows[0].clone();
+    let back = Source::new(&parquet, Task::Classification)
+        .read_columns(&names)
+        .unwrap();
+    for (row, expected) in back.rows().into_iter().zip(&rows[1..]) {
+        let expected: Vec<f64> = expected.iter().map(|c| c.parse().unwrap()).collect();
+        assert_eq!(row.to_vec(), expected);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_missing_column_or_model_exits_2_naming_it() {
+    let dir = tmp("missing");
+    let model = select(&dir);
+    let m = model.to_str().unwrap();
+    // Every column but `mean texture` (index 1).
+    let dropped = dir.join("dropped.csv");
+    let order: Vec<usize> = (0..31).filter(|j| *j != 1).collect();
+    reordered(&dropped, &order);
+    let out = dir.join("p.csv");
+    for command in ["predict", "transform"] {
+        let (code, text) = stog(&[
+            command,
+            "--model",
+            m,
+            "--data",
+            dropped.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{text}");
+        assert!(
+            text.contains("`mean texture`") && text.contains("missing"),
+            "{text}"
+        );
+        assert!(!out.exists());
+    }
+    let (code, text) = stog(&[
+        "predict",
+        "--model",
+        dir.join("none").to_str().unwrap(),
+        "--data",
+        "data/breast_cancer.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("selector.json"), "{text}");
+    let (code, text) = stog(&[
+        "predict",
+        "--model",
+        m,
+        "--data",
+        "data/breast_cancer.csv",
+        "--out",
+        dir.join("p.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains(".csv or .parquet"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn transform_writes_exactly_the_selected_columns() {
+    let dir = tmp("transform");
+    let model = select(&dir);
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("result.json")).unwrap()).unwrap();
+    let selected: Vec<String> = result["selected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(!selected.is_empty() && selected.len() < 30);
+    let source = cells(Path::new("data/breast_cancer.csv"));
+    let column = |name: &str| source[0].iter().position(|h| h == name).unwrap();
+    // With the target in the file: the kept columns, then the target.
+    let out = dir.join("t.csv");
+    let (code, text) = stog(&[
+        "transform",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        "data/breast_cancer.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let rows = cells(&out);
+    let mut header = selected.clone();
+    header.push("target".into());
+    assert_eq!(rows[0], header);
+    for (row, original) in rows[1..].iter().zip(&source[1..]) {
+        for (cell, name) in row.iter().zip(&header) {
+            let want: f64 = original[column(name)].parse().unwrap();
+            assert_eq!(cell.parse::<f64>().unwrap(), want, "{name}");
+        }
+    }
+    // Without a target column: the kept columns only.
+    let features = dir.join("features.csv");
+    reordered(&features, &(0..30).collect::<Vec<_>>());
+    let (code, text) = stog(&[
+        "transform",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        features.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(cells(&out)[0], selected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
