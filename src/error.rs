@@ -91,6 +91,26 @@ pub enum Error {
         differences: Vec<String>,
     },
 
+    /// A shard folder resumed as another share of the grid than the one it was made for (another
+    /// shard count, another index, or the whole grid): resuming would drop or repeat runs.
+    /// `stored` and `given` read `shard I/N` or `the whole grid`.
+    #[error(
+        "{} was made for {stored}, this run is {given}; resume it with the shard it was made with \
+         (the same count: --shards N or STOG_SHARDS), or give a new --out-dir",
+        manifest.display()
+    )]
+    OtherShard {
+        manifest: PathBuf,
+        stored: String,
+        given: String,
+    },
+
+    /// `--shard auto` cannot tell which share of the grid to run: no task index from the
+    /// scheduler, no shard count, a value that is not a number, or an index out of range. The
+    /// message names the variable.
+    #[error("shard from the scheduler: {0}")]
+    SchedulerShard(String),
+
     /// Shard folders that do not make up one whole sweep: runs missing, repeated, outside the
     /// grid, or a shard not finished.
     #[error("cannot merge: {0}")]

@@ -134,6 +134,22 @@ impl SweepManifest {
             })
         }
     }
+
+    /// Refuses when the manifest stored in `dir` was made for another share of the grid than
+    /// `self` (another shard count or index, or the whole grid): a resume would drop the runs
+    /// that are not in this share and run again those that another folder holds.
+    pub fn check_same_shard_as_in(&self, dir: &Path) -> Result<()> {
+        let stored = SweepManifest::read(dir)?;
+        if stored.shard == self.shard {
+            Ok(())
+        } else {
+            Err(Error::OtherShard {
+                manifest: dir.join(MANIFEST),
+                stored: super::shard_name(stored.shard),
+                given: super::shard_name(self.shard),
+            })
+        }
+    }
 }
 
 /// Paths where two JSON values differ, as `path: stored -> new` lines.

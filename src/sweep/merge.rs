@@ -1,7 +1,7 @@
 //! Shard folders of one sweep read back as the whole sweep: refusing other sweeps, unfinished
 //! shards, and runs that are repeated, missing or outside the grid.
 
-use super::{SweepManifest, finished_chunk};
+use super::{Shard, SweepManifest, finished_chunk, shard_name};
 use crate::report::read_runs;
 use crate::report::{RUNS, RunRecord, RunsWriter, SHARD_TIMING, ShardTiming, Summary, read_json};
 use crate::{Error, Result};
@@ -14,6 +14,31 @@ pub struct Merged {
     pub manifest: SweepManifest,
     /// Every run of its grid, in grid order.
     pub records: Vec<RunRecord>,
+    /// What each folder held, in the order given.
+    pub shards: Vec<MergedShard>,
+}
+
+/// One folder read by [`Merged::read`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedShard {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The share of the grid it was made for (`None`: the whole grid).
+    pub shard: Option<Shard>,
+    /// The runs it held.
+    pub runs: usize,
+}
+
+impl std::fmt::Display for MergedShard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {} runs",
+            shard_name(self.shard),
+            self.dir.display(),
+            self.runs
+        )
+    }
 }
 
 impl Merged {
@@ -28,8 +53,14 @@ impl Merged {
         };
         let config = &manifest.sweep;
         let mut all: Vec<RunRecord> = Vec::new();
+        let mut shards = Vec::new();
         for dir in dirs {
             manifest.check_same_as_in(dir)?;
+            shards.push(MergedShard {
+                dir: dir.clone(),
+                shard: SweepManifest::read(dir)?.shard,
+                runs: 0,
+            });
             let path = dir.join(RUNS);
             let (records, torn) = read_runs(&path)?;
             if torn {
@@ -37,6 +68,9 @@ impl Merged {
                     "{}: the last line is torn; finish that shard with --resume",
                     path.display()
                 )));
+            }
+            if let Some(last) = shards.last_mut() {
+                last.runs = records.len();
             }
             for r in records {
                 if all
@@ -54,6 +88,7 @@ impl Merged {
                 all.push(r);
             }
         }
+        missing_shards(&shards)?;
         let mut records = Vec::new();
         for chunk in config.chunks() {
             match finished_chunk(config, &chunk, &all) {
@@ -72,7 +107,11 @@ impl Merged {
                 all.len() - records.len()
             )));
         }
-        Ok(Merged { manifest, records })
+        Ok(Merged {
+            manifest,
+            records,
+            shards,
+        })
     }
 
     /// Writes the whole sweep to `out`: `config.json`, `runs.csv`, `summary.json` (with its wall
@@ -85,6 +124,37 @@ impl Merged {
         self.manifest
             .write_outputs(out, &self.records, wall_seconds, device)
     }
+}
+
+/// Refuses folders that are all shards of one count but not every shard of it, naming the
+/// missing ones (other mixes are left to the run-by-run check).
+fn missing_shards(shards: &[MergedShard]) -> Result<()> {
+    let Some(Some(first)) = shards.first().map(|s| s.shard) else {
+        return Ok(());
+    };
+    if !shards
+        .iter()
+        .all(|s| s.shard.is_some_and(|x| x.count == first.count))
+    {
+        return Ok(());
+    }
+    let missing: Vec<String> = (0..first.count)
+        .filter(|i| {
+            !shards
+                .iter()
+                .any(|s| s.shard.is_some_and(|x| x.index == *i))
+        })
+        .map(|i| format!("{i}/{}", first.count))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Merge(format!(
+        "shard {} missing: the folders given hold {} of {} shards",
+        missing.join(", "),
+        first.count - missing.len(),
+        first.count
+    )))
 }
 
 /// The wall time of a sweep run as shards, from their `timing.json`.

@@ -34,6 +34,7 @@ impl Sweep {
         let resuming = resume && runs.exists();
         if resuming || (resume && dir.join(MANIFEST).exists()) {
             manifest.check_same_as_in(dir)?;
+            manifest.check_same_shard_as_in(dir)?;
         }
         let mine = self.groups();
         let (mut writer, mut done, resumed) = if resuming {

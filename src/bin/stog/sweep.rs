@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use stog::gates::{GateConfig, GateKind};
 use stog::report::{RUNS, RunRecord, runs_written};
 use stog::sweep::{
-    FolderLayout, MANIFEST, Merged, Placement, Progress, Shard, ShardsWallTime, SplitSource, Sweep,
-    SweepConfig, SweepData, SweepManifest, frontier_table, worker_dir,
+    AutoShard, FolderLayout, MANIFEST, Merged, Placement, Progress, Shard, ShardsWallTime,
+    SplitSource, Sweep, SweepConfig, SweepData, SweepManifest, frontier_table, worker_dir,
 };
 use stog::train::{device_name, parse_device};
 
@@ -89,8 +89,14 @@ pub struct SweepArgs {
     #[arg(long, value_name = "T")]
     target_rate: Option<f64>,
     /// Run only share I of N of the grid (0 <= I < N): chunks I, I + N, ... (for clusters).
-    #[arg(long, value_name = "I/N")]
-    shard: Option<Shard>,
+    /// `auto`: I from the scheduler (SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX of a Kubernetes
+    /// Indexed Job), N from --shards or STOG_SHARDS.
+    #[arg(long, value_name = "I/N|auto")]
+    shard: Option<ShardArg>,
+    /// With --shard auto: the number of shards (else STOG_SHARDS; never the size of the job
+    /// array, which a task resubmitted alone gets wrong).
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
     /// Finish an interrupted sweep in the same --out-dir: keep its finished runs, run the rest.
     #[arg(long)]
     resume: bool,
@@ -112,6 +118,45 @@ pub struct SweepArgs {
     /// Output folder.
     #[arg(long)]
     out_dir: PathBuf,
+}
+
+/// `--shard`: a given share, or `auto` (from the scheduler's environment).
+#[derive(Debug, Clone, Copy)]
+enum ShardArg {
+    Given(Shard),
+    Auto,
+}
+
+impl std::str::FromStr for ShardArg {
+    type Err = stog::Error;
+    fn from_str(s: &str) -> stog::Result<ShardArg> {
+        match s.trim() {
+            "auto" => Ok(ShardArg::Auto),
+            _ => s.parse().map(ShardArg::Given),
+        }
+    }
+}
+
+/// The shard `--shard` and `--shards` ask for, with where it came from for the log.
+fn resolve_shard(args: &SweepArgs) -> Result<Option<(Shard, String)>> {
+    match (args.shard, args.shards) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => bail!("--shards N goes with --shard auto"),
+        (Some(ShardArg::Given(s)), None) => Ok(Some((s, format!("--shard {s}")))),
+        (Some(ShardArg::Given(s)), Some(n)) => bail!(
+            "--shards {n} goes with --shard auto; --shard {s} already gives the count (drop one)"
+        ),
+        (Some(ShardArg::Auto), n) => {
+            let auto = AutoShard::from_env(n)?;
+            let Shard { index, count } = auto.shard;
+            let count_from = match auto.count_from {
+                Some(name) => format!("{name}={count}"),
+                None => format!("--shards {count}"),
+            };
+            let from = format!("{}={index}, {count_from}", auto.index_from);
+            Ok(Some((auto.shard, from)))
+        }
+    }
 }
 
 fn parse_list<T: std::str::FromStr>(flag: &str, s: &str) -> Result<Vec<T>>
@@ -141,7 +186,7 @@ fn dropout_per_layer(s: &str, layers: usize) -> Result<Vec<f64>> {
 }
 
 /// The sweep the arguments describe.
-fn manifest(args: &SweepArgs, device: tch::Device) -> Result<SweepManifest> {
+fn manifest(args: &SweepArgs, shard: Option<Shard>, device: tch::Device) -> Result<SweepManifest> {
     let record = args.data.record()?;
     let data = SweepData {
         data: record.data,
@@ -181,7 +226,7 @@ fn manifest(args: &SweepArgs, device: tch::Device) -> Result<SweepManifest> {
     Ok(SweepManifest {
         data,
         sweep: config,
-        shard: args.shard,
+        shard,
     })
 }
 
@@ -206,7 +251,9 @@ pub fn run(args: SweepArgs) -> Result<()> {
         tch::set_num_threads(args.threads as i32);
     }
     let device = parse_device(&args.data.device)?;
-    let sweep = Sweep::plan(manifest(&args, device)?)?;
+    let resolved = resolve_shard(&args)?;
+    let shard = resolved.as_ref().map(|(s, _)| *s);
+    let sweep = Sweep::plan(manifest(&args, shard, device)?)?;
     let out = &args.out_dir;
     let jobs = match args.jobs {
         0 if device == tch::Device::Cpu => {
@@ -217,21 +264,28 @@ pub fn run(args: SweepArgs) -> Result<()> {
     };
     if args.resume && out.join(MANIFEST).exists() {
         sweep.manifest().check_same_as_in(out)?;
+        if shard.is_some() {
+            sweep.manifest().check_same_shard_as_in(out)?;
+        }
     }
     // A resume keeps the layout of the interrupted sweep: as many workers as it had shard
     // folders, or one process when it ran in one.
     let jobs = match FolderLayout::of(out)? {
-        FolderLayout::Workers(n) if args.resume && args.shard.is_none() => n,
+        FolderLayout::Workers(n) if args.resume && shard.is_none() => n,
         FolderLayout::OneProcess if args.resume => 1,
         _ => jobs,
     };
     let groups = sweep.groups().len();
-    if args.shard.is_none() && jobs > 1 && groups > 1 {
+    if shard.is_none() && jobs > 1 && groups > 1 {
         return run_workers(&args, &sweep, jobs.min(groups));
     }
     prepare_out_dir(out)?;
     let start = std::time::Instant::now();
-    let bar = progress_bar(args.quiet, 0, "runs")?;
+    // A shard (a cluster task, its output a log file) reports one line per chunk, not a bar.
+    let mut log = resolved
+        .filter(|_| !args.quiet)
+        .map(|(s, from)| ShardLog::new(&sweep, s, from, start));
+    let bar = progress_bar(args.quiet || log.is_some(), 0, "runs")?;
     let records = sweep.run(out, args.resume, device, &mut |p| match p {
         Progress::Planned {
             runs,
@@ -248,10 +302,13 @@ pub fn run(args: SweepArgs) -> Result<()> {
                     };
                     eprintln!("resuming: {} finished runs kept{torn}", r.kept);
                 }
-                eprintln!(
-                    "stog sweep: {runs} runs in {groups} chunks of up to {members} members, device {}",
-                    device_name(device)
-                );
+                match &mut log {
+                    Some(log) => log.planned(runs, out),
+                    None => eprintln!(
+                        "stog sweep: {runs} runs in {groups} chunks of up to {members} members, device {}",
+                        device_name(device)
+                    ),
+                }
             }
             bar.set_length(runs as u64);
             ControlFlow::Continue(())
@@ -263,11 +320,17 @@ pub fn run(args: SweepArgs) -> Result<()> {
         }
         Progress::Finished { records } => {
             bar.inc(records.len() as u64);
+            if let Some(log) = &mut log {
+                log.finished(records);
+            }
             ControlFlow::Continue(())
         }
     })?;
     bar.finish_and_clear();
-    if args.shard.is_some() {
+    if shard.is_some() {
+        if let Some(log) = &log {
+            log.done(records.len(), out);
+        }
         return Ok(());
     }
     finish(
@@ -277,6 +340,72 @@ pub fn run(args: SweepArgs) -> Result<()> {
         Some(start.elapsed().as_secs_f64()),
         &device_name(device),
     )
+}
+
+/// The log lines of a shard: which shard, then its chunks done out of its total, one line each.
+struct ShardLog {
+    name: String,
+    from: String,
+    lambdas: usize,
+    total: usize,
+    done: usize,
+    start: std::time::Instant,
+}
+
+impl ShardLog {
+    fn new(sweep: &Sweep, shard: Shard, from: String, start: std::time::Instant) -> ShardLog {
+        ShardLog {
+            name: format!("shard {shard}"),
+            from,
+            lambdas: sweep.manifest().sweep.lambdas.len().max(1),
+            total: sweep.groups().iter().map(Vec::len).sum(),
+            done: 0,
+            start,
+        }
+    }
+
+    /// `runs` runs are left to train.
+    fn planned(&mut self, runs: usize, out: &Path) {
+        let todo = runs / self.lambdas;
+        self.done = self.total.saturating_sub(todo);
+        eprintln!(
+            "stog sweep: {} ({}) into {}: {} of its {} chunks done, {todo} to run ({runs} runs)",
+            self.name,
+            self.from,
+            out.display(),
+            self.done,
+            self.total
+        );
+    }
+
+    /// A group's runs are on disk.
+    fn finished(&mut self, records: &[RunRecord]) {
+        self.done += records.len() / self.lambdas;
+        let what = records.first().map_or_else(String::new, |r| {
+            let mut seeds: Vec<String> = records.iter().map(|r| r.seed.to_string()).collect();
+            seeds.dedup();
+            format!(" ({} seed {})", r.gate, seeds.join(","))
+        });
+        eprintln!(
+            "{}: chunk {}/{} done{what}, {:.1} s",
+            self.name,
+            self.done,
+            self.total,
+            self.start.elapsed().as_secs_f64()
+        );
+    }
+
+    /// The shard is finished with `runs` runs in `out`.
+    fn done(&self, runs: usize, out: &Path) {
+        eprintln!(
+            "{}: finished, {}/{} chunks, {runs} runs in {}, {:.1} s",
+            self.name,
+            self.done,
+            self.total,
+            out.display(),
+            self.start.elapsed().as_secs_f64()
+        );
+    }
 }
 
 /// Writes summary and figures and prints the frontier.
@@ -440,6 +569,9 @@ pub struct MergeArgs {
 /// or missing runs.
 pub fn merge(args: MergeArgs) -> Result<()> {
     let merged = Merged::read(&args.dirs)?;
+    for s in &merged.shards {
+        eprintln!("stog merge: read {s}");
+    }
     let wall = ShardsWallTime::read(&args.dirs)?;
     if !wall.untimed.is_empty() {
         let dirs: Vec<String> = wall
