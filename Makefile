@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PYTHON = $(shell cat .cargo/python-path 2>/dev/null)
 
-.PHONY: setup build test demo bench bench-real bench-wide bench-tall lint doc clean-results
+.PHONY: setup build test test-slurm demo bench bench-real bench-wide bench-tall lint doc clean-results
 
 setup:
 	@./scripts/setup.sh
@@ -17,6 +17,14 @@ build: setup
 test: setup
 	$(CARGO) test --release
 	$(CARGO) run --release -p stog-component
+
+# The Slurm job files of examples/slurm on a real one-node Slurm (root on Debian; installs
+# slurm-wlm and munge when missing, so not part of `make test`): an array of 4 with a task
+# cancelled mid-run and resubmitted, the merge job after it, the merged runs.csv checked against
+# one process run for run. scripts/test_slurm.sh has the knobs.
+test-slurm: setup
+	$(CARGO) build --release --bins
+	./scripts/test_slurm.sh
 
 demo: setup
 	$(CARGO) build --release --bins --examples
