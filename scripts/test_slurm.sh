@@ -2,9 +2,12 @@
 # make test-slurm: the sweep job files of examples/slurm on a real Slurm. As root on Debian it
 # installs slurm-wlm and munge when they are missing, starts a one-node cluster on this machine
 # (or uses one that answers), submits examples/slurm/sweep.sbatch as an array of 4 with a small
-# grid, cancels task 2 while it runs, resubmits it alone, runs examples/slurm/merge.sbatch after
-# the tasks with --dependency=afterok, and checks that the merged runs.csv equals a one-process
-# `stog sweep` of the same grid, run for run (fit_seconds aside). It stops the daemons it started.
+# grid and examples/slurm/merge.sbatch with --dependency=afterok on it, cancels task 2 while it
+# runs (the merge can then never start: it is cancelled), checks that a resubmission with another
+# shard count is refused, resubmits task 2 alone, submits the merge again with
+# --dependency=afterok on tasks 0, 1, 3 and the resubmission, and checks that the merged runs.csv
+# equals a one-process `stog sweep` of the same grid, run for run (fit_seconds aside). It stops
+# the daemons it started.
 #
 # Environment: STOG_TEST_SLURM_DIR (the work folder: config, logs, sweep; default a new one under
 # /tmp, which on a running cluster of several nodes must be replaced by a folder they all see, as
@@ -142,6 +145,11 @@ data_lines() { [ -f "$1" ] && echo $(($(wc -l <"$1") - 1)) || echo 0; }
 ARRAY=$(sbatch --parsable --output="$WORK/logs/sweep-%A_%a.log" examples/slurm/sweep.sbatch)
 ARRAY=${ARRAY%%;*}
 say "submitted examples/slurm/sweep.sbatch: array job $ARRAY (tasks 0-3)"
+# The merge as a user submits it at once; it can only start if every task succeeds.
+EARLY=$(sbatch --parsable --output="$WORK/logs/merge-%j.log" --dependency="afterok:$ARRAY" \
+    examples/slurm/merge.sbatch)
+EARLY=${EARLY%%;*}
+say "submitted examples/slurm/merge.sbatch: job $EARLY, --dependency=afterok:$ARRAY"
 
 # Task 2 is cancelled once it has written its first chunk and before its last.
 LAMBDAS=3
@@ -160,6 +168,15 @@ wait_jobs "${ARRAY}_2"
 CUT=$(data_lines "$TASK2")
 say "cancelled task ${ARRAY}_2 mid-run: $(state "${ARRAY}_2"), $CUT runs on disk"
 [ "$(state "${ARRAY}_2")" = CANCELLED ] || fail "task 2 is $(state "${ARRAY}_2"), not CANCELLED"
+# With task 2 cancelled, the merge waiting on the whole array can never start.
+reason() { scontrol show job "$1" 2>/dev/null | grep -oP '\bReason=\K\S+' | head -1; }
+t0=$SECONDS
+until [ "$(reason "$EARLY")" = DependencyNeverSatisfied ]; do
+    ((SECONDS - t0 < 120)) || fail "merge job $EARLY: $(state "$EARLY") $(reason "$EARLY"), expected DependencyNeverSatisfied"
+    sleep 0.5
+done
+say "merge job $EARLY: $(state "$EARLY") ($(reason "$EARLY")); cancelled, to be submitted again"
+scancel "$EARLY"
 
 # Resubmitted with another count, the task is refused and its folder left alone.
 WRONG=$(sbatch --parsable --wait --array=2 --export=ALL,STOG_SHARDS=3 \
