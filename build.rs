@@ -11,8 +11,28 @@ fn main() {
         if std::path::Path::new(&lib).join("libtorch_cuda.so").exists() {
             println!("cargo:rustc-cfg=torch_cuda");
         }
+        surgery(std::path::Path::new(&lib));
     }
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch,--as-needed");
     }
+}
+
+/// Compiles the TorchScript surgery of `src/script/cpp/surgery.cpp` against the headers of the
+/// libtorch in `lib` (its parent holds `include/`), as torch-sys compiles its own C++.
+fn surgery(lib: &std::path::Path) {
+    let source = "src/script/cpp/surgery.cpp";
+    println!("cargo:rerun-if-changed={source}");
+    let include = lib.parent().map(|p| p.join("include")).unwrap_or_default();
+    cc::Build::new()
+        .cpp(true)
+        .pic(true)
+        .warnings(false)
+        .include(&include)
+        .include(include.join("torch/csrc/api/include"))
+        .flag("-std=c++17")
+        .flag("-D_GLIBCXX_USE_CXX11_ABI=1")
+        .flag("-DGLOG_USE_GLOG_EXPORT")
+        .file(source)
+        .compile("stog_surgery");
 }

@@ -400,32 +400,35 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     // The method counts the model's inside units: for an input gate the count is unknown.
     let input = gated_script(&cnn, GateKind::Stg, 64, Some(&[1, 8, 8]), Device::Cpu).unwrap();
     assert_eq!(input.macs(&[1]).unwrap(), None);
-    // The export carries the gates inside the model: the layers reading the gated channels get
-    // exactly zero columns for dropped channels, and the pruned model computes the gated one.
+    // The export removes the dropped channels: the layer writing them loses its rows (and bias),
+    // the layer reading them its columns; the pruned model computes the gated one.
     let pruned = cnn.with_file_name("cnn_pruned.pt");
-    let carriers = closing.export_pruned(&pruned, &data.val.x).unwrap();
-    assert_eq!(carriers, vec!["conv2.weight", "head.weight"]);
+    let export = closing.export_pruned(&pruned, &data.val.x).unwrap();
+    assert_eq!(export.carriers, vec!["conv2.weight", "head.weight"]);
+    assert_eq!(
+        export.producers,
+        vec![Some("conv1.weight".into()), Some("conv2.weight".into())]
+    );
+    assert_eq!(export.inputs_kept, None);
     let exported = tch::CModule::load(&pruned).unwrap();
     let params: std::collections::HashMap<String, tch::Tensor> =
         exported.named_parameters().unwrap().into_iter().collect();
-    for ((carrier, selected), g) in carriers
+    // A gate that drops every channel leaves one, read with a zero column.
+    let kept: Vec<i64> = closing
+        .selected()
+        .unwrap()
         .iter()
-        .zip(closing.selected().unwrap())
-        .zip(&closing.gates)
-    {
-        for unit in 0..g.units() {
-            let column = params[carrier]
-                .select(1, unit)
-                .abs()
-                .max()
-                .double_value(&[]);
-            assert_eq!(
-                column == 0.0,
-                !selected.contains(&unit),
-                "{carrier} column {unit}"
-            );
-        }
-    }
+        .map(|s| (s.len() as i64).max(1))
+        .collect();
+    assert_eq!(params["conv1.weight"].size(), [kept[0], 1, 3, 3]);
+    assert_eq!(params["conv1.bias"].size(), [kept[0]]);
+    assert_eq!(params["conv2.weight"].size(), [kept[1], kept[0], 3, 3]);
+    assert_eq!(params["conv2.bias"].size(), [kept[1]]);
+    assert_eq!(params["head.weight"].size(), [10, kept[1]]);
+    let count = |k: &[i64]| 9 * k[0] + k[0] + 9 * k[0] * k[1] + k[1] + 10 * k[1] + 10;
+    assert_eq!(export.parameters_before, count(&[8, 12]));
+    assert_eq!(export.parameters_after, count(&kept));
+    assert!(export.bytes_after < export.bytes_before, "{export:?}");
     let ours = tch::no_grad(|| closing.forward(&data.test.x, false).unwrap());
     let theirs = tch::no_grad(|| {
         exported
@@ -510,8 +513,18 @@ fn a_fine_tuned_backbone_is_what_the_export_contains() {
         "the backbone did not move"
     );
     let pruned = model.with_file_name("pruned_tuned.pt");
-    g.export_pruned(&pruned, &prepared.val.x).unwrap();
+    let export = g.export_pruned(&pruned, &prepared.val.x).unwrap();
+    // An input gate: the exported model reads the kept columns of the full rows.
+    let selected = g.selected().unwrap().remove(0);
+    assert_eq!(export.inputs_kept.as_ref(), Some(&selected));
     let exported = tch::CModule::load(&pruned).unwrap();
+    let first = &exported.named_parameters().unwrap()[0];
+    assert_eq!(
+        first.1.size()[1],
+        selected.len().max(1) as i64,
+        "{}",
+        first.0
+    );
     let (ours, theirs) = tch::no_grad(|| {
         (
             g.forward(&prepared.test.x, false).unwrap(),
@@ -618,11 +631,19 @@ fn gates_between_stage_files_export_one_pruned_file_per_stage() {
     close_some_channels(&mut g, &data);
     // Each gate is carried by the first layer of the next stage; one pruned file per stage.
     let out = dir.join("pruned.pt");
-    let carriers = g.export_pruned(&out, &data.val.x).unwrap();
+    let export = g.export_pruned(&out, &data.val.x).unwrap();
     assert_eq!(
-        carriers,
+        export.carriers,
         vec!["stage1.pt:conv2.weight", "stage2.pt:head.weight"]
     );
+    assert_eq!(
+        export.producers,
+        vec![
+            Some("stage0.pt:conv1.weight".into()),
+            Some("stage1.pt:conv2.weight".into())
+        ]
+    );
+    assert!(export.parameters_after < export.parameters_before);
     let written = g.export_paths(&out);
     let names: Vec<_> = written.iter().map(|p| p.file_name().unwrap()).collect();
     assert_eq!(
@@ -753,10 +774,9 @@ fn a_scored_point_reports_the_selection_the_multiply_adds_and_its_files() {
     assert!(report.macs_after < report.macs_before, "{report:?}");
     assert_eq!(point.macs, report.macs_after);
     // The protocol CNN's gates go straight into conv2 and the head: it exports.
-    assert_eq!(
-        report.pruned_parameters,
-        Some(vec!["conv2.weight".to_string(), "head.weight".to_string()])
-    );
+    let export = report.pruned.as_ref().expect("exported");
+    assert_eq!(export.carriers, ["conv2.weight", "head.weight"]);
+    assert!(export.parameters_after < export.parameters_before);
     assert_eq!(report.not_exported, None);
     assert!(dir.join(stog::script::PRUNED_FILE).exists());
     // The path's entry: the report's scores, and the smoothed binomial standard error of the
@@ -837,4 +857,84 @@ fn the_script_path_keeps_the_sparsest_point_within_one_standard_error() {
         script_point_dir(std::path::Path::new("out"), 0.003),
         std::path::Path::new("out/lambda_0.003")
     );
+}
+
+#[test]
+fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_in_pytorch() {
+    let _serial = serial(0);
+    let (mlp, _) = fixture();
+    let cnn = mlp.with_file_name("cnn_bn.pt");
+    python_fixture(
+        "make_script_cnn.py",
+        &cnn,
+        &[std::ffi::OsStr::new("--batch-norm")],
+    );
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+    let probe = data.train.x.narrow(0, 0, 4);
+    let mut g =
+        stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
+            .unwrap();
+    assert_eq!(g.layout, stog::script::Layout::Protocol);
+    close_some_channels(&mut g, &data);
+    let kept: Vec<i64> = g
+        .selected()
+        .unwrap()
+        .iter()
+        .map(|s| (s.len() as i64).max(1))
+        .collect();
+    let pruned = cnn.with_file_name("cnn_bn_pruned.pt");
+    let export = g.export_pruned(&pruned, &data.val.x).unwrap();
+    assert_eq!(
+        export.producers,
+        vec![Some("conv1.weight".into()), Some("conv2.weight".into())]
+    );
+    // Shapes as PyTorch sees them, without stog.
+    let python = std::env::var("STOG_PYTHON").unwrap();
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(
+            "import sys, torch\n\
+             m = torch.jit.load(sys.argv[1])\n\
+             for n, t in list(m.named_parameters()) + list(m.named_buffers()):\n\
+             \x20   print(n, list(t.shape))\n",
+        )
+        .arg(&pruned)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shapes: std::collections::HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, s)| (n.to_string(), s.to_string()))
+        .collect();
+    let (a, b) = (kept[0], kept[1]);
+    for (name, want) in [
+        ("conv1.weight", format!("[{a}, 1, 3, 3]")),
+        ("conv1.bias", format!("[{a}]")),
+        ("bn1.weight", format!("[{a}]")),
+        ("bn1.bias", format!("[{a}]")),
+        ("bn1.running_mean", format!("[{a}]")),
+        ("bn1.running_var", format!("[{a}]")),
+        ("conv2.weight", format!("[{b}, {a}, 3, 3]")),
+        ("bn2.running_var", format!("[{b}]")),
+        ("head.weight", format!("[10, {b}]")),
+        ("head.bias", "[10]".to_string()),
+    ] {
+        assert_eq!(shapes[name], want, "{name}");
+    }
+    // The pruned model computes the gated one on the test rows.
+    let exported = tch::CModule::load(&pruned).unwrap();
+    let (ours, theirs) = tch::no_grad(|| {
+        (
+            g.forward(&data.test.x, false).unwrap(),
+            exported
+                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
+                .unwrap(),
+        )
+    });
+    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
 }

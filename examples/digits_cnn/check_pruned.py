@@ -1,8 +1,9 @@
 """Checks a pruned.pt written by `stog script` for the digits CNN of train_cnn.py, in PyTorch:
 its outputs on stog's test rows equal those of stog's inference network within 1e-5, and the
-columns of the layers reading a dropped channel are exactly zero. Appends one line to CHECKS_CSV
-(MODEL, lambda, test accuracy, kept channels per gate, channels in all, multiply-adds before and
-after, largest difference, dropped columns zero) and exits 1 when a check fails.
+dropped channels are physically gone: each layer reading a gate's channels has one input column
+per kept channel (one, if the gate kept none). Appends one line to CHECKS_CSV (MODEL, lambda,
+test accuracy, kept channels per gate, channels in all, multiply-adds before and after,
+parameters before and after, largest difference, shapes right) and exits 1 when a check fails.
 Usage: python check_pruned.py RESULT_DIR CHECKS_CSV MODEL
 """
 import csv
@@ -23,25 +24,24 @@ with torch.no_grad():
     outputs = model(x)
 diff = (outputs - expected).abs().max().item()
 params = dict(model.named_parameters())
-zero_ok = True
-for gate, carrier in zip(result["gates"], result["pruned_parameters"]):
-    w = params[carrier]
-    for unit in range(gate["units_total"]):
-        dropped = unit not in gate["selected"]
-        zero = bool((w.select(1, unit) == 0).all())
-        zero_ok &= zero == dropped
+pruned = result["pruned"]
+shapes_ok = True
+for gate, carrier in zip(result["gates"], pruned["carriers"]):
+    shapes_ok &= params[carrier].shape[1] == max(len(gate["selected"]), 1)
+shapes_ok &= sum(p.numel() for p in params.values()) == pruned["parameters_after"]
 kept = "+".join(str(len(g["selected"])) for g in result["gates"])
 total = sum(g["units_total"] for g in result["gates"])
 line = [label, result["lambda"], result["metrics"]["test"]["accuracy"], kept, total]
-line += [result["macs_before"], result["macs_after"], diff, zero_ok]
+line += [result["macs_before"], result["macs_after"], pruned["parameters_before"]]
+line += [pruned["parameters_after"], diff, shapes_ok]
 header = not os.path.exists(checks)
 with open(checks, "a") as f:
     w = csv.writer(f)
     if header:
         w.writerow(["model", "lambda", "accuracy", "kept", "total", "macs_before", "macs_after",
-                    "max_diff", "zero_ok"])
+                    "parameters_before", "parameters_after", "max_diff", "shapes_ok"])
     w.writerow(line)
-ok = diff <= 1e-5 and zero_ok
+ok = diff <= 1e-5 and shapes_ok
 if not ok:
-    print(f"{out_dir}: largest difference {diff:.2e}, dropped columns zero: {zero_ok}")
+    print(f"{out_dir}: largest difference {diff:.2e}, pruned shapes right: {shapes_ok}")
 sys.exit(0 if ok else 1)

@@ -1,6 +1,7 @@
 """Prints the table of examples/digits_cnn/run.sh from its checks.csv: per lambda, the mean and
-standard deviation over the splits of the test accuracy, kept conv channels and multiply-adds per
-image, and whether every pruned.pt passed its check; plus the CNN as trained in PyTorch.
+standard deviation over the splits of the test accuracy, kept conv channels, multiply-adds per
+image and parameters of the pruned model, and whether every pruned.pt passed its check; plus the
+CNN as trained in PyTorch.
 Usage: python summarize.py OUT_DIR
 """
 import csv
@@ -26,14 +27,16 @@ channels = rows[0]["total"]
 print(f"{len(trained)} splits; the CNN as trained in PyTorch: test accuracy "
       f"{mean_sd([t['test'] for t in trained], 100)} %\n")
 print(f"| model, gates | lambda | test accuracy % | kept conv channels (of {channels}) | "
-      "multiply-adds per image | pruned.pt checked |")
-print("|---|---|---|---|---|---|")
+      f"multiply-adds per image | parameters (of {int(rows[0]['parameters_before']):,}) | "
+      "pruned.pt checked |")
+print("|---|---|---|---|---|---|---|")
 groups = {}
 for r in rows:
     groups.setdefault((r["model"], float(r["lambda"])), []).append(r)
 for (model, lam), rs in groups.items():
     kept = [sum(int(c) for c in r["kept"].split("+")) for r in rs]
-    ok = all(r["zero_ok"] == "True" and float(r["max_diff"]) <= 1e-5 for r in rs)
+    ok = all(r["shapes_ok"] == "True" and float(r["max_diff"]) <= 1e-5 for r in rs)
     print(f"| {model} | {lam:g} | {mean_sd([r['accuracy'] for r in rs], 100)} | "
           f"{mean_sd(kept)} | {mean_sd([r['macs_after'] for r in rs], digits=0)} | "
+          f"{mean_sd([r['parameters_after'] for r in rs], digits=0)} | "
           f"{'yes' if ok else 'NO'} ({len(rs)}) |")

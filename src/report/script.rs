@@ -39,8 +39,9 @@ pub struct ScriptReport {
     pub macs_before: Option<i64>,
     /// Multiply-adds per example after pruning, when the model reports them.
     pub macs_after: Option<i64>,
-    /// The parameters the pruned export shrank, when it was exported.
-    pub pruned_parameters: Option<Vec<String>>,
+    /// What the pruned export removed (the layers cut, parameters and file bytes before and
+    /// after, the input columns it reads), when it was exported.
+    pub pruned: Option<crate::script::PrunedExport>,
     /// Why no pruned model was exported, when it was not.
     pub not_exported: Option<String>,
 }

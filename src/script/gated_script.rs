@@ -69,12 +69,18 @@ pub struct GatedScript {
 }
 
 pub(super) fn script_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
-    // The first line of libtorch's message (the rest is its C++ backtrace).
+    // The first line of libtorch's message (the rest is its C++ backtrace or the TorchScript
+    // traceback), and the Python-style error line a traceback ends with.
     let text = e.to_string();
     let first = text.lines().next().unwrap_or(&text);
+    let cause = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("RuntimeError: ") || l.starts_with("ValueError: "))
+        .map_or(String::new(), |l| format!(" ({l})"));
     Error::Script {
         model: path.to_path_buf(),
-        reason: format!("{what}: {first}"),
+        reason: format!("{what}: {first}{cause}"),
     }
 }
 

@@ -9,9 +9,12 @@ mod gated_script;
 mod path;
 mod point;
 mod rows;
+mod surgery;
 
 pub use choose::*;
+pub use export::PrunedExport;
 pub use fit::*;
 pub use gated_script::*;
 pub use point::*;
 pub use rows::*;
+pub use surgery::ScriptSurgery;

@@ -40,7 +40,7 @@ impl GatedScript {
         dir: &Path,
     ) -> Result<ScriptPoint> {
         let (pruned, not_exported) = match self.export_pruned(dir.join(PRUNED_FILE), &data.val.x) {
-            Ok(carriers) => (Some(carriers), None),
+            Ok(export) => (Some(export), None),
             Err(e) if self.layout != Layout::Input => (None, Some(e.to_string())),
             Err(e) => return Err(e),
         };
@@ -73,7 +73,7 @@ impl GatedScript {
                 best_epoch,
                 macs_before,
                 macs_after,
-                pruned_parameters: pruned,
+                pruned,
                 not_exported,
             },
             point: ScriptPathPoint {

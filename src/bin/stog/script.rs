@@ -284,11 +284,23 @@ fn write_point(
         "test {}",
         serde_json::to_string(&report.metrics.test)?
     );
-    match (&report.pruned_parameters, &report.not_exported) {
-        (Some(_), _) => {
+    match (&report.pruned, &report.not_exported) {
+        (Some(p), _) => {
             for file in g.export_paths(dir.join(PRUNED_FILE)) {
                 say!(args, "wrote {}", file.display());
             }
+            say!(
+                args,
+                "pruned: {} -> {} parameters, {} -> {} bytes{}",
+                p.parameters_before,
+                p.parameters_after,
+                p.bytes_before,
+                p.bytes_after,
+                match &p.inputs_kept {
+                    Some(k) => format!(", reads {} input columns of the full rows", k.len()),
+                    None => String::new(),
+                }
+            );
         }
         (None, Some(why)) => say!(args, "no pruned.pt: {why}"),
         (None, None) => {}
