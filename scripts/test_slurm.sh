@@ -121,6 +121,8 @@ export PATH=$REPO/target/release:$PATH
 export STOG_OUT=$WORK/sweep
 export STOG_GRID=${STOG_TEST_SLURM_GRID:-"--data data/breast_cancer.csv --splits data/splits_breast_cancer.csv --gates stg,ste,l1 --lambdas 0,0.01,0.1 --seeds 10"}
 unset STOG_SHARDS # the job file's own default (4, as its --array line)
+# On CPU: --device auto would take a GPU, which trains all seeds of a gate kind as one chunk.
+export CUDA_VISIBLE_DEVICES=
 say "grid: $STOG_GRID"
 
 # The state of a job (or array task) as Slurm reports it.
