@@ -404,7 +404,10 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
     // the layer reading them its columns; the pruned model computes the gated one.
     let pruned = cnn.with_file_name("cnn_pruned.pt");
     let export = closing.export_pruned(&pruned, &data.val.x).unwrap();
-    assert_eq!(export.carriers, vec!["conv2.weight", "head.weight"]);
+    assert_eq!(
+        export.carriers,
+        vec![vec!["conv2.weight"], vec!["head.weight"]]
+    );
     assert_eq!(
         export.producers,
         vec![Some("conv1.weight".into()), Some("conv2.weight".into())]
@@ -634,7 +637,10 @@ fn gates_between_stage_files_export_one_pruned_file_per_stage() {
     let export = g.export_pruned(&out, &data.val.x).unwrap();
     assert_eq!(
         export.carriers,
-        vec!["stage1.pt:conv2.weight", "stage2.pt:head.weight"]
+        vec![
+            vec!["stage1.pt:conv2.weight"],
+            vec!["stage2.pt:head.weight"]
+        ]
     );
     assert_eq!(
         export.producers,
@@ -775,7 +781,10 @@ fn a_scored_point_reports_the_selection_the_multiply_adds_and_its_files() {
     assert_eq!(point.macs, report.macs_after);
     // The protocol CNN's gates go straight into conv2 and the head: it exports.
     let export = report.pruned.as_ref().expect("exported");
-    assert_eq!(export.carriers, ["conv2.weight", "head.weight"]);
+    assert_eq!(
+        export.carriers,
+        vec![vec!["conv2.weight"], vec!["head.weight"]]
+    );
     assert!(export.parameters_after < export.parameters_before);
     assert_eq!(report.not_exported, None);
     assert!(dir.join(stog::script::PRUNED_FILE).exists());
@@ -888,6 +897,7 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
         export.producers,
         vec![Some("conv1.weight".into()), Some("conv2.weight".into())]
     );
+    assert_eq!(export.norms, vec![vec!["bn1"], vec!["bn2"]]);
     // Shapes as PyTorch sees them, without stog.
     let python = std::env::var("STOG_PYTHON").unwrap();
     let out = std::process::Command::new(python)
@@ -937,4 +947,95 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
         )
     });
     assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+}
+
+#[test]
+fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residual_stream_are_refused()
+ {
+    let _serial = serial(0);
+    let (mlp, _) = fixture();
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+    let probe = data.train.x.narrow(0, 0, 4);
+    let inside = mlp.with_file_name("resnet.pt");
+    python_fixture("make_script_resnet.py", &inside, &[]);
+    let mut g = stog::script::gated_stages(
+        &inside,
+        GateKind::Ste,
+        &probe,
+        Some(&[1, 8, 8]),
+        Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(g.layout, stog::script::Layout::Protocol);
+    close_some_channels(&mut g, &data);
+    let pruned = inside.with_file_name("resnet_pruned.pt");
+    let export = g.export_pruned(&pruned, &data.val.x).unwrap();
+    // Every conv maps 16 channels to 16: only the graph tells the blocks' first convs (which
+    // write the gated channels) from their second (which read them).
+    assert_eq!(
+        export.producers,
+        vec![
+            Some("blocks.0.conv1.weight".into()),
+            Some("blocks.1.conv1.weight".into())
+        ]
+    );
+    assert_eq!(
+        export.carriers,
+        vec![vec!["blocks.0.conv2.weight"], vec!["blocks.1.conv2.weight"]]
+    );
+    assert_eq!(
+        export.norms,
+        vec![vec!["blocks.0.bn1"], vec!["blocks.1.bn1"]]
+    );
+    let kept: Vec<i64> = g
+        .selected()
+        .unwrap()
+        .iter()
+        .map(|s| (s.len() as i64).max(1))
+        .collect();
+    let exported = tch::CModule::load(&pruned).unwrap();
+    let params: std::collections::HashMap<String, tch::Tensor> =
+        exported.named_parameters().unwrap().into_iter().collect();
+    for (b, k) in kept.iter().enumerate() {
+        assert_eq!(
+            params[&format!("blocks.{b}.conv1.weight")].size(),
+            [*k, 16, 3, 3]
+        );
+        assert_eq!(
+            params[&format!("blocks.{b}.conv2.weight")].size(),
+            [16, *k, 3, 3]
+        );
+        assert_eq!(params[&format!("blocks.{b}.bn1.weight")].size(), [*k]);
+        assert_eq!(params[&format!("blocks.{b}.bn2.weight")].size(), [16]);
+    }
+    assert_eq!(params["stem.weight"].size(), [16, 1, 3, 3]);
+    let (ours, theirs) = tch::no_grad(|| {
+        (
+            g.forward(&data.test.x, false).unwrap(),
+            exported
+                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
+                .unwrap(),
+        )
+    });
+    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+    // Gates on the residual stream: refused, naming the sum, and no file written.
+    let stream = mlp.with_file_name("resnet_stream.pt");
+    python_fixture(
+        "make_script_resnet.py",
+        &stream,
+        &[std::ffi::OsStr::new("--residual")],
+    );
+    let mut g = stog::script::gated_stages(
+        &stream,
+        GateKind::Ste,
+        &probe,
+        Some(&[1, 8, 8]),
+        Device::Cpu,
+    )
+    .unwrap();
+    close_some_channels(&mut g, &data);
+    let out = stream.with_file_name("resnet_stream_pruned.pt");
+    let err = g.export_pruned(&out, &data.val.x).unwrap_err().to_string();
+    assert!(err.contains("aten::add"), "{err}");
+    assert!(!out.exists());
 }

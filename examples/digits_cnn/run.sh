@@ -24,7 +24,8 @@ for ((seed = 0; seed < ${SPLITS:-3}; seed++)); do
       --backbone-lr 1e-3 --refit-epochs "${REFIT_EPOCHS:-20}" --write-test-rows \
       --out-dir "$dir/$model" > "$dir/$model.log" 2>&1
     for point in $(ls -d "$dir/$model"/lambda_* | sort -t_ -k2 -g); do
-      "$PY" examples/digits_cnn/check_pruned.py "$point" "$OUT/checks.csv" "$model $gate"
+      "$PY" examples/digits_cnn/check_pruned.py "$point" "$OUT/checks.csv" "$model $gate" \
+        "$dir/$model.pt"
     done
   done
 done

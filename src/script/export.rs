@@ -1,10 +1,12 @@
 //! Exporting a [`GatedScript`] without its gates and without the units they dropped: the layers
 //! that write a dropped unit lose its output rows (with their bias and a following BatchNorm's
 //! entries), the layers that read it lose its input columns, and kept columns carry their gate's
-//! scale. An input gate exports a model that takes the full input rows and drops the unused
+//! scale. Which layers those are is read from the TorchScript graph ([`ScriptSurgery::gate_links`]),
+//! so that layers of equal widths (a ResNet's) are told apart by the data flow, not by their
+//! shapes. An input gate exports a model that takes the full input rows and drops the unused
 //! columns first. The export is checked against the gated model.
 
-use super::surgery::ScriptSurgery;
+use super::surgery::{GateLinks, GateSite, ScriptSurgery};
 use super::{GatedScript, Layout, script_error};
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -14,12 +16,14 @@ use tch::{Device, Kind, Tensor};
 /// What the physical pruning of an export removed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrunedExport {
-    /// Per gate layer, the parameter that reads its units: it now reads only the kept ones,
+    /// Per gate layer, the parameters that read its units: they now read only the kept ones,
     /// scaled by their gate (for stage files as `file:parameter`).
-    pub carriers: Vec<String>,
+    pub carriers: Vec<Vec<String>>,
     /// Per gate layer, the parameter whose output rows produce its units (it now writes only the
     /// kept ones); `None` for an input gate.
     pub producers: Vec<Option<String>>,
+    /// Per gate layer, the BatchNorm layers between the producer and the gate, cut with it.
+    pub norms: Vec<Vec<String>>,
     /// The input columns (features, or channels on axis 1) the exported model reads, for an
     /// input gate: it takes the full input rows and drops the other columns first.
     pub inputs_kept: Option<Vec<i64>>,
@@ -57,22 +61,18 @@ impl GatedScript {
     /// Writes the model without gates and without the units they dropped (see
     /// [`export_paths`] for the files), and says what it removed.
     ///
-    /// Per gate layer, in the model's order: the *carrier* is the first parameter after the
-    /// previous gate's carrier (for stage files, in the next stage) that reads that many units
-    /// on axis 1 (a Linear weight `[out, D]` or a Conv weight `[out, C, ...]`); it keeps the
-    /// columns of the kept units, scaled by their inference gate. The *producer* is the last
-    /// weight before the carrier (from the previous carrier on; for stage files, in this stage)
-    /// that writes that many units on axis 0; it keeps their rows, and so do its bias and the
-    /// weight, bias, running mean and variance of the BatchNorm that follows it. An input gate
-    /// has no producer: the model is wrapped to read only the kept input columns.
+    /// For each gate layer the TorchScript graph says (calls inlined): the *producer*, the layer
+    /// (Conv or Linear) whose output the gate multiplies, through channel-wise ops (BatchNorm,
+    /// activations, pooling); and the *carriers*, the layers that read the gated units, through
+    /// ops that commute with a gate in [0, 1] (ReLU, pooling, global means). The producer keeps
+    /// the rows of the kept units, with its bias and the BatchNorms on the way; the carriers keep
+    /// their columns, scaled by the inference gate. An input gate has no producer: the model is
+    /// wrapped to read only the kept input columns. A gate that drops every unit keeps one, read
+    /// with a zero column (PyTorch has no layer of zero units).
     ///
-    /// A gate that drops every unit keeps one, read with a zero column (PyTorch has no layer of
-    /// zero units).
-    ///
-    /// This equals the gated model when the gated units come straight from the producer (through
-    /// BatchNorm, ReLU or pooling) and go straight into the carrier; the export checks it on the
-    /// rows `probe` and refuses with an error when the outputs differ (a residual sum between
-    /// them, for instance).
+    /// Where the units reach anything else (a residual sum, a BatchNorm after the gate) the
+    /// export is refused with an error naming it, and so it is when the pruned model's outputs
+    /// differ from the gated model's on the rows `probe`; no file is then left.
     ///
     /// [`export_paths`]: GatedScript::export_paths
     pub fn export_pruned(&self, out: impl AsRef<Path>, probe: &Tensor) -> Result<PrunedExport> {
@@ -91,9 +91,9 @@ impl GatedScript {
             }
         }
         let parameters_before = parameter_count(&modules)?;
-        let mut plan = Plan::new(&modules, &self.paths, self.layout == Layout::StageFiles)?;
         let mut carriers = Vec::new();
         let mut producers = Vec::new();
+        let mut norms = Vec::new();
         let mut inputs_kept = None;
         for (j, (g, name)) in self.gates.iter().zip(self.gate_names()).enumerate() {
             let z = g
@@ -106,22 +106,66 @@ impl GatedScript {
                 .filter(|u| z[*u as usize] != 0.0)
                 .collect();
             if keep.is_empty() {
-                // Layers of zero units are not valid in PyTorch: a gate that drops every unit
-                // leaves its first, which the carrier reads with a zero column.
                 keep.push(0);
             }
             let scale: Vec<f64> = keep.iter().map(|u| z[*u as usize]).collect();
-            let carrier = plan.carrier(&modules, j, g.units(), &name)?;
-            if self.layout == Layout::Input {
-                inputs_kept = Some(keep.clone());
-                producers.push(None);
-            } else {
-                let producer = plan.producer(&mut modules, j, carrier, g.units(), &keep, &name)?;
-                producers.push(Some(plan.label(producer)));
+            let (before, after, links) = self.links(&modules, j)?;
+            let path = &self.paths[after];
+            let refuse = |why: String| script_error(path, "export", format!("gate {name}: {why}"));
+            if !links.blocked.is_empty() {
+                return Err(refuse(format!(
+                    "its units reach {} besides the layers that read them (a residual sum or a \
+                     BatchNorm after the gate cannot lose channels alone)",
+                    links.blocked.join(", ")
+                )));
             }
-            plan.keep_columns(&mut modules, carrier, &keep, &scale)?;
-            carriers.push(plan.label(carrier));
-            plan.previous = Some(carrier);
+            if links.carriers.is_empty() {
+                return Err(refuse("no Linear or Conv layer reads its units".into()));
+            }
+            let keep_t = Tensor::from_slice(&keep);
+            match (self.layout == Layout::Input, &links.producer) {
+                (true, _) => {
+                    inputs_kept = Some(keep.clone());
+                    producers.push(None);
+                }
+                (false, Some(producer)) => {
+                    let m = &mut modules[before];
+                    cut_rows(m, producer, &keep_t)?;
+                    // A layer built with bias=False reads a bias attribute that is None.
+                    if let Some(bias) = &links.bias
+                        && m.has(bias)?
+                    {
+                        cut_rows(m, bias, &keep_t)?;
+                    }
+                    for norm in &links.norms {
+                        for entry in ["weight", "bias", "running_mean", "running_var"] {
+                            let entry = format!("{norm}.{entry}");
+                            if m.has(&entry)? {
+                                cut_rows(m, &entry, &keep_t)?;
+                            }
+                        }
+                    }
+                    producers.push(Some(self.label(before, producer)));
+                }
+                (false, None) => {
+                    return Err(refuse(format!(
+                        "no Linear or Conv layer writes its units (the search back from the gate \
+                         reached {})",
+                        links.source.as_deref().unwrap_or("nothing")
+                    )));
+                }
+            }
+            for carrier in &links.carriers {
+                keep_columns(&mut modules[after], carrier, &keep, &scale)?;
+            }
+            carriers.push(
+                links
+                    .carriers
+                    .iter()
+                    .map(|c| self.label(after, c))
+                    .collect(),
+            );
+            norms.push(links.norms.iter().map(|n| self.label(before, n)).collect());
         }
         if let Some(keep) = &inputs_kept {
             modules[0] = modules[0].select_inputs(keep)?;
@@ -131,7 +175,8 @@ impl GatedScript {
         for (module, file) in modules.iter().zip(&files) {
             module.save(file)?;
         }
-        self.check_export(&files, probe, &carriers)?;
+        let first_carriers: Vec<String> = carriers.iter().flatten().cloned().collect();
+        self.check_export(&files, probe, &first_carriers)?;
         let bytes = |paths: &[PathBuf]| -> u64 {
             paths
                 .iter()
@@ -141,12 +186,63 @@ impl GatedScript {
         Ok(PrunedExport {
             carriers,
             producers,
+            norms,
             inputs_kept,
             parameters_before,
             parameters_after,
             bytes_before: bytes(&self.paths),
             bytes_after: bytes(&files),
         })
+    }
+
+    /// The layers around gate `j`: the module that writes its units, the module that reads them
+    /// (the same but for stage files), and the links the graphs give.
+    fn links(&self, modules: &[ScriptSurgery], j: usize) -> Result<(usize, usize, GateLinks)> {
+        Ok(match self.layout {
+            Layout::Input => (0, 0, modules[0].gate_links("forward", GateSite::Input)?),
+            Layout::Protocol => (
+                0,
+                0,
+                modules[0].gate_links("forward_gates", GateSite::Protocol(j))?,
+            ),
+            Layout::Stages(_) => {
+                let back = modules[0].gate_links(&format!("stage{j}"), GateSite::Output)?;
+                let forth = modules[0].gate_links(&format!("stage{}", j + 1), GateSite::Input)?;
+                (
+                    0,
+                    0,
+                    GateLinks {
+                        carriers: forth.carriers,
+                        blocked: forth.blocked,
+                        ..back
+                    },
+                )
+            }
+            Layout::StageFiles => {
+                let back = modules[j].gate_links("forward", GateSite::Output)?;
+                let forth = modules[j + 1].gate_links("forward", GateSite::Input)?;
+                (
+                    j,
+                    j + 1,
+                    GateLinks {
+                        carriers: forth.carriers,
+                        blocked: forth.blocked,
+                        ..back
+                    },
+                )
+            }
+        })
+    }
+
+    /// The parameter `name` of module `k` as reports name it: `file:name` for stage files.
+    fn label(&self, k: usize, name: &str) -> String {
+        if self.layout == Layout::StageFiles {
+            let path = &self.paths[k];
+            let file = path.file_name().unwrap_or(path.as_os_str());
+            format!("{}:{name}", file.to_string_lossy())
+        } else {
+            name.to_string()
+        }
     }
 
     /// Checks that the exported `files` compute the gated model on `probe`; removes them and
@@ -197,202 +293,19 @@ fn parameter_count(modules: &[ScriptSurgery]) -> Result<i64> {
     Ok(n)
 }
 
-/// Every parameter of the modules in the model's order, and where the next gate's search
-/// starts.
-struct Plan {
-    /// (module, parameter name), in the model's order.
-    order: Vec<(usize, String)>,
-    /// The file of each module.
-    paths: Vec<PathBuf>,
-    /// Stage files: gate `j`'s producer is in module `j`, its carrier in module `j + 1`.
-    stage_files: bool,
-    /// Index in `order` of the previous gate's carrier (set once a gate is done).
-    previous: Option<usize>,
-    /// Normalisation layers (module, path) already cut for an earlier gate.
-    norms_taken: Vec<(usize, String)>,
-}
-
-impl Plan {
-    fn new(modules: &[ScriptSurgery], paths: &[PathBuf], stage_files: bool) -> Result<Plan> {
-        let mut order = Vec::new();
-        for (k, m) in modules.iter().enumerate() {
-            order.extend(m.parameter_names()?.into_iter().map(|n| (k, n)));
-        }
-        Ok(Plan {
-            order,
-            paths: paths.to_vec(),
-            stage_files,
-            previous: None,
-            norms_taken: Vec::new(),
-        })
-    }
-
-    fn size(&self, modules: &[ScriptSurgery], i: usize) -> Result<Vec<i64>> {
-        let (k, name) = &self.order[i];
-        Ok(modules[*k].get(name)?.size())
-    }
-
-    /// The parameter `i` as reports name it.
-    fn label(&self, i: usize) -> String {
-        let (k, name) = &self.order[i];
-        if self.stage_files {
-            let path = &self.paths[*k];
-            let file = path.file_name().unwrap_or(path.as_os_str());
-            format!("{}:{name}", file.to_string_lossy())
-        } else {
-            name.clone()
-        }
-    }
-
-    /// Gate `j`'s carrier: the first weight after the previous one that reads `units` on axis 1.
-    fn carrier(
-        &self,
-        modules: &[ScriptSurgery],
-        j: usize,
-        units: i64,
-        gate: &str,
-    ) -> Result<usize> {
-        let from = self.previous.map_or(0, |p| p + 1);
-        for i in from..self.order.len() {
-            if self.stage_files && self.order[i].0 != j + 1 {
-                continue;
-            }
-            let size = self.size(modules, i)?;
-            if size.len() >= 2 && size[1] == units {
-                return Ok(i);
-            }
-        }
-        Err(script_error(
-            &self.paths[0],
-            "export",
-            format!(
-                "no parameter after the previous gate's reads the {units} units of gate {gate} on axis 1"
-            ),
-        ))
-    }
-
-    /// Gate `j`'s producer (the last weight before `carrier`, from the previous gate's carrier
-    /// on, that writes `units` rows), with its rows, its bias and the entries of the
-    /// normalisation layer after it ([`Plan::norm_after`]) cut to `keep`.
-    fn producer(
-        &mut self,
-        modules: &mut [ScriptSurgery],
-        j: usize,
-        carrier: usize,
-        units: i64,
-        keep: &[i64],
-        gate: &str,
-    ) -> Result<usize> {
-        // From the previous gate's carrier on: it may write this gate's units (a conv between
-        // two gates).
-        let lo = self.previous.unwrap_or(0);
-        let mut producer = None;
-        for i in (lo..carrier).rev() {
-            if self.stage_files && self.order[i].0 != j {
-                continue;
-            }
-            let size = self.size(modules, i)?;
-            if size.len() >= 2 && size[0] == units {
-                producer = Some(i);
-                break;
-            }
-        }
-        let Some(p) = producer else {
-            return Err(script_error(
-                &self.paths[self.order[carrier].0],
-                "export",
-                format!(
-                    "no layer before {} writes the {units} units of gate {gate} on axis 0",
-                    self.order[carrier].1
-                ),
-            ));
-        };
-        let keep = Tensor::from_slice(keep);
-        let k = self.order[p].0;
-        let name = self.order[p].1.clone();
-        cut_rows(&mut modules[k], &name, &keep)?;
-        let bias = format!("{}.bias", prefix(&name));
-        if self.order.iter().any(|(ki, n)| *ki == k && *n == bias) {
-            cut_rows(&mut modules[k], &bias, &keep)?;
-        }
-        if let Some(norm) = self.norm_after(modules, p, units)? {
-            self.norms_taken.push((k, norm.clone()));
-            let mut names: Vec<String> = self
-                .order
-                .iter()
-                .filter(|(ki, _)| *ki == k)
-                .map(|(_, n)| n.clone())
-                .collect();
-            names.extend(modules[k].buffer_names()?);
-            for n in names.iter().filter(|n| prefix(n) == norm) {
-                if modules[k].get(n)?.size() == [units] {
-                    cut_rows(&mut modules[k], n, &keep)?;
-                }
-            }
-        }
-        Ok(p)
-    }
-
-    /// The normalisation layer (a module with a `running_mean` buffer of `units` values, not
-    /// taken by an earlier gate) that follows the producer `p`: the first after it in the order
-    /// of the parameters, else the first at all (registration order need not follow the data;
-    /// the export's check catches a wrong guess).
-    fn norm_after(
-        &self,
-        modules: &[ScriptSurgery],
-        p: usize,
-        units: i64,
-    ) -> Result<Option<String>> {
-        let k = self.order[p].0;
-        let mut candidates = Vec::new();
-        for b in modules[k].buffer_names()? {
-            let q = prefix(&b).to_string();
-            if b.ends_with(".running_mean")
-                && modules[k].get(&b)?.size() == [units]
-                && !self.norms_taken.contains(&(k, q.clone()))
-            {
-                candidates.push(q);
-            }
-        }
-        let position = |q: &str| {
-            self.order
-                .iter()
-                .position(|(ki, n)| *ki == k && prefix(n) == q)
-        };
-        let after = candidates
-            .iter()
-            .find(|q| position(q).is_some_and(|i| i > p))
-            .cloned();
-        Ok(after.or_else(|| candidates.first().cloned()))
-    }
-
-    /// The carrier keeps the columns `keep` (axis 1), scaled by `scale`.
-    fn keep_columns(
-        &self,
-        modules: &mut [ScriptSurgery],
-        carrier: usize,
-        keep: &[i64],
-        scale: &[f64],
-    ) -> Result<()> {
-        let (k, name) = &self.order[carrier];
-        let w = modules[*k].get(name)?;
-        let mut shape = vec![1, keep.len() as i64];
-        shape.extend(std::iter::repeat_n(1, w.dim() - 2));
-        let z = Tensor::from_slice(scale)
-            .to_kind(w.kind())
-            .view(shape.as_slice());
-        let cut = w.index_select(1, &Tensor::from_slice(keep)) * z;
-        modules[*k].set(name, &cut)
-    }
-}
-
-/// The module path of a parameter or buffer name (`layer1.0.bn1` of `layer1.0.bn1.weight`).
-fn prefix(name: &str) -> &str {
-    name.rsplit_once('.').map_or("", |(p, _)| p)
-}
-
 /// `name` keeps the rows `keep` (axis 0).
 fn cut_rows(module: &mut ScriptSurgery, name: &str, keep: &Tensor) -> Result<()> {
     let t = module.get(name)?;
     module.set(name, &t.index_select(0, keep))
+}
+
+/// The weight `name` keeps the columns `keep` (axis 1), scaled by `scale`.
+fn keep_columns(module: &mut ScriptSurgery, name: &str, keep: &[i64], scale: &[f64]) -> Result<()> {
+    let w = module.get(name)?;
+    let mut shape = vec![1, keep.len() as i64];
+    shape.extend(std::iter::repeat_n(1, w.dim().saturating_sub(2)));
+    let z = Tensor::from_slice(scale)
+        .to_kind(w.kind())
+        .view(shape.as_slice());
+    module.set(name, &(w.index_select(1, &Tensor::from_slice(keep)) * z))
 }

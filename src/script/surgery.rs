@@ -21,11 +21,49 @@ unsafe extern "C" {
         value: *const c_void,
         err: *mut *mut c_char,
     ) -> i32;
+    fn stog_module_gate_links(
+        m: *mut c_void,
+        method: *const c_char,
+        gate: i64,
+        err: *mut *mut c_char,
+    ) -> *mut c_char;
     fn stog_module_select_inputs(
         m: *mut c_void,
         keep: *const c_void,
         err: *mut *mut c_char,
     ) -> *mut c_void;
+}
+
+/// Where, in a TorchScript graph, to look for a gate's layers ([`ScriptSurgery::gate_links`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateSite {
+    /// The gate vector `gates[i]` of the gate protocol's `forward_gates`: what it multiplies,
+    /// and what reads the product.
+    Protocol(usize),
+    /// The method's return value (the stage before a gate).
+    Output,
+    /// The method's input (the stage or model after a gate).
+    Input,
+}
+
+/// The layers around a gate, read from the TorchScript graph (calls inlined): the layer that
+/// writes its units, the layers that read them, and what else the units reach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateLinks {
+    /// The weight (`layer1.0.conv1.weight`) that writes the units on axis 0.
+    pub producer: Option<String>,
+    /// The producer's bias.
+    pub bias: Option<String>,
+    /// BatchNorm layers between the producer and the gate.
+    pub norms: Vec<String>,
+    /// The weights that read the units on axis 1.
+    pub carriers: Vec<String>,
+    /// What the search back from the gate reached instead of a layer (the model's input, a
+    /// residual sum).
+    pub source: Option<String>,
+    /// Ops the units reach that are not a layer and do not commute with the gate (a residual
+    /// sum, a BatchNorm after the gate, the method's return).
+    pub blocked: Vec<String>,
 }
 
 /// A TorchScript module loaded (on the CPU) for surgery.
@@ -95,6 +133,12 @@ impl ScriptSurgery {
         Ok(names.lines().map(str::to_string).collect())
     }
 
+    /// Whether the module has a parameter or buffer `name`.
+    pub fn has(&self, name: &str) -> Result<bool> {
+        Ok(self.parameter_names()?.iter().any(|n| n == name)
+            || self.buffer_names()?.iter().any(|n| n == name))
+    }
+
     /// The tensor of the parameter or buffer `name` (it shares the module's storage).
     pub fn get(&self, name: &str) -> Result<Tensor> {
         let c = c_string(name, "attribute", &self.path)?;
@@ -112,6 +156,41 @@ impl ScriptSurgery {
         call_status(&self.path, &format!("replace {name}"), |err| unsafe {
             stog_module_set(self.module, c.as_ptr(), value.as_ptr().cast(), err)
         })
+    }
+
+    /// The layers around the gate at `site` of `method`, from its inlined graph.
+    pub fn gate_links(&self, method: &str, site: GateSite) -> Result<GateLinks> {
+        let c = c_string(method, "method", &self.path)?;
+        let gate = match site {
+            GateSite::Protocol(i) => i as i64,
+            GateSite::Output => -1,
+            GateSite::Input => -2,
+        };
+        let text = call(&self.path, &format!("trace {method}"), |err| unsafe {
+            stog_module_gate_links(self.module, c.as_ptr(), gate, err)
+        })?;
+        // SAFETY: a NUL-terminated string from dup(), freed once after copying.
+        let lines = unsafe { CStr::from_ptr(text) }
+            .to_string_lossy()
+            .into_owned();
+        unsafe { stog_free_string(text) };
+        let mut links = GateLinks::default();
+        for line in lines.lines() {
+            let Some((role, what)) = line.split_once(' ') else {
+                continue;
+            };
+            let what = what.to_string();
+            match role {
+                "producer" => links.producer = Some(what),
+                "bias" => links.bias = Some(what),
+                "norm" if !links.norms.contains(&what) => links.norms.push(what),
+                "carrier" if !links.carriers.contains(&what) => links.carriers.push(what),
+                "none" => links.source = Some(what),
+                "blocked" if !links.blocked.contains(&what) => links.blocked.push(what),
+                _ => {}
+            }
+        }
+        Ok(links)
     }
 
     /// A module that reads only the columns `keep` (on axis 1) of its input and hands them to

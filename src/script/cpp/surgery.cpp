@@ -3,6 +3,9 @@
 // columns. Every function catches C++ exceptions and returns their message in `*err` (freed by
 // stog_free_string); tensors cross as `torch::Tensor*`, the representation tch uses.
 
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
 #include <cstdlib>
@@ -27,6 +30,136 @@ std::pair<torch::jit::Module, std::string> owner(torch::jit::Module m, const std
   if (path.empty()) throw std::runtime_error("empty attribute name");
   for (size_t i = 0; i + 1 < path.size(); ++i) m = m.attr(path[i]).toModule();
   return {m, path.back()};
+}
+
+using torch::jit::Node;
+using torch::jit::Value;
+
+// The attribute path (`layer1.0.conv1.weight`) of a value read by a chain of prim::GetAttr from
+// `self`, or "" when it is not one.
+std::string attr_path(Value* v, Value* self) {
+  std::vector<std::string> parts;
+  while (v->node()->kind() == c10::prim::GetAttr) {
+    parts.push_back(v->node()->s(c10::attr::name));
+    v = v->node()->input(0);
+  }
+  if (v != self || parts.empty()) return "";
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += (out.empty() ? "" : ".") + *it;
+  return out;
+}
+
+bool is_layer(Node* n) {
+  auto k = n->kind();
+  return k == c10::aten::conv1d || k == c10::aten::conv2d || k == c10::aten::conv3d ||
+         k == c10::aten::_convolution || k == c10::aten::linear;
+}
+
+// Ops that keep each channel on its own: a gate commutes with them (or, for BatchNorm, its
+// entries are cut with the channels).
+bool is_channelwise(Node* n) {
+  static const std::vector<std::string> names = {
+      "aten::relu", "aten::relu_", "aten::leaky_relu", "aten::leaky_relu_", "aten::gelu",
+      "aten::silu", "aten::silu_", "aten::hardtanh", "aten::hardtanh_", "aten::relu6",
+      "aten::max_pool1d", "aten::max_pool2d", "aten::max_pool3d", "aten::avg_pool1d",
+      "aten::avg_pool2d", "aten::avg_pool3d", "aten::adaptive_avg_pool1d",
+      "aten::adaptive_avg_pool2d", "aten::adaptive_avg_pool3d", "aten::adaptive_max_pool2d",
+      "aten::dropout", "aten::dropout_", "aten::feature_dropout", "aten::contiguous",
+      "aten::clone", "aten::detach", "aten::batch_norm"};
+  std::string k = n->kind().toQualString();
+  return std::find(names.begin(), names.end(), k) != names.end();
+}
+
+// Channel-wise ops that commute with a gate in [0, 1] (f(g x) = g f(x)), so that the gate can move
+// past them into the layer that reads its units. BatchNorm does not (it shifts a dropped
+// channel's zero to a constant), nor do GELU or SiLU.
+bool commutes(Node* n) {
+  static const std::vector<std::string> names = {
+      "aten::relu", "aten::relu_", "aten::leaky_relu", "aten::leaky_relu_", "aten::max_pool1d",
+      "aten::max_pool2d", "aten::max_pool3d", "aten::avg_pool1d", "aten::avg_pool2d",
+      "aten::avg_pool3d", "aten::adaptive_avg_pool1d", "aten::adaptive_avg_pool2d",
+      "aten::adaptive_avg_pool3d", "aten::adaptive_max_pool2d", "aten::dropout",
+      "aten::dropout_", "aten::feature_dropout", "aten::contiguous", "aten::clone",
+      "aten::detach"};
+  std::string k = n->kind().toQualString();
+  return std::find(names.begin(), names.end(), k) != names.end();
+}
+
+// Ops after which the channels are the columns of a 2-D tensor (global pooling, then flatten or
+// a mean over the spatial axes): a consumer Linear reads them in order. The export's check
+// catches a flatten of more than one position per channel.
+bool is_to_columns(Node* n) {
+  std::string k = n->kind().toQualString();
+  return k == "aten::flatten" || k == "aten::mean" || k == "aten::amax" || k == "aten::sum" ||
+         k == "aten::view" || k == "aten::reshape" || k == "aten::squeeze";
+}
+
+// Walks back from `v` through channel-wise ops to the layer that writes it; appends
+// "producer W", "bias B" and "norm P" lines (P a BatchNorm's path) to `out`, or "none" when it
+// reaches something else (a residual sum, the input).
+void trace_back(Value* v, Value* self, std::string& out) {
+  while (true) {
+    Node* n = v->node();
+    if (is_layer(n)) {
+      out += "producer " + attr_path(n->input(1), self) + "\n";
+      auto bias = attr_path(n->input(2), self);
+      if (!bias.empty()) out += "bias " + bias + "\n";
+      return;
+    }
+    if (n->kind() == c10::aten::batch_norm) {
+      auto w = attr_path(n->input(3), self);  // running_mean
+      if (!w.empty()) out += "norm " + w.substr(0, w.rfind('.')) + "\n";
+    }
+    if (!is_channelwise(n) || n->inputs().empty()) {
+      out += std::string("none ") + n->kind().toQualString() + "\n";
+      return;
+    }
+    v = n->input(0);
+  }
+}
+
+// Walks forward from `v` through ops that commute with the gate to every layer that reads it;
+// appends "carrier W" lines, or "blocked OP" for a use that is neither (a residual sum, a
+// BatchNorm).
+void trace_forward(Value* v, Value* self, std::string& out) {
+  for (const auto& use : v->uses()) {
+    Node* n = use.user;
+    if (is_layer(n) && use.offset == 0) {
+      out += "carrier " + attr_path(n->input(1), self) + "\n";
+    } else if ((commutes(n) || is_to_columns(n)) && use.offset == 0) {
+      trace_forward(n->output(), self, out);
+    } else if (n->kind() == c10::prim::Return) {
+      out += "blocked return\n";
+    } else {
+      out += std::string("blocked ") + n->kind().toQualString() + "\n";
+    }
+  }
+}
+
+// The values that gate `index` multiplies in `graph`: the other operand of each aten::mul whose
+// operand comes (through view, reshape, unsqueeze or expand) from `gates[index]`.
+std::vector<Node*> gate_muls(torch::jit::Graph& graph, int64_t index) {
+  std::vector<Node*> muls;
+  for (Node* n : graph.nodes()) {
+    if (n->kind() != c10::aten::__getitem__) continue;
+    auto i = torch::jit::toIValue(n->input(1));
+    if (!i || !i->isInt() || i->toInt() != index) continue;
+    std::vector<Value*> frontier = {n->output()};
+    while (!frontier.empty()) {
+      Value* v = frontier.back();
+      frontier.pop_back();
+      for (const auto& use : v->uses()) {
+        std::string k = use.user->kind().toQualString();
+        if (k == "aten::mul") {
+          muls.push_back(use.user);
+        } else if (k == "aten::view" || k == "aten::reshape" || k == "aten::unsqueeze" ||
+                   k == "aten::expand" || k == "aten::to" || k == "aten::expand_as") {
+          frontier.push_back(use.user->output());
+        }
+      }
+    }
+  }
+  return muls;
 }
 
 }  // namespace
@@ -96,6 +229,54 @@ int stog_module_set(void* m, const char* name, void* value, char** err) {
   } catch (const std::exception& e) {
     *err = dup(e.what());
     return 1;
+  }
+}
+
+// The layers around a gate, found in the TorchScript graph of `method` (inlined):
+// - `gate` >= 0: the gate vector `gates[gate]` of the gate protocol; back from what it multiplies
+//   and forward from the product;
+// - `gate` == -1: back from the method's return value (the stage before a gate);
+// - `gate` == -2: forward from the method's first input (the stage or model after a gate).
+// Returns lines "producer W", "bias B", "norm P", "carrier W", "none OP", "blocked OP".
+char* stog_module_gate_links(void* m, const char* method, int64_t gate, char** err) {
+  try {
+    auto* module = static_cast<torch::jit::Module*>(m);
+    auto graph = module->get_method(method).graph()->copy();
+    torch::jit::Inline(*graph);
+    // Folds the indices of unrolled loops over module lists (`gates[i]`).
+    torch::jit::ConstantPropagation(graph);
+    Value* self = graph->inputs()[0];
+    std::string out;
+    if (gate >= 0) {
+      auto muls = gate_muls(*graph, gate);
+      if (muls.empty()) throw std::runtime_error("no multiplication by this gate in " + std::string(method));
+      for (Node* mul : muls) {
+        // The operand that is not the gate: the one not reached from __getitem__.
+        Value* a = mul->input(0);
+        Value* b = mul->input(1);
+        auto reaches_gate = [&](Value* v) {
+          while (true) {
+            std::string k = v->node()->kind().toQualString();
+            if (k == "aten::__getitem__") return true;
+            if (k == "aten::view" || k == "aten::reshape" || k == "aten::unsqueeze" ||
+                k == "aten::expand" || k == "aten::to" || k == "aten::expand_as")
+              v = v->node()->input(0);
+            else
+              return false;
+          }
+        };
+        trace_back(reaches_gate(a) ? b : a, self, out);
+        trace_forward(mul->output(), self, out);
+      }
+    } else if (gate == -1) {
+      trace_back(graph->outputs()[0], self, out);
+    } else {
+      trace_forward(graph->inputs()[1], self, out);
+    }
+    return dup(out);
+  } catch (const std::exception& e) {
+    *err = dup(e.what());
+    return nullptr;
   }
 }
 
