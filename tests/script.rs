@@ -947,6 +947,31 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
         )
     });
     assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+    // A fine-tuned backbone trains its BatchNorms' running statistics too: the export has them.
+    g.train_backbone().unwrap();
+    g.fit(
+        &data,
+        &ScriptFitConfig {
+            lambda: 0.1,
+            epochs: 3,
+            warmup: 1,
+            backbone_lr: 0.01,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let tuned = cnn.with_file_name("cnn_bn_tuned.pt");
+    g.export_pruned(&tuned, &data.val.x).unwrap();
+    let exported = tch::CModule::load(&tuned).unwrap();
+    let (ours, theirs) = tch::no_grad(|| {
+        (
+            g.forward(&data.test.x, false).unwrap(),
+            exported
+                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
+                .unwrap(),
+        )
+    });
+    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
 }
 
 #[test]

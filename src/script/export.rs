@@ -76,20 +76,8 @@ impl GatedScript {
     ///
     /// [`export_paths`]: GatedScript::export_paths
     pub fn export_pruned(&self, out: impl AsRef<Path>, probe: &Tensor) -> Result<PrunedExport> {
-        let mut modules = self
-            .paths
-            .iter()
-            .map(|p| ScriptSurgery::load(p))
-            .collect::<Result<Vec<_>>>()?;
-        // The copies get the current (possibly fine-tuned) weights.
-        for ((live, module), path) in self.modules.iter().zip(&mut modules).zip(&self.paths) {
-            let weights = live
-                .named_parameters()
-                .map_err(|e| script_error(path, "parameters", e))?;
-            for (name, value) in weights {
-                module.set(&name, &value.detach())?;
-            }
-        }
+        let out = out.as_ref();
+        let mut modules = self.live_copies(out)?;
         let parameters_before = parameter_count(&modules)?;
         let mut carriers = Vec::new();
         let mut producers = Vec::new();
@@ -193,6 +181,26 @@ impl GatedScript {
             bytes_before: bytes(&self.paths),
             bytes_after: bytes(&files),
         })
+    }
+
+    /// The modules as they are now, for surgery: their weights and buffers (a fine-tuned
+    /// backbone's BatchNorm statistics too) pass through a file beside `out`, which tch's
+    /// modules can write and the surgery read.
+    fn live_copies(&self, out: &Path) -> Result<Vec<ScriptSurgery>> {
+        let dir = out.parent().unwrap_or(Path::new("."));
+        self.modules
+            .iter()
+            .zip(&self.paths)
+            .enumerate()
+            .map(|(k, (live, path))| {
+                let file = dir.join(format!(".stog-live-{}-{k}.pt", std::process::id()));
+                live.save(&file)
+                    .map_err(|e| script_error(path, "save the fitted model", e))?;
+                let copy = ScriptSurgery::load(&file);
+                let _ = std::fs::remove_file(&file);
+                copy
+            })
+            .collect()
     }
 
     /// The layers around gate `j`: the module that writes its units, the module that reads them

@@ -170,7 +170,10 @@ void stog_free_string(char* s) { std::free(s); }
 
 void* stog_module_load(const char* path, char** err) {
   try {
-    return new torch::jit::Module(torch::jit::load(path));
+    auto module = new torch::jit::Module(torch::jit::load(path));
+    // What is exported runs in evaluation mode (BatchNorm's running statistics, no dropout).
+    module->eval();
+    return module;
   } catch (const std::exception& e) {
     *err = dup(e.what());
     return nullptr;
