@@ -1,27 +1,24 @@
 //! `stog predict` and `stog transform`: a model from `stog select` applied to a data file whose
 //! columns are matched by name; exit 2 naming a missing column.
 
+mod common;
+
+use common::stog;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use stog::data::{Source, Task};
 use stog::selector::FittedSelector;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stog-apply-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::tmp("apply", name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn stog(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stog"))
-        .env("OMP_NUM_THREADS", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+/// `stog predict` (or `transform`) of `model` on `data` into `out`.
+fn apply(command: &str, model: &str, data: &str, out: &str) -> (i32, String) {
+    stog(&[
+        command, "--model", model, "--data", data, "--out", out, "--device", "cpu",
+    ])
 }
 
 /// A quick model of breast cancer in `dir/model`.
@@ -76,17 +73,12 @@ fn predict_matches_columns_by_name_and_writes_probabilities() {
     let model = select(&dir);
     let m = model.to_str().unwrap();
     let out = dir.join("p.csv");
-    let (code, text) = stog(&[
+    let (code, text) = apply(
         "predict",
-        "--model",
         m,
-        "--data",
         "data/breast_cancer.csv",
-        "--out",
         out.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    );
     assert_eq!(code, 0, "{text}");
     let rows = cells(&out);
     assert_eq!(rows[0], ["prediction", "proba_0", "proba_1"]);
@@ -111,32 +103,22 @@ fn predict_matches_columns_by_name_and_writes_probabilities() {
     let order: Vec<usize> = std::iter::once(30).chain((0..30).rev()).collect();
     reordered(&shuffled, &order);
     let again = dir.join("p2.csv");
-    let (code, text) = stog(&[
+    let (code, text) = apply(
         "predict",
-        "--model",
         m,
-        "--data",
         shuffled.to_str().unwrap(),
-        "--out",
         again.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    );
     assert_eq!(code, 0, "{text}");
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
     // Parquet out holds the same numbers.
     let parquet = dir.join("p.parquet");
-    let (code, text) = stog(&[
+    let (code, text) = apply(
         "predict",
-        "--model",
         m,
-        "--data",
         shuffled.to_str().unwrap(),
-        "--out",
         parquet.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    );
     assert_eq!(code, 0, "{text}");
     let names: Vec<String> = rows[0].clone();
     let back = Source::new(&parquet, Task::Classification)
@@ -160,15 +142,7 @@ fn a_missing_column_or_model_exits_2_naming_it() {
     reordered(&dropped, &order);
     let out = dir.join("p.csv");
     for command in ["predict", "transform"] {
-        let (code, text) = stog(&[
-            command,
-            "--model",
-            m,
-            "--data",
-            dropped.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let (code, text) = apply(command, m, dropped.to_str().unwrap(), out.to_str().unwrap());
         assert_eq!(code, 2, "{text}");
         assert!(
             text.contains("`mean texture`") && text.contains("missing"),
@@ -176,26 +150,20 @@ fn a_missing_column_or_model_exits_2_naming_it() {
         );
         assert!(!out.exists());
     }
-    let (code, text) = stog(&[
+    let (code, text) = apply(
         "predict",
-        "--model",
         dir.join("none").to_str().unwrap(),
-        "--data",
         "data/breast_cancer.csv",
-        "--out",
         out.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("selector.json"), "{text}");
-    let (code, text) = stog(&[
+    let (code, text) = apply(
         "predict",
-        "--model",
         m,
-        "--data",
         "data/breast_cancer.csv",
-        "--out",
         dir.join("p.txt").to_str().unwrap(),
-    ]);
+    );
     assert_eq!(code, 2, "{text}");
     assert!(text.contains(".csv or .parquet"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -218,15 +186,12 @@ fn transform_writes_exactly_the_selected_columns() {
     let column = |name: &str| source[0].iter().position(|h| h == name).unwrap();
     // With the target in the file: the kept columns, then the target.
     let out = dir.join("t.csv");
-    let (code, text) = stog(&[
+    let (code, text) = apply(
         "transform",
-        "--model",
         model.to_str().unwrap(),
-        "--data",
         "data/breast_cancer.csv",
-        "--out",
         out.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(code, 0, "{text}");
     let rows = cells(&out);
     let mut header = selected.clone();
@@ -241,15 +206,12 @@ fn transform_writes_exactly_the_selected_columns() {
     // Without a target column: the kept columns only.
     let features = dir.join("features.csv");
     reordered(&features, &(0..30).collect::<Vec<_>>());
-    let (code, text) = stog(&[
+    let (code, text) = apply(
         "transform",
-        "--model",
         model.to_str().unwrap(),
-        "--data",
         features.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(code, 0, "{text}");
     assert_eq!(cells(&out)[0], selected);
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,23 +1,12 @@
 //! The `stog select` contract: files written, keys present, exit codes on bad input.
 
+mod common;
+
+use common::stog;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stog-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn stog(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stog"))
-        .env("OMP_NUM_THREADS", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    common::tmp("cli", name)
 }
 
 fn read_json(path: &Path) -> serde_json::Value {

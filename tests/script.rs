@@ -868,6 +868,24 @@ fn the_script_path_keeps_the_sparsest_point_within_one_standard_error() {
     );
 }
 
+/// The exported digits model `file` gives the gated model's outputs on the test rows.
+fn assert_export_computes_the_gated_model(
+    g: &stog::script::GatedScript,
+    file: &std::path::Path,
+    data: &Prepared,
+) {
+    let exported = tch::CModule::load(file).unwrap();
+    let (ours, theirs) = tch::no_grad(|| {
+        (
+            g.forward(&data.test.x, false).unwrap(),
+            exported
+                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
+                .unwrap(),
+        )
+    });
+    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+}
+
 #[test]
 fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_in_pytorch() {
     let _serial = serial(0);
@@ -937,16 +955,7 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
         assert_eq!(shapes[name], want, "{name}");
     }
     // The pruned model computes the gated one on the test rows.
-    let exported = tch::CModule::load(&pruned).unwrap();
-    let (ours, theirs) = tch::no_grad(|| {
-        (
-            g.forward(&data.test.x, false).unwrap(),
-            exported
-                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
-                .unwrap(),
-        )
-    });
-    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+    assert_export_computes_the_gated_model(&g, &pruned, &data);
     // A fine-tuned backbone trains its BatchNorms' running statistics too: the export has them.
     g.train_backbone().unwrap();
     g.fit(
@@ -962,16 +971,7 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
     .unwrap();
     let tuned = cnn.with_file_name("cnn_bn_tuned.pt");
     g.export_pruned(&tuned, &data.val.x).unwrap();
-    let exported = tch::CModule::load(&tuned).unwrap();
-    let (ours, theirs) = tch::no_grad(|| {
-        (
-            g.forward(&data.test.x, false).unwrap(),
-            exported
-                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
-                .unwrap(),
-        )
-    });
-    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+    assert_export_computes_the_gated_model(&g, &tuned, &data);
 }
 
 #[test]
@@ -1034,15 +1034,7 @@ fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residua
         assert_eq!(params[&format!("blocks.{b}.bn2.weight")].size(), [16]);
     }
     assert_eq!(params["stem.weight"].size(), [16, 1, 3, 3]);
-    let (ours, theirs) = tch::no_grad(|| {
-        (
-            g.forward(&data.test.x, false).unwrap(),
-            exported
-                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
-                .unwrap(),
-        )
-    });
-    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+    assert_export_computes_the_gated_model(&g, &pruned, &data);
     // Gates on the residual stream: refused, naming the sum, and no file written.
     let stream = mlp.with_file_name("resnet_stream.pt");
     python_fixture(

@@ -28,6 +28,7 @@ x, expected = rows("test_inputs.csv").view(-1, 1, 8, 8), rows("test_outputs.csv"
 with torch.no_grad():
     outputs = model(x)
 diff = (outputs - expected).abs().max().item()
+tolerance = 1e-5 * (1.0 + expected.abs().max().item())
 params = dict(model.named_parameters())
 pruned = result["pruned"]
 shapes_ok = True
@@ -66,7 +67,6 @@ with open(checks, "a") as f:
                     "parameters_before", "parameters_after", "ms_before", "ms_after", "max_diff",
                     "checked"])
     w.writerow(line)
-tolerance = 1e-5 * (1.0 + expected.abs().max().item())
 ok = diff <= tolerance and shapes_ok
 if not ok:
     print(f"{out_dir}: largest difference {diff:.2e} (tolerance {tolerance:.2e}), pruned shapes "

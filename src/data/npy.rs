@@ -155,28 +155,38 @@ fn read_npz_table<R: Read + Seek>(
         })?;
         (n, cols, x, features)
     };
-    let mut entry = archive
+    let entry = archive
         .by_name(&format!("{target}.npy"))
         .map_err(|e| missing(target, e))?;
-    let header = Header::read(&mut entry).map_err(|r| fail(Some(target), r))?;
-    let m = header.vector().map_err(|r| fail(Some(target), r))?;
-    if m != n {
-        return Err(fail(
-            Some(target),
-            format!("{m} target values for {n} rows of `x`"),
-        ));
-    }
-    header
-        .check_len(Some(entry.size()), n, 1)
-        .map_err(|r| fail(Some(target), r))?;
-    let mut y = zeros(path, n)?;
-    let target_name = [target.to_string()];
-    header.values(path, &mut entry, n, 1, &target_name, |i, _, v| y[i] = v)?;
+    let size = entry.size();
+    let y = target_array(path, entry, size, target, n)?;
     let mut names = features;
     names.push(target.to_string());
     let t = target_index(path, &names, target, None)?;
     debug_assert_eq!(t, cols);
     Table::assemble(Origin::File(path), &names, t, x, y, task, Place::Row)
+}
+
+/// The 1-D array `target` of a `.npz` archive (its entry, of `size` bytes), which must hold `n`
+/// finite values.
+fn target_array(
+    path: &Path,
+    mut entry: impl Read,
+    size: u64,
+    target: &str,
+    n: usize,
+) -> Result<Vec<f64>> {
+    let fail = |reason: String| Error::data(path, None, Some(target), reason);
+    let header = Header::read(&mut entry).map_err(fail)?;
+    let m = header.vector().map_err(fail)?;
+    if m != n {
+        return Err(fail(format!("{m} target values for {n} rows of `x`")));
+    }
+    header.check_len(Some(size), n, 1).map_err(fail)?;
+    let mut y = zeros(path, n)?;
+    let target_name = [target.to_string()];
+    header.values(path, &mut entry, n, 1, &target_name, |i, _, v| y[i] = v)?;
+    Ok(y)
 }
 
 /// `len` zero feature values, `f32` when the array is, or an error when memory for them cannot
@@ -696,23 +706,11 @@ pub(crate) fn npz_frame(
     if !has_target {
         return Ok((names, x, n));
     }
-    let mut entry = archive
+    let entry = archive
         .by_name(&format!("{target}.npy"))
         .map_err(|e| fail(Some(target), e.to_string()))?;
-    let header = Header::read(&mut entry).map_err(|r| fail(Some(target), r))?;
-    let m = header.vector().map_err(|r| fail(Some(target), r))?;
-    if m != n {
-        return Err(fail(
-            Some(target),
-            format!("{m} target values for {n} rows of `x`"),
-        ));
-    }
-    header
-        .check_len(Some(entry.size()), n, 1)
-        .map_err(|r| fail(Some(target), r))?;
-    let mut y = zeros(path, n)?;
-    let target_name = [target.to_string()];
-    header.values(path, &mut entry, n, 1, &target_name, |i, _, v| y[i] = v)?;
+    let size = entry.size();
+    let y = target_array(path, entry, size, target, n)?;
     let mut frame = Vec::with_capacity(n * (cols + 1));
     for (row, t) in x.chunks(cols.max(1)).zip(&y) {
         frame.extend_from_slice(row);
