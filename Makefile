@@ -13,10 +13,12 @@ build: setup
 	$(CARGO) build --release --bins --examples
 
 # The test suite, then examples/component: a crate that uses stog as a dependency would (arrays
-# in, predictions out) and checks what it gets.
+# in, predictions out) and checks what it gets; then the Python package (python/tests).
 test: setup
 	$(CARGO) test --release
 	$(CARGO) run --release -p stog-component
+	CARGO=$(CARGO) ./scripts/setup_python.sh
+	PYTHONPATH=python "$$(cat .cargo/python-path)" -m pytest -q python/tests
 
 # The Slurm job files of examples/slurm on a real one-node Slurm (root on Debian; installs
 # slurm-wlm and munge when missing, so not part of `make test`): an array of 4 with a task

@@ -23,7 +23,7 @@ if _torch.__version__.split("+")[0] != TORCH_VERSION:
         "then reinstall stog"
     )
 
-from . import _core  # noqa: E402  (after torch: its libraries are then loaded)
+from . import _core  # noqa: E402,F401  (after torch: its libraries are then loaded)
 from ._estimators import StogClassifier, StogRegressor, StogSelector  # noqa: E402
 from ._script import PruneResult, prune_script  # noqa: E402
 

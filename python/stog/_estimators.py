@@ -29,7 +29,10 @@ class _StogBase(BaseEstimator):
     def _check_params(self):
         """The settings as the Rust core takes them; a ValueError names a bad one."""
         if not isinstance(self.gate, str):
-            raise ValueError(f"gate must be a string such as 'hard-concrete' or 'stg:sigma=0.25', got {self.gate!r}")
+            raise ValueError(
+                "gate must be a string such as 'hard-concrete' or 'stg:sigma=0.25', "
+                f"got {self.gate!r}"
+            )
         if isinstance(self.lambda_, str):
             if self.lambda_ != "auto":
                 raise ValueError(f"lambda_ must be 'auto' or a number >= 0, got {self.lambda_!r}")
@@ -42,33 +45,57 @@ class _StogBase(BaseEstimator):
             raise ValueError(f"lambda_ must be 'auto' or a number >= 0, got {self.lambda_!r}")
         max_features = self.max_features
         if max_features is not None:
-            if not isinstance(max_features, numbers.Integral) or isinstance(max_features, bool) or max_features < 1:
-                raise ValueError(f"max_features must be None or an integer >= 1, got {max_features!r}")
+            if (
+                not isinstance(max_features, numbers.Integral)
+                or isinstance(max_features, bool)
+                or max_features < 1
+            ):
+                raise ValueError(
+                    f"max_features must be None or an integer >= 1, got {max_features!r}"
+                )
             if lambda_ is not None:
-                raise ValueError("max_features needs lambda_='auto' (the path chooses within the budget)")
+                raise ValueError(
+                    "max_features needs lambda_='auto' (the path chooses within the budget)"
+                )
             max_features = int(max_features)
         if isinstance(self.hidden, str):
             if self.hidden != "auto":
-                raise ValueError(f"hidden must be 'auto' or a tuple of layer sizes, got {self.hidden!r}")
+                raise ValueError(
+                    f"hidden must be 'auto' or a tuple of layer sizes, got {self.hidden!r}"
+                )
             hidden = None
         else:
             try:
                 hidden = [int(h) for h in self.hidden]
             except (TypeError, ValueError):
-                raise ValueError(f"hidden must be 'auto' or a tuple of layer sizes, got {self.hidden!r}") from None
+                raise ValueError(
+                    f"hidden must be 'auto' or a tuple of layer sizes, got {self.hidden!r}"
+                ) from None
             if any(h < 1 or h != s for h, s in zip(hidden, self.hidden)):
                 raise ValueError(f"hidden layer sizes must be integers >= 1, got {self.hidden!r}")
         validation = self.validation
         if isinstance(validation, numbers.Integral) and not isinstance(validation, bool):
             if validation < 2:
-                raise ValueError(f"validation must be 'auto', 'holdout' or a number of folds >= 2, got {validation!r}")
+                raise ValueError(
+                    "validation must be 'auto', 'holdout' or a number of folds >= 2, "
+                    f"got {validation!r}"
+                )
             validation = str(int(validation))
         elif validation not in ("auto", "holdout"):
-            raise ValueError(f"validation must be 'auto', 'holdout' or a number of folds >= 2, got {validation!r}")
-        if not isinstance(self.epochs, numbers.Integral) or isinstance(self.epochs, bool) or self.epochs < 1:
+            raise ValueError(
+                "validation must be 'auto', 'holdout' or a number of folds >= 2, "
+                f"got {validation!r}"
+            )
+        if (
+            not isinstance(self.epochs, numbers.Integral)
+            or isinstance(self.epochs, bool)
+            or self.epochs < 1
+        ):
             raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
         if not isinstance(self.device, str):
-            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+            raise ValueError(
+                f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}"
+            )
         return dict(
             gate=self.gate,
             lambda_=lambda_,
@@ -88,7 +115,6 @@ class _StogBase(BaseEstimator):
             y,
             dtype=[np.float64, np.float32],
             ensure_min_samples=_MIN_ROWS,
-            y_numeric=False,
         )
         task = self._task(y)
         if task == "classification":
@@ -96,7 +122,8 @@ class _StogBase(BaseEstimator):
             classes, codes = np.unique(y, return_inverse=True)
             if len(classes) < 2:
                 raise ValueError(
-                    f"{type(self).__name__} needs at least two classes in y; got one class: {classes[0]!r}"
+                    f"{type(self).__name__} needs at least two classes in y; "
+                    f"got one class: {classes[0]!r}"
                 )
             target = codes.astype(np.float64)
         else:
@@ -122,6 +149,8 @@ class _StogBase(BaseEstimator):
         self.n_selected_ = int(sum(self._model.support()))
         if classes is not None:
             self.classes_ = classes
+        else:
+            self.__dict__.pop("classes_", None)  # from an earlier classification fit
         return self
 
     def _rows(self, X):
@@ -173,7 +202,8 @@ class _StogBase(BaseEstimator):
 
 
 def _seed(random_state):
-    """The seed of a fit: an int as given (as `stog select --seed`); None or a RandomState draws one."""
+    """The seed of a fit: an int as given (as `stog select --seed`); None or a RandomState draws
+    one."""
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if random_state < 0:
             raise ValueError(f"random_state must be >= 0, got {random_state}")
@@ -275,7 +305,9 @@ class StogSelector(SelectorMixin, _StogBase):
         if self.task in ("classification", "regression"):
             return self.task
         if self.task != "auto":
-            raise ValueError(f"task must be 'auto', 'classification' or 'regression', got {self.task!r}")
+            raise ValueError(
+                f"task must be 'auto', 'classification' or 'regression', got {self.task!r}"
+            )
         kind = type_of_target(y)
         if kind in ("binary", "multiclass"):
             return "classification"

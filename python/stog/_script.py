@@ -112,7 +112,9 @@ def prune_script(
         raise ValueError(f"split must be three fractions (train, validation, test), got {split!r}")
     x = _array(X, "X")
     if x.ndim != 2:
-        raise ValueError(f"X must be 2-D (rows x features; input_shape reshapes rows), got shape {x.shape}")
+        raise ValueError(
+            f"X must be 2-D (rows x features; input_shape reshapes rows), got shape {x.shape}"
+        )
     target = _array(y, "y").astype(np.float64)
     if target.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {target.shape}")

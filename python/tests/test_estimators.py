@@ -14,7 +14,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-import stog
 from stog import StogClassifier, StogRegressor, StogSelector
 
 # One fit at a fixed lambda (seconds): the API tests. The automatic path runs in the selection
@@ -99,6 +98,10 @@ def test_dataframe_names_come_back(data):
     out = sel.set_output(transform="pandas").transform(pd.DataFrame(Xt, columns=cols))
     assert list(out.columns) == [cols[j] for j in kept]
     np.testing.assert_array_equal(out.to_numpy(), Xt[:, kept])
+    # Through a pipeline whose scaler outputs arrays, the names still come back.
+    pipe = Pipeline([("scale", StandardScaler()), ("sel", StogSelector(**FAST))]).fit(frame, y)
+    kept = pipe["sel"].get_support(indices=True)
+    assert list(pipe.get_feature_names_out()) == [cols[j] for j in kept]
     # Columns in another order than at fit time are refused, as scikit-learn does.
     with pytest.raises(ValueError, match="feature names"):
         sel.transform(pd.DataFrame(Xt, columns=cols)[cols[::-1]])
@@ -229,4 +232,3 @@ def test_cuda_without_a_gpu_is_a_clear_error(data):
     (X, y), _ = data
     with pytest.raises(ValueError, match="CUDA is not available"):
         StogClassifier(device="cuda").fit(X, y)
-

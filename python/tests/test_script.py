@@ -1,6 +1,5 @@
 """prune_script: a TorchScript model trained here, gated, fitted and pruned in this process."""
 
-import numpy as np
 import pytest
 import torch
 
@@ -52,9 +51,7 @@ def rows():
 def test_input_gate_keeps_the_two_inputs_and_the_export_ignores_the_rest(rows):
     (x, y), (xt, yt) = rows
     torch.manual_seed(0)
-    mlp = torch.nn.Sequential(
-        torch.nn.Linear(6, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2)
-    )
+    mlp = torch.nn.Sequential(torch.nn.Linear(6, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2))
     scripted = torch.jit.script(train(mlp, x, y))
     before = (scripted(xt).argmax(1) == yt).float().mean().item()
     r = stog.prune_script(scripted, x[:600], y[:600], lambdas=[0.0, 0.01, 0.03, 0.1], epochs=100)
