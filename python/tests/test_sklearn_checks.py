@@ -4,7 +4,7 @@ The checks fit on tens of rows; stog's default fit there is two architectures x 
 cross-validation folds and a refit), about ten seconds each, and the suite makes about 45 fits per
 estimator. `make test` therefore runs every check on estimators set to one architecture (the
 linear model) and one validation holdout: the same automatic lambda path, the same API. The
-defaults run with STOG_DEFAULT_CHECKS=1 (about 20 minutes for the three).
+defaults run with STOG_DEFAULT_CHECKS=1 (28 minutes for the three on 2 cores).
 """
 
 import os
