@@ -39,4 +39,4 @@ fi
 PYO3_PYTHON="$PY" "${CARGO:-cargo}" build --release --quiet -p stog-python
 SUFFIX="$("$PY" -c 'import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])')"
 rm -f python/stog/_core*.so
-cp target/release/lib_core.so "python/stog/_core$SUFFIX"
+cp "${CARGO_TARGET_DIR:-target}/release/lib_core.so" "python/stog/_core$SUFFIX"
