@@ -886,29 +886,42 @@ fn assert_export_computes_the_gated_model(
     assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
 }
 
-#[test]
-fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_in_pytorch() {
-    let _serial = serial(0);
-    let (mlp, _) = fixture();
-    let cnn = mlp.with_file_name("cnn_bn.pt");
-    python_fixture(
-        "make_script_cnn.py",
-        &cnn,
-        &[std::ffi::OsStr::new("--batch-norm")],
-    );
-    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+/// The digits model that `script` (a fixture) writes as `file` with `args`, STE gates through its
+/// gate protocol, fitted until channels close.
+fn closed_protocol_model(
+    script: &str,
+    file: &str,
+    args: &[&str],
+    data: &Prepared,
+) -> (PathBuf, stog::script::GatedScript) {
+    let path = fixture().0.with_file_name(file);
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    python_fixture(script, &path, &args);
     let probe = data.train.x.narrow(0, 0, 4);
     let mut g =
-        stog::script::gated_stages(&cnn, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
+        stog::script::gated_stages(&path, GateKind::Ste, &probe, Some(&[1, 8, 8]), Device::Cpu)
             .unwrap();
     assert_eq!(g.layout, stog::script::Layout::Protocol);
-    close_some_channels(&mut g, &data);
-    let kept: Vec<i64> = g
-        .selected()
+    close_some_channels(&mut g, data);
+    (path, g)
+}
+
+/// Units each gate of `g` keeps, as the export writes them (at least one).
+fn kept_units(g: &stog::script::GatedScript) -> Vec<i64> {
+    g.selected()
         .unwrap()
         .iter()
         .map(|s| (s.len() as i64).max(1))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_in_pytorch() {
+    let _serial = serial(0);
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+    let (cnn, mut g) =
+        closed_protocol_model("make_script_cnn.py", "cnn_bn.pt", &["--batch-norm"], &data);
+    let kept = kept_units(&g);
     let pruned = cnn.with_file_name("cnn_bn_pruned.pt");
     let export = g.export_pruned(&pruned, &data.val.x).unwrap();
     assert_eq!(
@@ -978,21 +991,8 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
 fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residual_stream_are_refused()
  {
     let _serial = serial(0);
-    let (mlp, _) = fixture();
     let data = prepared(std::path::Path::new("data/digits.csv"), 0);
-    let probe = data.train.x.narrow(0, 0, 4);
-    let inside = mlp.with_file_name("resnet.pt");
-    python_fixture("make_script_resnet.py", &inside, &[]);
-    let mut g = stog::script::gated_stages(
-        &inside,
-        GateKind::Ste,
-        &probe,
-        Some(&[1, 8, 8]),
-        Device::Cpu,
-    )
-    .unwrap();
-    assert_eq!(g.layout, stog::script::Layout::Protocol);
-    close_some_channels(&mut g, &data);
+    let (inside, g) = closed_protocol_model("make_script_resnet.py", "resnet.pt", &[], &data);
     let pruned = inside.with_file_name("resnet_pruned.pt");
     let export = g.export_pruned(&pruned, &data.val.x).unwrap();
     // Every conv maps 16 channels to 16: only the graph tells the blocks' first convs (which
@@ -1012,12 +1012,7 @@ fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residua
         export.norms,
         vec![vec!["blocks.0.bn1"], vec!["blocks.1.bn1"]]
     );
-    let kept: Vec<i64> = g
-        .selected()
-        .unwrap()
-        .iter()
-        .map(|s| (s.len() as i64).max(1))
-        .collect();
+    let kept = kept_units(&g);
     let exported = tch::CModule::load(&pruned).unwrap();
     let params: std::collections::HashMap<String, tch::Tensor> =
         exported.named_parameters().unwrap().into_iter().collect();
@@ -1036,21 +1031,12 @@ fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residua
     assert_eq!(params["stem.weight"].size(), [16, 1, 3, 3]);
     assert_export_computes_the_gated_model(&g, &pruned, &data);
     // Gates on the residual stream: refused, naming the sum, and no file written.
-    let stream = mlp.with_file_name("resnet_stream.pt");
-    python_fixture(
+    let (stream, g) = closed_protocol_model(
         "make_script_resnet.py",
-        &stream,
-        &[std::ffi::OsStr::new("--residual")],
+        "resnet_stream.pt",
+        &["--residual"],
+        &data,
     );
-    let mut g = stog::script::gated_stages(
-        &stream,
-        GateKind::Ste,
-        &probe,
-        Some(&[1, 8, 8]),
-        Device::Cpu,
-    )
-    .unwrap();
-    close_some_channels(&mut g, &data);
     let out = stream.with_file_name("resnet_stream_pruned.pt");
     let err = g.export_pruned(&out, &data.val.x).unwrap_err().to_string();
     assert!(err.contains("aten::add"), "{err}");
