@@ -287,10 +287,10 @@ fn a_fit_reports_its_stages_and_points() {
             _ => None,
         })
         .collect();
-    let fold = |fold| Stage::Fold { fold, folds: 3 };
+    // A classification's folds train together, as one ensemble.
     assert_eq!(
         stages,
-        [Stage::Path, fold(1), fold(2), fold(3), Stage::Final]
+        [Stage::Path, Stage::Folds { folds: 3 }, Stage::Final]
     );
     // Every stage ends with its count of points, and the path's points are the reported path.
     let mut points = 0;

@@ -576,21 +576,24 @@ fn a_fresh_refit_forgets_the_path_weights_and_a_warm_one_starts_from_them() {
     ));
 }
 
-/// The final rerun's point after a cross-validated choice: the chosen lambda's, or the next within
-/// the budget; when the rerun on more rows closed every gate before the chosen lambda (diabetes,
-/// split 0, `--validation 5 --max-features 5`, which failed before), the first point within the
-/// budget that keeps no more than the chosen point did.
+/// The final rerun's point after a cross-validated choice: the one whose count is nearest the
+/// chosen point's (by ratio), within the budget; ties go to the sparser.
 #[test]
-fn the_rerun_point_stands_for_the_chosen_one_even_when_the_rerun_closes_its_gates_first() {
-    use stog::selector::rerun_point;
+fn the_final_point_is_the_rerun_point_whose_count_is_nearest_the_chosen_one() {
+    use stog::selector::faithful_point;
     let rerun = [10, 10, 10, 6, 3, 2, 1, 1, 0];
-    assert_eq!(rerun_point(&rerun, 3, None, 8), Some(3));
-    assert_eq!(rerun_point(&rerun, 3, Some(5), 5), Some(4));
-    assert_eq!(rerun_point(&rerun, 5, Some(5), 2), Some(5));
-    // The main path's chosen point is past the rerun's end.
-    assert_eq!(rerun_point(&rerun, 9, Some(5), 2), Some(5));
-    assert_eq!(rerun_point(&rerun, 12, Some(5), 0), Some(8));
-    assert_eq!(rerun_point(&rerun, 12, None, 4), Some(4));
+    assert_eq!(faithful_point(&rerun, None, 8), Some(0));
+    assert_eq!(faithful_point(&rerun, None, 6), Some(3));
+    assert_eq!(faithful_point(&rerun, None, 5), Some(3));
+    // From 4: 3 features (4 / 5) are nearer than 6 (7 / 5).
+    assert_eq!(faithful_point(&rerun, None, 4), Some(4));
+    assert_eq!(faithful_point(&rerun, None, 2), Some(5));
+    // A tie (2 / 1 against 1 / 2 from 1 + 1): the sparser.
+    assert_eq!(faithful_point(&[3, 0], None, 1), Some(1));
+    assert_eq!(faithful_point(&rerun, None, 0), Some(8));
+    // The budget: the nearest point within it.
+    assert_eq!(faithful_point(&rerun, Some(5), 8), Some(4));
+    assert_eq!(faithful_point(&rerun, Some(6), 8), Some(3));
     // Nothing within the budget.
-    assert_eq!(rerun_point(&[10, 9, 8], 1, Some(5), 3), None);
+    assert_eq!(faithful_point(&[10, 9, 8], Some(5), 3), None);
 }

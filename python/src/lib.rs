@@ -201,6 +201,12 @@ impl Fitted {
         self.get().importance().to_vec()
     }
 
+    /// Per feature, the fraction of the cross-validation folds whose model at the chosen point
+    /// keeps it; `None` when lambda was not chosen by cross-validation.
+    fn stability(&self) -> Option<Vec<f64>> {
+        self.get().stability().map(<[f64]>::to_vec)
+    }
+
     /// The class indices the model was fitted on (empty for regression).
     fn classes(&self) -> Vec<i64> {
         self.get().classes().to_vec()

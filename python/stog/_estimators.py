@@ -144,6 +144,8 @@ class _StogBase(BaseEstimator):
         )
         self.task_ = task
         self.importances_ = np.asarray(self._model.importance(), dtype=np.float64)
+        stability = self._model.stability()
+        self.stability_ = None if stability is None else np.asarray(stability, dtype=np.float64)
         self.chosen_lambda_ = self._model.chosen_lambda()
         self.hidden_ = tuple(self._model.hidden())
         self.n_selected_ = int(sum(self._model.support()))
@@ -266,6 +268,9 @@ class StogSelector(SelectorMixin, _StogBase):
     ----------
     importances_ : ndarray of shape (n_features_in_,)
         Per feature, the gate's open probability; exactly 0 for a dropped feature.
+    stability_ : ndarray of shape (n_features_in_,) or None
+        Per feature, the fraction of the cross-validation folds whose model at the chosen point
+        keeps it (``None`` when lambda was not chosen by cross-validation).
     n_selected_ : int
         The number of kept features.
     chosen_lambda_ : float
@@ -347,7 +352,7 @@ class StogClassifier(ClassifierMixin, _StogBase):
     ----------
     classes_ : ndarray
         The class labels, in the order of ``predict_proba``'s columns.
-    importances_, n_selected_, chosen_lambda_, hidden_, n_features_in_, feature_names_in_
+    importances_, stability_, n_selected_, chosen_lambda_, hidden_, n_features_in_, feature_names_in_
         As for ``StogSelector``.
 """
     )
@@ -401,7 +406,7 @@ class StogRegressor(RegressorMixin, _StogBase):
         + """
     Attributes
     ----------
-    importances_, n_selected_, chosen_lambda_, hidden_, n_features_in_, feature_names_in_
+    importances_, stability_, n_selected_, chosen_lambda_, hidden_, n_features_in_, feature_names_in_
         As for ``StogSelector``.
 """
     )

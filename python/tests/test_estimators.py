@@ -46,6 +46,8 @@ def test_selector_finds_the_two_relevant_features_on_the_automatic_path(data):
     # Importance: the gate's open probability, 0 exactly for every dropped feature.
     assert np.all(sel.importances_[[0, 1]] > 0.5)
     assert np.all(sel.importances_[2:] == 0)
+    # Stability comes from cross-validation folds; a holdout has none.
+    assert sel.stability_ is None
 
 
 def test_classifier_predicts_held_out_rows(data):

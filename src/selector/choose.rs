@@ -117,7 +117,7 @@ pub enum FoldMatch {
 impl FoldMatch {
     /// The point of `fold` that stands for the main path's point `i`, which keeps `kept`
     /// features (`None`: the fold has no point).
-    fn point(self, fold: &[PathPoint], i: usize, kept: usize) -> Option<&PathPoint> {
+    pub(crate) fn point(self, fold: &[PathPoint], i: usize, kept: usize) -> Option<&PathPoint> {
         match self {
             FoldMatch::Lambda => fold.get(i).or(fold.last()),
             FoldMatch::Count => fold
@@ -173,20 +173,20 @@ pub fn cross_validated_candidates(
         .collect()
 }
 
-/// The point of the final rerun (the path refitted on training and validation rows, at the main
-/// path's lambdas) that stands for the main path's chosen point `chosen`, which kept `target`
-/// features: the first point from `chosen` on within the `budget`. With more rows the rerun can
-/// close every gate before the main path's lambda `chosen`; then the first point within the
-/// budget that keeps at most `target` features. `counts` are the rerun's selected features per
-/// point; `None` when no point qualifies.
-pub fn rerun_point(
-    counts: &[usize],
-    chosen: usize,
-    budget: Option<usize>,
-    target: usize,
-) -> Option<usize> {
-    let within = |j: &usize| budget.is_none_or(|k| counts[*j] <= k);
-    (chosen..counts.len())
-        .find(within)
-        .or_else(|| (0..counts.len()).find(|j| within(j) && counts[*j] <= target))
+/// The point of the final rerun (the path refitted on training and validation rows) that stands
+/// for the chosen point of the main path, which kept `target` features: the one whose count is
+/// nearest `target` by ratio (`(count + 1) / (target + 1)`, so that 0 counts), among the points
+/// within the `budget`; ties: the sparser. With more rows the same lambda keeps a different
+/// count (on a microarray set a lambda where the main path kept 1000 genes kept 46 on all rows),
+/// so the final model is matched to the chosen point by its count, not by its lambda. `counts`
+/// are the rerun's selected features per point; `None` when no point is within the budget.
+pub fn faithful_point(counts: &[usize], budget: Option<usize>, target: usize) -> Option<usize> {
+    let distance = |c: usize| ((c as f64 + 1.0) / (target as f64 + 1.0)).ln().abs();
+    (0..counts.len())
+        .filter(|j| budget.is_none_or(|k| counts[*j] <= k))
+        .min_by(|a, b| {
+            distance(counts[*a])
+                .total_cmp(&distance(counts[*b]))
+                .then(counts[*a].cmp(&counts[*b]))
+        })
 }

@@ -2,7 +2,7 @@
 //! new rows (`predict`, `predict_proba`, `transform`, `support`, from arrays or a table matched by
 //! column name), and save / load (`model.safetensors` + a versioned `selector.json`).
 
-use super::{PathSummary, Screened, SelectorParams};
+use super::{Decision, PathSummary, Screened, SelectorParams};
 use crate::data::{Standardizer, Table, Task};
 use crate::gates::CorrelationFactor;
 use crate::model::{GatedMlp, GatedMlpConfig, MemberUsage, gated_mlp};
@@ -79,6 +79,10 @@ pub struct SelectorInfo {
     /// ([`SelectorParams::ridge`]).
     #[serde(default)]
     pub ridge_alpha: Option<f64>,
+    /// What the automatic fit decided (automatic lambda only): the race of architectures, the
+    /// chosen point, the stability of each feature over the folds.
+    #[serde(default)]
+    pub decision: Option<Decision>,
 }
 
 /// How long the training loop of one fit ran: its epochs (every member trains in each) and wall
@@ -161,6 +165,7 @@ impl FittedSelector {
             screened: None,
             training: None,
             ridge_alpha: None,
+            decision: None,
         };
         let usage = model.usage()?.remove(0);
         Ok(FittedSelector {
@@ -196,6 +201,16 @@ impl FittedSelector {
         for (j, v) in screened.columns.iter().zip(&self.info.importance) {
             importance[*j] = *v;
         }
+        if let Some(d) = self.info.decision.as_mut() {
+            if let Some(s) = d.stability.as_mut() {
+                let mut wide = vec![0.0; table.n_features()];
+                for (j, v) in screened.columns.iter().zip(s.iter()) {
+                    wide[*j] = *v;
+                }
+                *s = wide;
+            }
+            d.screen_saturated = Some(self.usage.selected_inputs.len() == screened.columns.len());
+        }
         self.info.params = params;
         self.info.feature_names = table.feature_names.clone();
         self.info.importance = importance;
@@ -219,6 +234,13 @@ impl FittedSelector {
     /// Importance per feature: the gate's open probability, exactly 0 for dropped features.
     pub fn importance(&self) -> &[f64] {
         &self.info.importance
+    }
+
+    /// Stability per feature: the fraction of the cross-validation folds whose model at the
+    /// chosen point keeps it (`None` when lambda was not chosen by cross-validation; see
+    /// [`Decision::stability`]).
+    pub fn stability(&self) -> Option<&[f64]> {
+        self.info.decision.as_ref()?.stability.as_deref()
     }
 
     /// Kept units and multiply-adds of the inference network.

@@ -5,15 +5,19 @@
 //! and save / load.
 
 mod choose;
+mod decision;
 mod fitted;
 mod params;
 mod progress;
+mod race;
 mod report;
 mod screen;
 
 pub use choose::*;
+pub use decision::*;
 pub use fitted::*;
 pub use params::*;
 pub use progress::*;
+pub use race::*;
 pub use report::*;
 pub use screen::*;

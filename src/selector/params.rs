@@ -1,8 +1,9 @@
 //! Parameters of a feature selector, with chainable setters and validation.
 
 use super::{
-    Criterion, FitEvent, FittedSelector, FoldMatch, Rule, Screen, Stage, TrainingTime, Validation,
-    cross_validated_candidates, holdout_candidates, rerun_point, screen,
+    Criterion, Decision, FitEvent, FittedSelector, FoldMatch, Race, Rule, Screen, Stage,
+    TrainingTime, Validation, cross_validated_candidates, faithful_point, fold_stability,
+    holdout_candidates, network_wins, screen,
 };
 use crate::data::{Split, Table, Task};
 use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, Noise};
@@ -117,10 +118,6 @@ pub fn auto_batch_size(n: usize) -> usize {
 /// training rows trains on this many per epoch, drawn afresh, so that the path, the warm-up and
 /// early stopping cost the same from 65,536 rows up (smaller data is unchanged).
 pub const DEFAULT_EPOCH_ROWS: usize = 65_536;
-
-/// Lambdas past the main path's last that the final rerun of a cross-validated choice may visit
-/// to meet a feature budget (each `max_growth` times the one before: 2^30 by default).
-const BUDGET_EXTRA_STEPS: i32 = 30;
 
 impl Default for SelectorParams {
     fn default() -> Self {
@@ -361,33 +358,42 @@ impl SelectorParams {
             && self.lambda == LambdaChoice::Auto
             && self.pretrain.is_none()
             && !self.hidden.is_empty();
-        let network = self.fit_network(table, split, unlabeled, device, on_event)?;
         if !both {
-            return Ok(network);
+            return self.fit_network(table, split, unlabeled, device, on_event);
         }
-        let linear = SelectorParams {
+        let linear_params = SelectorParams {
             hidden: vec![],
             ..self.clone()
+        };
+        let race = Race::of(table, split);
+        let mut kept = match race {
+            Race::TooFewRows { .. } => {
+                linear_params.fit_network(table, split, unlabeled, device, on_event)?
+            }
+            Race::Raced => {
+                let network = self.fit_network(table, split, unlabeled, device, on_event)?;
+                let linear =
+                    linear_params.fit_network(table, split, unlabeled, device, on_event)?;
+                let best = |f: &FittedSelector| {
+                    f.info
+                        .path
+                        .iter()
+                        .filter(|p| self.max_features.is_none_or(|k| p.n_selected <= k))
+                        .map(|p| (p.choice_score, p.choice_se))
+                        .max_by(|a, b| a.0.total_cmp(&b.0))
+                };
+                match network_wins(best(&network), best(&linear)) {
+                    true => network,
+                    false => linear,
+                }
+            }
+        };
+        if let Some(d) = kept.info.decision.as_mut() {
+            d.race = Some(race.clone());
         }
-        .fit_network(table, split, unlabeled, device, on_event)?;
-        // The network is kept only when its best point (within the budget) beats the linear
-        // model's best by more than the standard error of a difference of two scores: the simpler
-        // model wins what the validation rows cannot tell apart.
-        let best = |f: &FittedSelector| {
-            f.info
-                .path
-                .iter()
-                .filter(|p| self.max_features.is_none_or(|k| p.n_selected <= k))
-                .map(|p| (p.choice_score, p.choice_se))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-        };
-        let kept = match (best(&network), best(&linear)) {
-            (Some((n, se)), Some((l, _))) if n - std::f64::consts::SQRT_2 * se > l => network,
-            (Some(_), None) => network,
-            _ => linear,
-        };
         on_event(&FitEvent::Kept {
             hidden: kept.info.network.hidden.clone(),
+            race,
         });
         Ok(kept)
     }
@@ -483,6 +489,7 @@ impl SelectorParams {
             seeds: vec![self.seed],
         };
         let mut training = None;
+        let mut decision = None;
         let ridge_alpha;
         let (lambda, path) = match self.lambda {
             LambdaChoice::Fixed(l) => {
@@ -521,39 +528,26 @@ impl SelectorParams {
                 })?;
                 let rows = split.train.len() + split.val.len();
                 let criteria = [Criterion::Loss, Criterion::Brier, Criterion::Accuracy];
-                let folds = self.validation.folds(rows);
-                let scored: Vec<Vec<Candidate>> = match folds {
+                let by = match self.max_features {
+                    Some(_) => FoldMatch::Count,
+                    None => FoldMatch::Lambda,
+                };
+                let fold_paths = match self.validation.folds(rows) {
+                    None => None,
+                    Some(k) => {
+                        let lambdas: Vec<f64> = points.iter().skip(1).map(|p| p.lambda).collect();
+                        Some(params.fold_paths(table, split, k, &lambdas, device, on_event)?)
+                    }
+                };
+                let scored: Vec<Vec<Candidate>> = match &fold_paths {
                     None => criteria
                         .iter()
                         .map(|c| holdout_candidates(&points, *c))
                         .collect(),
-                    Some(k) => {
-                        let lambdas: Vec<f64> = points.iter().skip(1).map(|p| p.lambda).collect();
-                        let folds = split
-                            .folds(table.labels().as_deref(), k, self.seed)?
-                            .iter()
-                            .enumerate()
-                            .map(|(f, fold)| {
-                                let stage = Stage::Fold {
-                                    fold: f + 1,
-                                    folds: k,
-                                };
-                                self.observed_path(stage, on_event, &mut |on_point| {
-                                    params.fold_path(table, fold, &lambdas, device, on_point)
-                                })
-                            })
-                            .collect::<Result<Vec<_>>>()?;
-                        let by = match self.max_features {
-                            Some(_) => FoldMatch::Count,
-                            None => FoldMatch::Lambda,
-                        };
-                        criteria
-                            .iter()
-                            .map(|c| {
-                                cross_validated_candidates(&points, &folds, by, *c, table.task)
-                            })
-                            .collect::<Result<_>>()?
-                    }
+                    Some(folds) => criteria
+                        .iter()
+                        .map(|c| cross_validated_candidates(&points, folds, by, *c, table.task))
+                        .collect::<Result<_>>()?,
                 };
                 let at = |c: Criterion| match c {
                     Criterion::Loss => 0,
@@ -599,11 +593,21 @@ impl SelectorParams {
                     });
                 }
                 restore_point(&vs, &points[i])?;
-                if folds.is_some() && self.refit_on_all {
+                let chosen_n_selected = points[i].members[0].selected.len();
+                decision = Some(Decision {
+                    race: None,
+                    chosen_lambda: points[i].lambda,
+                    chosen_n_selected,
+                    stability: fold_paths.as_ref().map(|folds| {
+                        fold_stability(folds, by, i, chosen_n_selected, table.n_features())
+                    }),
+                    screen_saturated: None,
+                });
+                if fold_paths.is_some() && self.refit_on_all {
                     // The ridge penalty is chosen at the chosen point, on the validation rows
                     // (the main model's weights it rewrites are replaced by the final model's).
                     let alpha = self.final_ridge(&model, &data)?;
-                    let (data, vs, model) =
+                    let (data, vs, model, lambda) =
                         self.observed_path(Stage::Final, on_event, &mut |on_point| {
                             params.fit_on_all_rows(
                                 table, split, unlabeled, device, &points, i, on_point,
@@ -619,12 +623,13 @@ impl SelectorParams {
                         data,
                         vs,
                         model,
-                        points[i].lambda,
+                        lambda,
                         summary,
                         importance,
                         false,
                     )?;
                     fitted.info.ridge_alpha = alpha;
+                    fitted.info.decision = decision;
                     return Ok(fitted);
                 }
                 ridge_alpha = self.final_ridge(&model, &data)?;
@@ -645,6 +650,7 @@ impl SelectorParams {
         )?;
         fitted.info.training = training;
         fitted.info.ridge_alpha = ridge_alpha;
+        fitted.info.decision = decision;
         Ok(fitted)
     }
 
@@ -661,12 +667,13 @@ impl SelectorParams {
         Ok(Some(alpha))
     }
 
-    /// The final model of a cross-validated choice: the path rerun on the training and
-    /// validation rows together, at the main path's lambdas up to the chosen point `chosen`, each
-    /// stage for the epochs the main path found on its validation rows (the unpenalised start for
-    /// its best epoch, every penalised point until its selection is stable, the refit for its
-    /// best epoch). With a feature budget the rerun goes on along the main path's lambdas, and
-    /// beyond them, until it keeps at most that many features ([`rerun_point`] picks its point).
+    /// The final model of a cross-validated choice: the adaptive path rerun on the training and
+    /// validation rows together until it keeps at most the chosen point's count of features, and
+    /// its point nearest that count ([`faithful_point`]; within the feature budget when there is
+    /// one). Each stage runs for the epochs the main path found on its validation rows: the
+    /// unpenalised start for its best epoch, every penalised point until its selection is stable,
+    /// the refit of the final point for the chosen point's best refit epoch. Returns the rerun's
+    /// lambda there with the model.
     #[allow(clippy::too_many_arguments)]
     fn fit_on_all_rows(
         &self,
@@ -677,7 +684,7 @@ impl SelectorParams {
         points: &[PathPoint],
         chosen: usize,
         on_point: &mut dyn FnMut(&PathPoint),
-    ) -> Result<(Prepared, nn::VarStore, GatedMlp)> {
+    ) -> Result<(Prepared, nn::VarStore, GatedMlp, f64)> {
         let mut rows: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
         rows.sort_unstable();
         // The validation rows stay as the split's `val` (Prepared needs some) but choose nothing:
@@ -700,29 +707,15 @@ impl SelectorParams {
             early_stopping: false,
             ..params.train.clone()
         };
-        let last = match self.max_features {
-            Some(_) => points.len() - 1,
-            None => chosen,
-        };
-        let mut lambdas: Vec<f64> = points[1..=last].iter().map(|p| p.lambda).collect();
-        if self.max_features.is_some()
-            && let Some(&top) = lambdas.last()
-        {
-            // With more rows the main path's last lambda can leave more than the budget open:
-            // the rerun goes on in steps of `max_growth` (it ends once every gate is closed).
-            let growth = params.path.max_growth;
-            lambdas.extend((1..=BUDGET_EXTRA_STEPS).map(|k| top * growth.powi(k)));
-        }
-        // Every lambda of the list is visited (the main path's cap counts its refined steps too).
         let path = PathConfig {
             refit: false,
-            max_points: params.path.max_points.max(lambdas.len()),
             ..params.path.clone()
         };
         let tags = MemberTags {
             gate: self.gate.to_string(),
             seeds: vec![self.seed],
         };
+        let target = points[chosen].members[0].selected.len();
         tch::manual_seed(self.seed as i64);
         let rerun = lambda_path_observed(
             &mut model,
@@ -731,34 +724,140 @@ impl SelectorParams {
             &train,
             &path,
             &tags,
-            &Schedule::Fixed(lambdas),
+            &Schedule::AdaptiveUntil(target as i64),
             on_point,
         )?;
         let counts: Vec<usize> = rerun.iter().map(|p| p.members[0].selected.len()).collect();
-        let target = points[chosen].members[0].selected.len();
-        let at = rerun_point(&counts, chosen, self.max_features, target).ok_or_else(|| {
+        let at = faithful_point(&counts, self.max_features, target).ok_or_else(|| {
             Error::config(
                 "max_features",
                 "the path refitted on training and validation rows never kept so few features",
             )
         })?;
         restore_point(&vs, &rerun[at])?;
-        // The rerun visits the main path's lambdas in order, so its point `at` is the main path's
-        // (past the main path's end, its last point's refit length is used).
-        if let Some(epochs) = points[at.min(points.len() - 1)].members[0].refit_best_epoch {
+        if let Some(epochs) = points[chosen].members[0].refit_best_epoch {
             let path = PathConfig {
                 refit_epochs: epochs.max(1),
                 ..params.path.clone()
             };
             refit_in_place(&model, &vs, &data, &path, &train, &tags)?;
         }
-        Ok((data, vs, model))
+        Ok((data, vs, model, rerun[at].lambda))
     }
 }
 
 impl SelectorParams {
-    /// The path of one cross-validation fold at the main path's `lambdas` (no pretraining: the
-    /// folds score lambda, they are not the final model).
+    /// The paths of `k` cross-validation folds over the training and validation rows of `split`,
+    /// at the main path's `lambdas` (no pretraining: the folds score lambda, they are not the
+    /// final model).
+    ///
+    /// A classification's folds train together, as the members of one ensemble that each see
+    /// their own fold's rows ([`Prepared::stack`]): one pass of the optimiser trains every fold,
+    /// so the folds cost about one path instead of `k` (each point trains until every fold's
+    /// selection is stable). The ensemble needs folds of equal size: every fold's validation
+    /// part is cut to the smallest's and the rows cut train in their fold (`n mod k` rows are
+    /// validated by no fold). A regression's folds, and those of a correlated gate, run one
+    /// after another: each fold standardises its target, or draws its correlation factor, from
+    /// its own rows, which one ensemble does not hold.
+    fn fold_paths(
+        &self,
+        table: &Table,
+        split: &Split,
+        k: usize,
+        lambdas: &[f64],
+        device: Device,
+        on_event: &mut dyn FnMut(&FitEvent),
+    ) -> Result<Vec<Vec<PathPoint>>> {
+        let folds = split.folds(table.labels().as_deref(), k, self.seed)?;
+        if table.task == Task::Classification && self.gate.kind() != GateKind::Correlated {
+            let shortest = folds.iter().map(|f| f.val.len()).min().unwrap_or(0);
+            let equal: Vec<Split> = folds
+                .into_iter()
+                .map(|mut f| {
+                    let cut = f.val.split_off(shortest);
+                    f.train.extend(cut);
+                    f.train.sort_unstable();
+                    f
+                })
+                .collect();
+            return self.observed_path(Stage::Folds { folds: k }, on_event, &mut |on_point| {
+                self.batched_fold_paths(table, &equal, lambdas, device, on_point)
+            });
+        }
+        folds
+            .iter()
+            .enumerate()
+            .map(|(f, fold)| {
+                let stage = Stage::Fold {
+                    fold: f + 1,
+                    folds: k,
+                };
+                self.observed_path(stage, on_event, &mut |on_point| {
+                    self.fold_path(table, fold, lambdas, device, on_point)
+                })
+            })
+            .collect()
+    }
+
+    /// The paths of the equal-sized `folds` as one ensemble of a member per fold, initialised
+    /// as each fold's network alone would be (the same seed), split back into one path per fold.
+    fn batched_fold_paths(
+        &self,
+        table: &Table,
+        folds: &[Split],
+        lambdas: &[f64],
+        device: Device,
+        on_point: &mut dyn FnMut(&PathPoint),
+    ) -> Result<Vec<Vec<PathPoint>>> {
+        let mut train = self.train.clone();
+        if self.auto_batch {
+            train.batch_size = Some(auto_batch_size(folds[0].train.len()));
+        }
+        let sets = folds
+            .iter()
+            .map(|fold| Prepared::new(table, fold, device))
+            .collect::<Result<Vec<_>>>()?;
+        let data = Prepared::stack(&sets, 1).ok_or_else(|| {
+            Error::config(
+                "folds",
+                "the folds' parts differ in size and cannot train together",
+            )
+        })?;
+        let seeds = vec![self.seed; folds.len()];
+        tch::manual_seed(self.seed as i64);
+        let vs = nn::VarStore::new(device);
+        let config = self.network(table.n_features() as i64, data.outputs);
+        let mut model = gated_mlp(&vs.root(), &config, &seeds, None)?;
+        let tags = MemberTags {
+            gate: self.gate.to_string(),
+            seeds,
+        };
+        tch::manual_seed(self.seed as i64);
+        let points = lambda_path_observed(
+            &mut model,
+            &vs,
+            &data,
+            &train,
+            &self.path,
+            &tags,
+            &Schedule::Fixed(lambdas.to_vec()),
+            on_point,
+        )?;
+        Ok((0..folds.len())
+            .map(|f| {
+                points
+                    .iter()
+                    .map(|p| PathPoint {
+                        lambda: p.lambda,
+                        members: vec![p.members[f].clone()],
+                        state: vec![],
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The path of one cross-validation fold at the main path's `lambdas`, alone.
     fn fold_path(
         &self,
         table: &Table,

@@ -2,6 +2,8 @@
 //!
 //! [`SelectorParams::fit_observed`]: super::SelectorParams::fit_observed
 
+use super::Race;
+
 /// A stage of a selector fit: one training run of one architecture.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stage {
@@ -11,6 +13,8 @@ pub enum Stage {
     Path,
     /// Fold `fold` (1-based) of `folds` of the cross-validation, at the path's lambdas.
     Fold { fold: usize, folds: usize },
+    /// Every fold of the cross-validation at once (one ensemble of a member per fold).
+    Folds { folds: usize },
     /// The final model on training and validation rows together, up to the chosen lambda.
     Final,
 }
@@ -21,6 +25,7 @@ impl std::fmt::Display for Stage {
             Stage::Fixed => write!(f, "training at the fixed lambda"),
             Stage::Path => write!(f, "lambda path"),
             Stage::Fold { fold, folds } => write!(f, "fold {fold} of {folds}"),
+            Stage::Folds { folds } => write!(f, "{folds} folds together"),
             Stage::Final => write!(f, "final fit on train + val rows"),
         }
     }
@@ -41,8 +46,9 @@ pub enum FitEvent {
         points: usize,
         n_selected: usize,
     },
-    /// The architecture race ended: the network of `hidden` was kept.
-    Kept { hidden: Vec<i64> },
+    /// The architecture race ended: the network of `hidden` was kept (`race` says whether both
+    /// ran or the rows were too few for the network).
+    Kept { hidden: Vec<i64>, race: Race },
 }
 
 /// The name of an architecture in progress lines: `64-32 network` or `linear model`.

@@ -1,7 +1,7 @@
 //! `result.json` of `stog select` as a type: what a fitted selector selected, how its inference
 //! network scores, and the path it was chosen from.
 
-use super::{FittedSelector, PathSummary, Screened, SplitMetrics, TrainingTime};
+use super::{Decision, FittedSelector, PathSummary, Screened, SplitMetrics, TrainingTime};
 use crate::data::Task;
 use crate::gates::{GateConfig, GateKind, Reduction};
 use crate::model::MemberUsage;
@@ -57,6 +57,11 @@ pub struct SelectReport {
     pub threads: usize,
     /// Unlabeled rows used for pretraining.
     pub unlabeled_rows: usize,
+    /// What the automatic fit decided: the race of architectures, the chosen point (the final
+    /// model's `lambda` and selection stand for it), the stability of each feature over the
+    /// cross-validation folds, whether the screen decided (automatic lambda only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     /// The lambda path (automatic lambda only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<PathSummary>>,
@@ -95,6 +100,7 @@ impl FittedSelector {
             ridge_alpha: info.ridge_alpha,
             threads,
             unlabeled_rows,
+            decision: info.decision.clone(),
             path: (info.params.lambda == super::LambdaChoice::Auto).then(|| info.path.clone()),
         })
     }

@@ -199,6 +199,9 @@ pub enum Schedule {
     Adaptive,
     /// Exactly these penalised lambdas, in order (another path's, for cross-validation).
     Fixed(Vec<f64>),
+    /// Chosen as the path goes, ending at the first point where every member keeps at most
+    /// this many units (the final fit of a choice made in feature counts).
+    AdaptiveUntil(i64),
 }
 
 /// Fits `lambdas` in increasing order, each point starting from the state the previous point
@@ -288,7 +291,11 @@ pub fn lambda_path_observed(
         .map_or(1, |u| u.units_total.iter().sum());
     let fixed = match schedule {
         Schedule::Fixed(l) => Some(l.as_slice()),
-        Schedule::Adaptive => None,
+        Schedule::Adaptive | Schedule::AdaptiveUntil(_) => None,
+    };
+    let until = match schedule {
+        Schedule::AdaptiveUntil(units) => Some(*units),
+        _ => None,
     };
     let mut lambda = match fixed {
         Some(l) => match l.first() {
@@ -308,7 +315,9 @@ pub fn lambda_path_observed(
         let Some(previous) = points.last() else {
             break;
         };
-        if previous.members.iter().all(|m| m.kept() == 0) {
+        if previous.members.iter().all(|m| m.kept() == 0)
+            || until.is_some_and(|u| previous.members.iter().all(|m| m.kept() <= u))
+        {
             break;
         }
         let last = previous.lambda;

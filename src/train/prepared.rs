@@ -57,7 +57,8 @@ pub struct Prepared {
 
 impl Prepared {
     /// The features that per-member gates `[E, D]` let through: the columns some member keeps
-    /// (`[K]`, returned) multiplied by each member's gates, `[E, N, K]` inputs. An inference
+    /// (`[K]`, returned) multiplied by each member's gates, `[E, N, K]` inputs (from rows shared
+    /// by the members or, stacked, each member's own). An inference
     /// network with those input gates computes the same as one fed these columns; the columns no
     /// member keeps are left out, so a refit costs what the kept features cost. With every gate
     /// closed, column 0 stays (as zeros) so that the network still has an input.
@@ -70,9 +71,14 @@ impl Prepared {
             kept
         };
         let g = gates.index_select(1, &kept).unsqueeze(1);
-        let part = |p: &Part| Part {
-            x: p.x.index_select(1, &kept).unsqueeze(0) * &g,
-            y: p.y.shallow_clone(),
+        // Rows `[N, D]` shared by every member, or each member's own `[E, N, D]` (stacked sets).
+        let part = |p: &Part| {
+            let x = p.x.index_select(-1, &kept);
+            let x = if x.dim() == 2 { x.unsqueeze(0) } else { x };
+            Part {
+                x: x * &g,
+                y: p.y.shallow_clone(),
+            }
         };
         let prepared = Prepared {
             train: part(&self.train),

@@ -8,7 +8,7 @@ use stog::data::{Format, Table};
 use stog::gates::GateConfig;
 use stog::report::{SelectConfigRecord, write_json};
 use stog::selector::{
-    Criterion, FitEvent, LambdaChoice, Rule, Screen, Selector, Validation, architecture_name,
+    Criterion, FitEvent, LambdaChoice, Race, Rule, Screen, Selector, Validation, architecture_name,
 };
 use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
 
@@ -326,10 +326,16 @@ impl Progress {
                 if *points == 1 { "" } else { "s" },
                 self.stage_start.elapsed().as_secs_f64()
             )),
-            FitEvent::Kept { hidden } => self.line(format!(
-                "kept the {} (the better score on the rows that choose)",
-                architecture_name(hidden)
-            )),
+            FitEvent::Kept { hidden, race } => self.line(match race {
+                Race::Raced => format!(
+                    "kept the {} (the better score on the rows that choose)",
+                    architecture_name(hidden)
+                ),
+                Race::TooFewRows { rows, needed } => format!(
+                    "fitted the {} only: {rows} rows where a network needs {needed} to race it",
+                    architecture_name(hidden)
+                ),
+            }),
         }
     }
 
