@@ -32,14 +32,17 @@ demo: setup
 	$(CARGO) build --release --bins --examples
 	./scripts/demo.sh
 
-# The Fig. 2 sweep beside the Python libraries, then the wide and tall scales of issue 16 (long;
-# BENCH_PARTS chooses, e.g. BENCH_PARTS=fig2).
-BENCH_PARTS ?= fig2 wide tall
+# The Fig. 2 sweep beside the Python libraries, the wide and tall scales of issue 16, then the
+# forward time that channel pruning buys on the digits CNN and ResNet-18 (long; BENCH_PARTS
+# chooses, e.g. BENCH_PARTS=pruning).
+BENCH_PARTS ?= fig2 wide tall pruning
 bench: setup
 	$(CARGO) build --release --bins --examples
 	@for part in $(BENCH_PARTS); do case $$part in \
 	  fig2) ./scripts/bench.sh ;; wide) ./scripts/bench_wide.sh ;; tall) ./scripts/bench_tall.sh ;; \
-	  *) echo "unknown BENCH_PARTS entry $$part (fig2, wide, tall)"; exit 2 ;; esac || exit 1; done
+	  pruning) ./scripts/bench_pruning.sh ;; \
+	  *) echo "unknown BENCH_PARTS entry $$part (fig2, wide, tall, pruning)"; exit 2 ;; \
+	  esac || exit 1; done
 
 # Real-data benchmark: six data sets from package registries or documented generators, stog beside
 # L1 logistic / Lasso, LassoNet and ExtraTrees (env knobs in scripts/bench_real.sh).
