@@ -89,6 +89,9 @@ fn a_screened_selector_reports_predicts_and_saves_over_every_feature() {
     }
     assert_eq!(f.selected_names()[0], format!("x{}", selected[0]));
     assert_eq!(f.info.params.screen, Screen::Keep(6));
+    // Whether the gates kept every screened feature (the screen decided) is reported as such.
+    let decision = f.info.decision.as_ref().expect("automatic lambda decides");
+    assert_eq!(decision.screen_saturated, Some(selected.len() == 6));
     // Predictions take rows of all 40 features, and survive save / load.
     let rows = Array2::from_shape_fn((split.test.len(), 40), |(i, j)| {
         t.x.get(split.test[i] * 40 + j)
