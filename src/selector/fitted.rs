@@ -132,6 +132,8 @@ pub struct FittedSelector {
 }
 
 impl FittedSelector {
+    /// The selector of a fitted `model` (one member), scored on `data`'s parts. `model` is
+    /// pruned here, and predictions run the pruned copy: its weights must be final.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         params: SelectorParams,
