@@ -51,10 +51,11 @@ pub enum Error {
     NotApplicable { call: String, reason: String },
 
     /// A saved model written in a format this version of stog does not read.
-    #[error("{}: format version {found}, this stog reads version {supported}; refit the model with this version", path.display())]
+    #[error("{}: format version {found}, this stog reads versions 1 to {supported}; refit the model with this version", path.display())]
     ModelFormat {
         path: PathBuf,
         found: String,
+        /// The newest version this stog reads (every earlier one too).
         supported: u32,
     },
 

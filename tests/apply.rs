@@ -1,5 +1,6 @@
 //! `stog predict` and `stog transform`: a model from `stog select` applied to a data file whose
-//! columns are matched by name; exit 2 naming a missing column.
+//! columns are matched by name; only the selected columns are needed; exit 2 naming a missing
+//! one.
 
 mod common;
 
@@ -131,21 +132,60 @@ fn predict_matches_columns_by_name_and_writes_probabilities() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The names of the features `stog select` kept, from its `result.json`.
+fn selected(model: &Path) -> Vec<String> {
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("result.json")).unwrap()).unwrap();
+    result["selected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
-fn a_missing_column_or_model_exits_2_naming_it() {
+fn only_the_selected_columns_are_needed_and_a_missing_one_exits_2_naming_it() {
     let dir = tmp("missing");
     let model = select(&dir);
     let m = model.to_str().unwrap();
-    // Every column but `mean texture` (index 1).
+    let kept = selected(&model);
+    assert!(!kept.is_empty() && kept.len() < 30, "{kept:?}");
+    let header = &cells(Path::new("data/breast_cancer.csv"))[0];
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // A file of the selected columns only (the dropped ones absent): the same output, byte for
+    // byte, as from every column.
+    let only = dir.join("only.csv");
+    reordered(&only, &kept.iter().map(|n| column(n)).collect::<Vec<_>>());
+    for command in ["predict", "transform"] {
+        let (full, part) = (dir.join("full.csv"), dir.join("part.csv"));
+        let (code, text) = apply(command, m, "data/breast_cancer.csv", full.to_str().unwrap());
+        assert_eq!(code, 0, "{text}");
+        let (code, text) = apply(command, m, only.to_str().unwrap(), part.to_str().unwrap());
+        assert_eq!(code, 0, "{text}");
+        let (full, part) = (cells(&full), cells(&part));
+        assert_eq!(full.len(), part.len());
+        match command {
+            "predict" => assert_eq!(full, part),
+            // Without a target in the file, no target column.
+            _ => assert!(
+                full.iter()
+                    .zip(&part)
+                    .all(|(f, p)| f[..kept.len()] == p[..])
+            ),
+        }
+    }
+    // Every column but the first selected one.
+    let missing = &kept[0];
     let dropped = dir.join("dropped.csv");
-    let order: Vec<usize> = (0..31).filter(|j| *j != 1).collect();
+    let order: Vec<usize> = (0..31).filter(|j| *j != column(missing)).collect();
     reordered(&dropped, &order);
     let out = dir.join("p.csv");
     for command in ["predict", "transform"] {
         let (code, text) = apply(command, m, dropped.to_str().unwrap(), out.to_str().unwrap());
         assert_eq!(code, 2, "{text}");
         assert!(
-            text.contains("`mean texture`") && text.contains("missing"),
+            text.contains(&format!("`{missing}`")) && text.contains("missing"),
             "{text}"
         );
         assert!(!out.exists());
@@ -173,14 +213,7 @@ fn a_missing_column_or_model_exits_2_naming_it() {
 fn transform_writes_exactly_the_selected_columns() {
     let dir = tmp("transform");
     let model = select(&dir);
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(model.join("result.json")).unwrap()).unwrap();
-    let selected: Vec<String> = result["selected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let selected = selected(&model);
     assert!(!selected.is_empty() && selected.len() < 30);
     let source = cells(Path::new("data/breast_cancer.csv"));
     let column = |name: &str| source[0].iter().position(|h| h == name).unwrap();

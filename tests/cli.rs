@@ -424,7 +424,6 @@ fn select_takes_the_threads_it_is_given() {
 #[test]
 fn a_gate_setting_on_the_command_line_reaches_the_saved_gate() {
     use stog::gates::GateConfig;
-    use tch::Kind;
     let dir = tmp("sigma");
     let d = dir.to_str().unwrap();
     let (code, text) = stog(&[
@@ -452,43 +451,12 @@ fn a_gate_setting_on_the_command_line_reaches_the_saved_gate() {
     let config = read_json(&dir.join("config.json"));
     assert_eq!(config["params"]["gate"]["kind"], "stg");
     assert_eq!(config["params"]["gate"]["sigma"], 0.25);
+    // The saved network records the gate it was fitted with (its values are folded into the
+    // pruned first layer).
     let fitted = stog::selector::FittedSelector::load(&dir, tch::Device::Cpu).unwrap();
-    let gate = &fitted.model().gates[0].gate;
-    match gate.config() {
-        GateConfig::Stg(c) => assert_eq!(c.sigma, 0.25),
+    match fitted.info.network.input_gate {
+        Some(GateConfig::Stg(c)) => assert_eq!(c.sigma, 0.25),
         other => panic!("{other:?}"),
-    }
-    // The reported importance is P(open) = Phi((mu + 0.5) / sigma) with the new sigma.
-    let mu = &gate.parameters()[0];
-    let phi = |sigma: f64| {
-        Vec::<f64>::try_from(
-            ((mu + 0.5) / sigma)
-                .special_ndtr()
-                .to_kind(Kind::Double)
-                .flatten(0, -1),
-        )
-        .unwrap()
-    };
-    let (sharp, plain) = (phi(0.25), phi(0.5));
-    let importance: Vec<f64> = r["importance"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let kept: Vec<usize> = (0..importance.len())
-        .filter(|j| importance[*j] > 0.0)
-        .collect();
-    assert!(!kept.is_empty(), "{importance:?}");
-    for j in kept {
-        assert!(
-            (importance[j] - sharp[j]).abs() < 1e-5,
-            "{j}: {importance:?} {sharp:?}"
-        );
-        assert!(
-            (importance[j] - plain[j]).abs() > 1e-3,
-            "{j}: {importance:?} {plain:?}"
-        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,9 +1,10 @@
 //! stog as a component: tables from arrays with the readers' checks, fits without test rows,
-//! a fit applied to new rows (arrays, or a table matched by name), the saved format's version,
-//! fits on several threads, and the events a fit reports.
+//! a fit applied to new rows (arrays, or a table matched by name), the saved format's version
+//! (the network pruned to the selected features; version-1 files still load), fits on several
+//! threads, and the events a fit reports.
 
 use stog::Error;
-use stog::data::{Table, Task};
+use stog::data::{Source, Table, Task};
 use stog::ndarray::{Array1, Array2, ArrayView1, Axis, s};
 use stog::selector::{FitEvent, FittedSelector, Selector, SelectorParams, Stage, Validation};
 use tch::Device;
@@ -29,9 +30,18 @@ fn quick() -> SelectorParams {
 }
 
 fn fitted(seed: u64) -> (FittedSelector, Array2<f64>) {
+    fit_with(quick(), seed)
+}
+
+/// A fit long and strong enough to drop features (x0 and x1 carry the label).
+fn sparse(seed: u64) -> (FittedSelector, Array2<f64>) {
+    fit_with(quick().lambda(0.2).epochs(100), seed)
+}
+
+fn fit_with(params: SelectorParams, seed: u64) -> (FittedSelector, Array2<f64>) {
     let (x, y) = linear(200, 6, seed, [3.0, 7.0]);
     let table = Table::from_arrays(x.view(), y.view(), Task::Classification).unwrap();
-    (quick().fit_table(&table, Device::Cpu).unwrap(), x)
+    (params.fit_table(&table, Device::Cpu).unwrap(), x)
 }
 
 #[test]
@@ -98,12 +108,13 @@ fn feature_names_are_checked() {
 
 #[test]
 fn a_fit_applies_to_new_rows_from_arrays() {
-    let (f, _) = fitted(1);
+    let (f, _) = sparse(1);
     let (new_x, new_y) = linear(300, 6, 99, [3.0, 7.0]);
     let support = f.support();
     assert_eq!(support.len(), 6);
     let kept: Vec<usize> = (0..6).filter(|j| support[*j]).collect();
     assert_eq!(kept, f.selected());
+    assert!(kept.len() < 6, "{kept:?}");
     assert!(support[0] && support[1], "{support:?}");
     let labels = f.predict(new_x.view()).unwrap();
     assert!(labels.iter().all(|l| *l == 3.0 || *l == 7.0));
@@ -118,11 +129,15 @@ fn a_fit_applies_to_new_rows_from_arrays() {
     }
     let columns = f.transform(new_x.view()).unwrap();
     assert_eq!(columns, new_x.select(Axis(1), &kept));
+    // The selected columns alone predict the same.
+    assert_eq!(f.predict_selected(columns.view()).unwrap(), labels);
+    assert_eq!(f.predict_proba_selected(columns.view()).unwrap(), proba);
     // Wrong shapes and bad values are errors, never a panic.
     for call in [
         f.predict(new_x.slice(s![.., 1..])).map(|_| ()),
         f.predict_proba(new_x.slice(s![..0, ..])).map(|_| ()),
         f.transform(new_x.slice(s![.., ..5])).map(|_| ()),
+        f.predict_selected(new_x.view()).map(|_| ()),
     ] {
         assert!(matches!(call, Err(Error::Shape { .. })), "{call:?}");
     }
@@ -137,7 +152,7 @@ fn a_fit_applies_to_new_rows_from_arrays() {
 
 #[test]
 fn a_table_is_matched_by_column_name() {
-    let (f, x) = fitted(2);
+    let (f, x) = sparse(2);
     let y = Array1::from_iter((0..x.nrows()).map(|i| (i % 2) as f64));
     // The same columns in reverse order, renamed to match, and one extra column.
     let order = [5, 4, 3, 2, 1, 0];
@@ -163,7 +178,25 @@ fn a_table_is_matched_by_column_name() {
         f.transform_table(&table).unwrap(),
         f.transform(x.view()).unwrap()
     );
-    let without: Vec<usize> = (0..7).filter(|j| *j != 2).collect();
+    // Only the selected columns are read: a table without the dropped features predicts the
+    // same.
+    let selected = f.selected();
+    assert!(selected.len() < 6, "{selected:?}");
+    let only = Table::from_arrays(
+        x.select(Axis(1), &selected).view(),
+        y.view(),
+        Task::Classification,
+    )
+    .unwrap()
+    .with_feature_names(f.selected_names())
+    .unwrap();
+    assert_eq!(
+        f.predict_proba_table(&only).unwrap(),
+        f.predict_proba(x.view()).unwrap()
+    );
+    // Without a selected column (x1, at index 4 of the shuffled table): an error naming it.
+    assert!(selected.contains(&1), "{selected:?}");
+    let without: Vec<usize> = (0..7).filter(|j| *j != 4).collect();
     let dropped = Table::from_arrays(
         shuffled.select(Axis(1), &without).view(),
         y.view(),
@@ -174,7 +207,7 @@ fn a_table_is_matched_by_column_name() {
     .unwrap();
     let e = f.predict_table(&dropped).unwrap_err();
     assert!(
-        matches!(&e, Error::Array { column: Some(c), .. } if c == "x3"),
+        matches!(&e, Error::Array { column: Some(c), .. } if c == "x1"),
         "{e}"
     );
 }
@@ -214,30 +247,139 @@ fn a_fit_without_test_rows_reports_no_test_score() {
     assert!(f.metrics().unwrap().test.is_none());
 }
 
+/// A temporary folder for this test process.
+fn tmp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("stog-component-{name}-{}", std::process::id()))
+}
+
 #[test]
 fn the_saved_format_has_a_version_and_an_unknown_one_is_refused() {
     let (f, x) = fitted(6);
-    let dir = std::env::temp_dir().join(format!("stog-component-{}", std::process::id()));
+    let dir = tmp("version");
     f.save(&dir).unwrap();
     let path = dir.join("selector.json");
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], 2);
     let loaded = FittedSelector::load(&dir, Device::Cpu).unwrap();
     assert_eq!(
         loaded.predict_proba(x.view()).unwrap(),
         f.predict_proba(x.view()).unwrap()
     );
-    // A file from before the version was recorded reads as version 1.
-    json.as_object_mut().unwrap().remove("format_version");
-    std::fs::write(&path, json.to_string()).unwrap();
-    assert!(FittedSelector::load(&dir, Device::Cpu).is_ok());
-    json["format_version"] = 2.into();
+    json["format_version"] = 3.into();
     std::fs::write(&path, json.to_string()).unwrap();
     let e = FittedSelector::load(&dir, Device::Cpu).unwrap_err();
-    assert!(matches!(e, Error::ModelFormat { supported: 1, .. }), "{e}");
-    assert!(e.to_string().contains("format version 2"), "{e}");
+    assert!(matches!(e, Error::ModelFormat { supported: 2, .. }), "{e}");
+    assert!(e.to_string().contains("format version 3"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_saved_network_has_only_the_selected_inputs() {
+    let (f, x) = sparse(7);
+    let k = f.selected().len() as i64;
+    assert!((1..6).contains(&k), "{:?}", f.selected());
+    let dir = tmp("pruned");
+    f.save(&dir).unwrap();
+    let mut shapes: Vec<(String, Vec<i64>)> =
+        tch::Tensor::read_safetensors(dir.join("model.safetensors"))
+            .unwrap()
+            .into_iter()
+            .map(|(n, t)| (n, t.size()))
+            .collect();
+    shapes.sort();
+    let expected: Vec<(String, Vec<i64>)> = [
+        ("net.linear0.bias", vec![1, 8]),
+        ("net.linear0.weight", vec![1, k, 8]),
+        ("net.linear1.bias", vec![1, 2]),
+        ("net.linear1.weight", vec![1, 8, 2]),
+        ("net.norm0.bias", vec![1, 8]),
+        ("net.norm0.running_mean", vec![1, 8]),
+        ("net.norm0.running_var", vec![1, 8]),
+        ("net.norm0.weight", vec![1, 8]),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n.to_string(), s))
+    .collect();
+    assert_eq!(shapes, expected);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("selector.json")).unwrap()).unwrap();
+    assert_eq!(json["scaler"]["mean"].as_array().unwrap().len() as i64, k);
+    assert_eq!(json["kept"]["inputs"], serde_json::json!(f.selected()));
+    let loaded = FittedSelector::load(&dir, Device::Cpu).unwrap();
+    assert!(f.gated_model().is_some() && loaded.gated_model().is_none());
+    assert_eq!(loaded.usage(), f.usage());
+    assert_eq!(loaded.selected(), f.selected());
+    assert_eq!(
+        loaded.pruned().parameter_count(),
+        f.pruned().parameter_count()
+    );
+    assert_eq!(
+        loaded.predict(x.view()).unwrap(),
+        f.predict(x.view()).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Class probabilities of `tests/fixtures/<name>/predicted.csv`, written by `stog predict` from
+/// the gated network of a version-1 file.
+fn fixture_probabilities(name: &str) -> Array2<f64> {
+    Source::new(
+        format!("tests/fixtures/{name}/predicted.csv"),
+        Task::Classification,
+    )
+    .read_columns(&["proba_0".to_string(), "proba_1".to_string()])
+    .unwrap()
+}
+
+#[test]
+fn a_version_1_file_loads_pruned_and_predicts_what_its_gated_network_did() {
+    let rows = Source::new("tests/fixtures/selector_v1/rows.csv", Task::Classification)
+        .read()
+        .unwrap();
+    // 3 of 6 features kept, and none kept (a constant model).
+    for (name, kept) in [("selector_v1", 3), ("selector_v1_none", 0)] {
+        let dir = format!("tests/fixtures/{name}");
+        let f = FittedSelector::load(&dir, Device::Cpu).unwrap();
+        assert_eq!(f.selected().len(), kept, "{name}");
+        assert!(f.gated_model().is_some());
+        let proba = f.predict_proba_table(&rows).unwrap();
+        let expected = fixture_probabilities(name);
+        let diff = (&proba - &expected)
+            .mapv(f64::abs)
+            .fold(0.0, |a: f64, b| a.max(*b));
+        assert!(diff < 1e-5, "{name}: {diff}");
+        // Saved again it is a version-2 file of the pruned network, with the same outputs.
+        let out = tmp(name);
+        f.save(&out).unwrap();
+        let again = FittedSelector::load(&out, Device::Cpu).unwrap();
+        assert_eq!(again.predict_proba_table(&rows).unwrap(), proba);
+        // A file from before the version was recorded reads as version 1.
+        let old = tmp(&format!("{name}-unversioned"));
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::copy(
+            format!("{dir}/model.safetensors"),
+            old.join("model.safetensors"),
+        )
+        .unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/selector.json")).unwrap())
+                .unwrap();
+        assert_eq!(json["format_version"], 1);
+        json.as_object_mut().unwrap().remove("format_version");
+        std::fs::write(old.join("selector.json"), json.to_string()).unwrap();
+        let unversioned = FittedSelector::load(&old, Device::Cpu).unwrap();
+        assert_eq!(unversioned.predict_proba_table(&rows).unwrap(), proba);
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    // With no feature kept, rows of no columns predict the constant.
+    let none = FittedSelector::load("tests/fixtures/selector_v1_none", Device::Cpu).unwrap();
+    let p = none
+        .predict_proba_selected(Array2::zeros((2, 0)).view())
+        .unwrap();
+    let expected = fixture_probabilities("selector_v1_none");
+    assert!((p[[1, 0]] - expected[[0, 0]]).abs() < 1e-5, "{p}");
 }
 
 #[test]

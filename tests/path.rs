@@ -414,11 +414,14 @@ fn after_cross_validation_the_final_model_is_fitted_on_training_and_validation_r
         p.fit(&t, &split, Device::Cpu).unwrap()
     };
     // The final model's standardisation comes from the rows it was trained on, and the
-    // validation rows are no longer scored as held out.
+    // validation rows are no longer scored as held out. (The scaler holds the selected
+    // features' statistics: its first is x0's, a feature of the signal.)
     let all = fit(true, None);
+    assert_eq!(all.selected()[0], 0);
     assert!((all.info.scaler.mean[0] - column_mean(&both)).abs() < 1e-9);
     assert!(all.metrics().unwrap().val.is_none());
     let train = fit(false, None);
+    assert_eq!(train.selected()[0], 0);
     assert!((train.info.scaler.mean[0] - column_mean(&split.train)).abs() < 1e-9);
     assert!(train.metrics().unwrap().val.is_some());
     // A feature budget holds for the refitted model too.

@@ -129,14 +129,18 @@ fn ridge_and_model_predictions(
     alpha: f64,
 ) -> (Vec<f64>, Vec<f64>) {
     let kept = fitted.selected();
-    let gates = fitted.model().gates[0].gate.inference_gate().get(0);
+    let gated = fitted
+        .gated_model()
+        .expect("a fitted selector keeps its gated network");
+    let gates = gated.gates[0].gate.inference_gate().get(0);
     let scaler = &fitted.info.scaler;
     let (mean_y, scale_y) = fitted.info.target_scale;
     let columns = |rows: &[usize]| -> Tensor {
         let mut v = Vec::new();
         for &r in rows {
-            for &j in &kept {
-                let z = (t.x.get(r * 6 + j) - scaler.mean[j]) / scaler.scale[j];
+            // The scaler holds the kept features' statistics, in the order of `kept`.
+            for (k, &j) in kept.iter().enumerate() {
+                let z = (t.x.get(r * 6 + j) - scaler.mean[k]) / scaler.scale[k];
                 v.push(z * gates.double_value(&[j as i64]));
             }
         }

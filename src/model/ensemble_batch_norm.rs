@@ -42,6 +42,25 @@ pub fn ensemble_batch_norm<'a, T: Borrow<nn::Path<'a>>>(
 }
 
 impl EnsembleBatchNorm {
+    /// A batch normalisation with these parameters and running statistics (`[E, H]` each) and
+    /// the defaults of [`ensemble_batch_norm`]: a pruned or loaded layer.
+    pub fn from_parts(
+        weight: Tensor,
+        bias: Tensor,
+        running_mean: Tensor,
+        running_var: Tensor,
+    ) -> EnsembleBatchNorm {
+        EnsembleBatchNorm {
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            momentum: 0.1,
+            eps: 1e-5,
+            full_running: None,
+        }
+    }
+
     /// The members `idx` only: parameters gathered differentiably, running statistics updated
     /// in the full layer.
     pub fn select_members(&self, idx: &Tensor) -> EnsembleBatchNorm {

@@ -9,6 +9,7 @@ mod ensemble_linear;
 mod forward;
 mod gated_mlp;
 mod penalty;
+mod prune;
 mod usage;
 
 pub use conditional_gate::*;
@@ -19,4 +20,5 @@ pub use ensemble_linear::*;
 pub use forward::*;
 pub use gated_mlp::*;
 pub use penalty::*;
+pub use prune::*;
 pub use usage::*;

@@ -1,11 +1,15 @@
 //! A fitted selector: what it selected, how well the inference network scores, how it applies to
 //! new rows (`predict`, `predict_proba`, `transform`, `support`, from arrays or a table matched by
 //! column name), and save / load (`model.safetensors` + a versioned `selector.json`).
+//!
+//! Predictions run the network pruned to the selected features ([`PrunedMlp`]): its first layer
+//! has one row per selected feature, so rows need only the selected columns, and that network is
+//! what is saved.
 
 use super::{Decision, PathSummary, Screened, SelectorParams};
 use crate::data::{Standardizer, Table, Task};
 use crate::gates::CorrelationFactor;
-use crate::model::{GatedMlp, GatedMlpConfig, MemberUsage, gated_mlp};
+use crate::model::{GatedMlp, GatedMlpConfig, KeptUnits, MemberUsage, PrunedMlp, gated_mlp};
 use crate::train::{Metrics, Prepared, evaluate};
 use crate::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
@@ -25,12 +29,15 @@ pub struct SplitMetrics {
     pub test: Option<Metrics>,
 }
 
-/// The version of the `selector.json` layout that [`FittedSelector::save`] writes and
-/// [`FittedSelector::load`] reads (a file without one has the layout of version 1).
-pub const SELECTOR_FORMAT_VERSION: u32 = 1;
+/// The version of the saved layout that [`FittedSelector::save`] writes; [`FittedSelector::load`]
+/// reads it and every earlier one. Version 2: `model.safetensors` holds the network pruned to the
+/// selected features ([`SelectorInfo::kept`]) and `scaler` their statistics only. Version 1 (a
+/// file without a version too): the whole gated network, `scaler` over every network input.
+pub const SELECTOR_FORMAT_VERSION: u32 = 2;
 
+/// The version of a `selector.json` that records none.
 fn format_version() -> u32 {
-    SELECTOR_FORMAT_VERSION
+    1
 }
 
 /// What is saved beside the weights.
@@ -51,7 +58,8 @@ pub struct SelectorInfo {
     pub task: Task,
     /// Class labels (classification).
     pub classes: Vec<i64>,
-    /// Feature standardisation (training rows).
+    /// Standardisation of the network's inputs (training rows): of the selected features, in the
+    /// order of [`FittedSelector::selected`] (of every network input in a version-1 file).
     pub scaler: Standardizer,
     /// Regression target mean and scale.
     pub target_scale: (f64, f64),
@@ -83,6 +91,10 @@ pub struct SelectorInfo {
     /// chosen point, the stability of each feature over the folds.
     #[serde(default)]
     pub decision: Option<Decision>,
+    /// The units the saved network keeps of `network` (version 2): `kept.inputs` index the
+    /// network's inputs (the features, or the screened columns).
+    #[serde(default)]
+    pub kept: Option<KeptUnits>,
 }
 
 /// How long the training loop of one fit ran: its epochs (every member trains in each) and wall
@@ -113,13 +125,19 @@ impl TrainingTime {
 pub struct FittedSelector {
     /// Everything but the weights.
     pub info: SelectorInfo,
-    vs: nn::VarStore,
-    model: GatedMlp,
+    /// The fitted network with its gates, and its variables: after a fit or after loading a
+    /// version-1 file (a version-2 file holds only the pruned network).
+    gated: Option<(nn::VarStore, GatedMlp)>,
+    /// The inference network pruned to the selected features: what predictions run and what is
+    /// saved.
+    pruned: PrunedMlp,
     /// What the inference network uses (read once: the gates do not change after the fit).
     usage: MemberUsage,
 }
 
 impl FittedSelector {
+    /// The selector of a fitted `model` (one member), scored on `data`'s parts. `model` is
+    /// pruned here, and predictions run the pruned copy: its weights must be final.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         params: SelectorParams,
@@ -147,7 +165,7 @@ impl FittedSelector {
                 false => Some(score(&data.test)?),
             },
         };
-        let info = SelectorInfo {
+        let mut info = SelectorInfo {
             format_version: SELECTOR_FORMAT_VERSION,
             params,
             network: model.config.clone(),
@@ -166,20 +184,23 @@ impl FittedSelector {
             training: None,
             ridge_alpha: None,
             decision: None,
+            kept: None,
         };
-        let usage = model.usage()?.remove(0);
+        let pruned = narrow(&mut info, &model)?;
         Ok(FittedSelector {
+            usage: pruned.usage(&model.config),
             info,
-            vs,
-            model,
-            usage,
+            gated: Some((vs, model)),
+            pruned,
         })
     }
 
-    /// Indices of the selected features.
+    /// Indices of the selected features, in the order of the pruned network's inputs (increasing
+    /// but for a screen's order).
     pub fn selected(&self) -> Vec<usize> {
-        self.usage
-            .selected_inputs
+        self.pruned
+            .kept
+            .inputs
             .iter()
             .map(|i| match &self.info.screened {
                 Some(s) => s.columns[*i as usize],
@@ -226,9 +247,18 @@ impl FittedSelector {
             .collect()
     }
 
-    /// The fitted network (one member), e.g. to read its gates back.
-    pub fn model(&self) -> &GatedMlp {
-        &self.model
+    /// The fitted network (one member) with its gates, e.g. to read them back: after a fit or
+    /// after loading a version-1 file; `None` after loading a version-2 file, which holds only
+    /// the pruned network ([`FittedSelector::pruned`]).
+    pub fn gated_model(&self) -> Option<&GatedMlp> {
+        self.gated.as_ref().map(|(_, model)| model)
+    }
+
+    /// The network that predictions run and [`FittedSelector::save`] writes: the fitted one
+    /// pruned to the selected features (its first layer has one row per selected feature, the
+    /// input gate's values folded in), without gates.
+    pub fn pruned(&self) -> &PrunedMlp {
+        &self.pruned
     }
 
     /// Importance per feature: the gate's open probability, exactly 0 for dropped features.
@@ -274,17 +304,29 @@ impl FittedSelector {
     }
 
     /// The selected columns of `x` (`n x n_features`, the features the model was fitted on),
-    /// in feature order.
+    /// in the order of [`FittedSelector::selected`].
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
-        self.check(x, "transform")?;
-        let selected = self.selected();
-        Ok(x.select(Axis(1), &selected))
+        self.selected_columns(x, "transform")
     }
 
-    /// Predictions for `x` (`n x n_features`): class labels as given in the target
-    /// (classification) or target values (regression).
+    /// The selected columns of `x`, after checking it has every feature the model was fitted on.
+    fn selected_columns(&self, x: ArrayView2<f64>, call: &str) -> Result<Array2<f64>> {
+        self.check(x, &self.info.feature_names, call)?;
+        Ok(x.select(Axis(1), &self.selected()))
+    }
+
+    /// Predictions for `x` (`n x n_features`, every feature the model was fitted on; only the
+    /// selected columns are read): class labels as given in the target (classification) or
+    /// target values (regression).
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
-        let out = self.outputs(x, "predict")?;
+        self.predict_selected(self.selected_columns(x, "predict")?.view())
+    }
+
+    /// [`FittedSelector::predict`] of `x` holding only the selected columns (`n x
+    /// selected().len()`, in the order of [`FittedSelector::selected_names`]), as
+    /// [`FittedSelector::transform`] returns them.
+    pub fn predict_selected(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
+        let out = self.outputs(x, "predict_selected")?;
         Ok(match self.info.task {
             Task::Classification => {
                 let idx = Vec::<i64>::try_from(out.argmax(-1, false).to_device(Device::Cpu))?;
@@ -304,17 +346,24 @@ impl FittedSelector {
         })
     }
 
-    /// Class probabilities for `x` (`n x n_features`): one row per row of `x`, one column per
-    /// class in the order of [`FittedSelector::classes`]; rows sum to 1, and the largest is the
-    /// class [`FittedSelector::predict`] gives. An error for a regression model.
+    /// Class probabilities for `x` (`n x n_features`; only the selected columns are read): one
+    /// row per row of `x`, one column per class in the order of [`FittedSelector::classes`];
+    /// rows sum to 1, and the largest is the class [`FittedSelector::predict`] gives. An error
+    /// for a regression model.
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
+        self.predict_proba_selected(self.selected_columns(x, "predict_proba")?.view())
+    }
+
+    /// [`FittedSelector::predict_proba`] of `x` holding only the selected columns, as for
+    /// [`FittedSelector::predict_selected`].
+    pub fn predict_proba_selected(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         if self.info.task == Task::Regression {
             return Err(Error::NotApplicable {
                 call: "predict_proba".into(),
                 reason: "a regression model has no class probabilities".into(),
             });
         }
-        let out = self.outputs(x, "predict_proba")?;
+        let out = self.outputs(x, "predict_proba_selected")?;
         let k = self.info.classes.len();
         let p = Vec::<f64>::try_from(
             out.to_kind(Kind::Double)
@@ -326,23 +375,26 @@ impl FittedSelector {
             .map_err(|e| Error::shape("predict_proba", e.to_string()))
     }
 
-    /// [`FittedSelector::transform`] of a table's rows, its columns matched by name.
+    /// [`FittedSelector::transform`] of a table's rows: its selected columns, matched by name.
     pub fn transform_table(&self, table: &Table) -> Result<Array2<f64>> {
-        self.transform(self.columns_of(table)?.view())
+        let x = self.columns_of(table)?;
+        self.check(x.view(), &self.selected_names(), "transform")?;
+        Ok(x)
     }
 
-    /// [`FittedSelector::predict`] of a table's rows, its columns matched by name (another
-    /// order is fine; extra columns are ignored; a missing one is an error naming it).
+    /// [`FittedSelector::predict`] of a table's rows, the selected columns matched by name
+    /// (another order is fine; other columns, the dropped features included, may be absent or
+    /// are ignored; a missing selected one is an error naming it).
     pub fn predict_table(&self, table: &Table) -> Result<Array1<f64>> {
-        self.predict(self.columns_of(table)?.view())
+        self.predict_selected(self.columns_of(table)?.view())
     }
 
-    /// [`FittedSelector::predict_proba`] of a table's rows, its columns matched by name.
+    /// [`FittedSelector::predict_proba`] of a table's rows, the selected columns matched by name.
     pub fn predict_proba_table(&self, table: &Table) -> Result<Array2<f64>> {
-        self.predict_proba(self.columns_of(table)?.view())
+        self.predict_proba_selected(self.columns_of(table)?.view())
     }
 
-    /// The model's feature columns of `table`, in the model's order.
+    /// The selected columns of `table`, in the order of [`FittedSelector::selected`].
     fn columns_of(&self, table: &Table) -> Result<Array2<f64>> {
         let at: std::collections::HashMap<&str, usize> = table
             .feature_names
@@ -351,12 +403,11 @@ impl FittedSelector {
             .map(|(j, n)| (n.as_str(), j))
             .collect();
         let columns = self
-            .info
-            .feature_names
+            .selected_names()
             .iter()
             .map(|name| {
                 at.get(name.as_str()).copied().ok_or_else(|| {
-                    let reason = "a feature column of the model is missing";
+                    let reason = "a selected feature column of the model is missing";
                     match &table.source {
                         Some(path) => Error::data(path, None, Some(name), reason),
                         None => Error::array("table", None, Some(name), reason),
@@ -371,15 +422,20 @@ impl FittedSelector {
         ))
     }
 
-    /// Checks that `x` has a row or more, the model's feature count and finite values.
-    fn check(&self, x: ArrayView2<f64>, call: &str) -> Result<()> {
-        let d = self.info.feature_names.len();
-        if x.ncols() != d {
+    /// Checks that `x` has a row or more, one column per name of `names` and finite values.
+    fn check(&self, x: ArrayView2<f64>, names: &[String], call: &str) -> Result<()> {
+        if x.ncols() != names.len() {
+            let expected = if names.len() == self.info.feature_names.len() {
+                "the model was fitted on"
+            } else {
+                "the model selected"
+            };
             return Err(Error::shape(
                 call,
                 format!(
-                    "x has {} columns; the model was fitted on {d} features",
-                    x.ncols()
+                    "x has {} columns; {expected} {} features",
+                    x.ncols(),
+                    names.len()
                 ),
             ));
         }
@@ -390,39 +446,36 @@ impl FittedSelector {
             return Err(Error::array(
                 "x",
                 Some(i),
-                Some(&self.info.feature_names[j]),
+                Some(&names[j]),
                 format!("`{v}` is not a finite number"),
             ));
         }
         Ok(())
     }
 
-    /// The inference network's outputs for `x` (`[n, outputs]`), after [`Self::check`].
+    /// The pruned network's outputs (`[n, outputs]`) for the selected columns `x`, after
+    /// [`Self::check`].
     fn outputs(&self, x: ArrayView2<f64>, call: &str) -> Result<Tensor> {
-        self.check(x, call)?;
-        // The network reads the screened columns of very wide data, else every column.
-        let x = match &self.info.screened {
-            Some(s) => x.select(Axis(1), &s.columns),
-            None => x.to_owned(),
-        };
+        self.check(x, &self.selected_names(), call)?;
         let (n, d) = x.dim();
         let flat: Vec<f64> = x.iter().copied().collect();
         let rows: Vec<usize> = (0..n).collect();
         let xs = Tensor::from_slice(&self.info.scaler.transform(&flat, &rows))
             .view([n as i64, d as i64])
-            .to_device(self.vs.device());
-        Ok(tch::no_grad(|| self.model.infer(&xs).get(0)))
+            .to_device(self.pruned.net.device());
+        Ok(tch::no_grad(|| self.pruned.net.infer(&xs).get(0)))
     }
 
-    /// Writes `dir/model.safetensors` and `dir/selector.json`.
+    /// Writes `dir/model.safetensors` (the pruned network) and `dir/selector.json`.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        self.vs.save(dir.join("model.safetensors"))?;
+        self.pruned.save(&dir.join("model.safetensors"))?;
         crate::report::write_json(&dir.join("selector.json"), &self.info)
     }
 
-    /// Reads a selector written by [`FittedSelector::save`].
+    /// Reads a selector written by [`FittedSelector::save`], of this format version or an
+    /// earlier one (a version-1 file is pruned as it loads).
     pub fn load(dir: impl AsRef<Path>, device: Device) -> Result<FittedSelector> {
         let dir = dir.as_ref();
         let path = dir.join("selector.json");
@@ -432,18 +485,55 @@ impl FittedSelector {
             error,
         };
         let value: serde_json::Value = serde_json::from_str(&text).map_err(json)?;
-        match value.get("format_version") {
-            None => {} // written before the version was recorded: the layout of version 1
-            Some(v) if v.as_u64() == Some(u64::from(SELECTOR_FORMAT_VERSION)) => {}
-            Some(v) => {
-                return Err(Error::ModelFormat {
-                    path,
-                    found: v.to_string(),
-                    supported: SELECTOR_FORMAT_VERSION,
-                });
-            }
+        // A file written before the version was recorded has the layout of version 1.
+        let version = match value.get("format_version") {
+            None => 1,
+            Some(v) => match v.as_u64() {
+                Some(n @ 1..=2) => n,
+                _ => {
+                    return Err(Error::ModelFormat {
+                        path,
+                        found: v.to_string(),
+                        supported: SELECTOR_FORMAT_VERSION,
+                    });
+                }
+            },
+        };
+        let mut info: SelectorInfo = serde_json::from_value(value).map_err(json)?;
+        let weights = dir.join("model.safetensors");
+        if version == 1 {
+            return Self::load_gated(info, &weights, device);
         }
-        let info: SelectorInfo = serde_json::from_value(value).map_err(json)?;
+        let kept = info.kept.clone().ok_or_else(|| {
+            Error::data(&path, None, None, "format version 2 lists no `kept` units")
+        })?;
+        if info.scaler.mean.len() != kept.inputs.len()
+            || info.scaler.scale.len() != kept.inputs.len()
+        {
+            return Err(Error::data(
+                &path,
+                None,
+                None,
+                format!(
+                    "`scaler` has {} means and {} scales for {} kept inputs",
+                    info.scaler.mean.len(),
+                    info.scaler.scale.len(),
+                    kept.inputs.len()
+                ),
+            ));
+        }
+        let pruned = PrunedMlp::load(&weights, &info.network, kept, device)?;
+        info.format_version = SELECTOR_FORMAT_VERSION;
+        Ok(FittedSelector {
+            usage: pruned.usage(&info.network),
+            info,
+            gated: None,
+            pruned,
+        })
+    }
+
+    /// A selector from a version-1 file: the gated network, pruned as a fit prunes it.
+    fn load_gated(mut info: SelectorInfo, weights: &Path, device: Device) -> Result<Self> {
         let mut vs = nn::VarStore::new(device);
         let factor = info
             .network
@@ -455,13 +545,38 @@ impl FittedSelector {
         let model = crate::exclusive_rng(|| {
             gated_mlp(&vs.root(), &info.network, &[info.params.seed], factor)
         })?;
-        vs.load(dir.join("model.safetensors"))?;
-        let usage = model.usage()?.remove(0);
+        vs.load(weights)?;
+        let pruned = narrow(&mut info, &model)?;
         Ok(FittedSelector {
+            usage: pruned.usage(&model.config),
             info,
-            vs,
-            model,
-            usage,
+            gated: Some((vs, model)),
+            pruned,
         })
     }
+}
+
+/// `model` pruned to the units its inference gates keep, and `info` in the current format:
+/// the kept units recorded, the scaler narrowed to the kept inputs.
+fn narrow(info: &mut SelectorInfo, model: &GatedMlp) -> Result<PrunedMlp> {
+    let pruned = model.prune(0)?;
+    let inputs: Vec<usize> = pruned.kept.inputs.iter().map(|i| *i as usize).collect();
+    let scaler = &info.scaler;
+    if scaler.mean.len() as i64 != model.config.inputs {
+        return Err(Error::shape(
+            "selector",
+            format!(
+                "the scaler has {} columns for {} network inputs",
+                scaler.mean.len(),
+                model.config.inputs
+            ),
+        ));
+    }
+    info.scaler = Standardizer {
+        mean: inputs.iter().map(|i| scaler.mean[*i]).collect(),
+        scale: inputs.iter().map(|i| scaler.scale[*i]).collect(),
+    };
+    info.kept = Some(pruned.kept.clone());
+    info.format_version = SELECTOR_FORMAT_VERSION;
+    Ok(pruned)
 }

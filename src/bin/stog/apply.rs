@@ -16,7 +16,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     model: PathBuf,
     /// Data file: .csv, .parquet/.pq, .npy or .npz; its columns are matched to the model's
-    /// features by name (any order; other columns are ignored). No target is needed.
+    /// selected features by name (any order; other columns, the dropped features included, may
+    /// be absent or are ignored). No target is needed.
     #[arg(long)]
     data: PathBuf,
     /// Column names of .npy/.npz data, one per line (default: FILE.names when it exists, else
@@ -54,15 +55,18 @@ impl ApplyArgs {
 /// `stog predict`: a `prediction` column and, for classification, `proba_<label>` per class.
 pub fn predict(args: ApplyArgs) -> Result<()> {
     let (model, source) = args.open()?;
-    let x = source.read_columns(model.feature_names())?;
-    let prediction = model.predict(x.view())?.insert_axis(Axis(1));
+    let x = source.read_columns(&model.selected_names())?;
+    let prediction = model.predict_selected(x.view())?.insert_axis(Axis(1));
     let mut names = vec!["prediction".to_string()];
     let out = match model.info.task {
         Task::Classification => {
             names.extend(model.classes().iter().map(|c| format!("proba_{c}")));
             concatenate(
                 Axis(1),
-                &[prediction.view(), model.predict_proba(x.view())?.view()],
+                &[
+                    prediction.view(),
+                    model.predict_proba_selected(x.view())?.view(),
+                ],
             )?
         }
         Task::Regression => prediction,
@@ -80,9 +84,8 @@ pub fn predict(args: ApplyArgs) -> Result<()> {
 /// `stog transform`: the kept columns, and the target column when the file has one.
 pub fn transform(args: ApplyArgs) -> Result<()> {
     let (model, source) = args.open()?;
-    let x = source.read_columns(model.feature_names())?;
-    let kept = model.transform(x.view())?;
     let mut names = model.selected_names();
+    let kept = source.read_columns(&names)?;
     let target = &model.info.target_name;
     let out: Array2<f64> = if source.column_names()?.contains(target) {
         names.push(target.clone());
