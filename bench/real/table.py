@@ -256,7 +256,7 @@ def set_table(name, rows, meta, skipped):
 
 def overview(rows, metas):
     """One line per set: test score (mean features) of each method without and with the budget,
-    then ExtraTrees on all features."""
+    then ExtraTrees on all features; a cell over fewer splits than the set's most says how many."""
     cols = [
         ("stog", None),
         ("stog", "k"),
@@ -279,6 +279,7 @@ def overview(rows, metas):
         task, k = SETS[name]["task"], SETS[name]["k"]
         shape = metas.get(name, {}).get("shape", ["?", "?"])
         cells = [name, f"{shape[0]} x {shape[1]}", str(k)]
+        most = max(len([r for r in set_rows if label(r) == lbl]) for lbl in map(label, set_rows))
         for method, budget in cols:
             want = None if budget is None else k
             if method == "L1":
@@ -293,7 +294,10 @@ def overview(rows, metas):
                 continue
             v = np.mean([r["test_score"] for r in g])
             f = np.mean([r["n_features"] for r in g])
-            cells.append(f"{v:.1f} ({f:.0f})" if task == "classification" else f"{v:.3f} ({f:.0f})")
+            few = f"; {len(g)} splits" if len(g) < most else ""
+            cells.append(
+                f"{v:.1f} ({f:.0f}{few})" if task == "classification" else f"{v:.3f} ({f:.0f}{few})"
+            )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
