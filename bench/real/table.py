@@ -294,7 +294,7 @@ def overview(rows, metas):
                 continue
             v = np.mean([r["test_score"] for r in g])
             f = np.mean([r["n_features"] for r in g])
-            few = f"; {len(g)} splits" if len(g) < most else ""
+            few = f"; {len(g)} split{'s' if len(g) > 1 else ''}" if len(g) < most else ""
             cells.append(
                 f"{v:.1f} ({f:.0f}{few})" if task == "classification" else f"{v:.3f} ({f:.0f}{few})"
             )
