@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# `make bench-real`: stog beside L1 logistic / Lasso, LassoNet and ExtraTrees on six data sets of
-# different shapes (bench/real/datasets.py says where each comes from); writes
-# $BENCH_REAL_OUT/{data/,python/*.json,stog/,stog.json,README.md} (default results/bench-real).
+# `make bench-real`: stog beside L1 logistic / Lasso (C or alpha chosen on the validation rows, and
+# by 5-fold cross-validation over the training + validation rows then refitted on them), LassoNet
+# and ExtraTrees on seven data sets of different shapes (bench/real/datasets.py says where each
+# comes from); writes $BENCH_REAL_OUT/{data/,python/*.json,stog/,stog.json,README.md} (default
+# results/bench-real).
 #
-#   BENCH_REAL_SETS=a,b     a subset of genes,madelon,mnist,friedman,diabetes,breast_cancer
+#   BENCH_REAL_SETS=a,b     a subset of genes,madelon,mnist,friedman,diabetes,breast_cancer,
+#                           imbalanced
 #   BENCH_REAL_QUICK=1      the first split only, coarser Python grids (a smoke test)
 #   BENCH_REAL_SPLITS=n     the first n splits of each set (default all: 5; 3 for madelon, mnist;
 #                           20 for diabetes)
+#   BENCH_REAL_BUDGETS=0    stog at its defaults only (no `--max-features K` runs)
 #   STOG_ARGS="..."         appended to every `stog select` call (e.g. "--epochs 100")
 #   BENCH_REAL_TAG=name     stog runs go to stog-name/ and stog-name.json, a row of their own in the
 #                           table beside earlier stog runs (to compare settings)
@@ -34,7 +38,7 @@ echo "== data sets -> $OUT/data"
 "$PY" bench/real/datasets.py --sets "${BENCH_REAL_SETS:-}"
 
 if [ "${BENCH_REAL_PYTHON:-1}" != 0 ]; then
-  echo "== Python baselines (L1 logistic / Lasso, LassoNet, ExtraTrees)"
+  echo "== Python baselines (L1 / Lasso on validation and by 5-fold CV, LassoNet, ExtraTrees)"
   "$PY" bench/real/baselines.py
 fi
 
@@ -42,19 +46,31 @@ if [ "${BENCH_REAL_STOG:-1}" != 0 ]; then
   [ -x "$STOG" ] || { echo "bench_real: $STOG is missing; run make build" >&2; exit 1; }
   echo "== stog select (defaults, and --max-features K)${STOG_ARGS:+ with STOG_ARGS: $STOG_ARGS}"
   while read -r name task k seeds; do
+    budgets=("" "$k")
+    [ "${BENCH_REAL_BUDGETS:-1}" = 0 ] && budgets=("")
     for seed in $seeds; do
-      for budget in "" "$k"; do
+      for budget in "${budgets[@]}"; do
         dir="$OUT/$SDIR/$name/$seed${budget:+/k$budget}"
         args=(--data "$OUT/data/$name.csv" --splits "$OUT/data/${name}_splits.csv"
           --split-seed "$seed" --task "$task" --device cpu --quiet
           ${budget:+--max-features "$budget"} "${EXTRA[@]}")
+        # Classification: the fitted model's class probabilities of every row of the set
+        # (`stog predict`), from which stog_results.py scores the test rows' log-loss and AUC.
+        predict() {
+          [ "$task" = classification ] || return 0
+          "$STOG" predict --model "$dir" --data "$OUT/data/$name.csv" \
+            --out "$dir/predictions.csv" --device cpu 2> /dev/null ||
+            echo "  $name seed $seed${budget:+ <=$budget}: stog predict FAILED"
+        }
         if [ "${BENCH_REAL_RESUME:-0}" = 1 ] && [ -f "$dir/result.json" ] &&
           [ "$(cat "$dir/args.txt" 2>/dev/null)" = "${args[*]}" ]; then
+          [ -f "$dir/predictions.csv" ] || predict
           echo "  $name seed $seed${budget:+ <=$budget}: kept ($dir)"
           continue
         fi
         # No stale result stays behind a failed run (the k<K> folder inside is left alone).
-        rm -f "$dir"/{result.json,config.json,model.safetensors,wall_seconds,cpu_seconds,time.txt}
+        rm -f "$dir"/{result.json,config.json,model.safetensors,selector.json,predictions.csv}
+        rm -f "$dir"/{wall_seconds,cpu_seconds,time.txt}
         mkdir -p "$dir"
         # bash's `time`: wall, user and system seconds of the stog process (its stderr goes to
         # ours, the times to time.txt); CPU time does not grow when other jobs share the cores.
@@ -67,6 +83,7 @@ if [ "${BENCH_REAL_STOG:-1}" != 0 ]; then
         echo "$wall" > "$dir/wall_seconds"
         awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f\n", u + s }' > "$dir/cpu_seconds"
         echo "${args[*]}" > "$dir/args.txt"
+        predict
         echo "  $name seed $seed${budget:+ <=$budget}: ${wall} s ($(cat "$dir/cpu_seconds") s CPU)"
       done
     done

@@ -9,8 +9,17 @@ stog):
                 times that (10^3 on sets of more than 100 features), plus 8 C values inside the
                 grid step where the number of features passes K; regression: Lasso
                 (lasso_path, 100 alphas from alpha_max down to 1e-4 of it).
-                Chosen by validation accuracy / R2 (ties: fewer features), and again within the
-                set's budget K (the best validation point with <= K features).
+                Fitted on the training rows, chosen by validation accuracy / R2 (ties: fewer
+                features), and again within the set's budget K (the best validation point with
+                <= K features).
+  l1_cv         the same models as a user would run them on the training + validation rows
+                together (scikit-learn's LogisticRegressionCV / LassoCV pattern): C (alpha)
+                chosen by 5-fold cross-validation over those rows (stratified for
+                classification, shuffled with the split's seed; the mean held-out log-loss or
+                squared error, as stog's default criterion), then refitted on all of them. The
+                same C grid as l1 (of these rows), one C for every class; LassoCV with 100
+                alphas. No budget row. An assertion checks on every split that the final model
+                is the fit on the training + validation rows (check_refit).
   lassonet      LassoNetClassifier / LassoNetRegressor `.path` with its defaults, early stopping on
                 our validation rows (X_val / y_val); every path point is scored on val and test,
                 chosen like l1 (no budget, and <= K). Skipped, with the reason recorded, on a set
@@ -19,15 +28,16 @@ stog):
 
 Every selection row also has `extra_trees_test`: the same ExtraTrees trained on the train rows
 restricted to the selected features and scored on test (the protocol of the LassoNet paper,
-Table 2). Scores: test accuracy in % or R2. `seconds`: wall clock of the whole grid / path of that
-split (what choosing on validation costs), not counting the ExtraTrees; `cpu_seconds`: the CPU
-time of the same (user + system, all threads).
+Table 2). Scores: test accuracy in % or R2, and for l1 / l1_cv classification the test log-loss
+and (two classes) AUC of the predicted probabilities. `seconds`: wall clock of the whole grid /
+path / cross-validation of that split (what choosing costs), not counting the ExtraTrees;
+`cpu_seconds`: the CPU time of the same (user + system, all threads).
 
-Writes OUT/python/{l1,lassonet,extra_trees}.json, one row per set, split and budget:
+Writes OUT/python/{l1,l1_cv,lassonet,extra_trees}.json, one row per set, split and budget:
 {set, seed, method, budget, test_score, val_score, n_features, seconds, cpu_seconds, selected,
-extra_trees_test}.
+extra_trees_test, and where scored test_log_loss, test_auc, C / alpha / lambda, fit_rows}.
 
-Usage: python bench/real/baselines.py [--methods l1,lassonet,extra_trees] [--sets a,b]
+Usage: python bench/real/baselines.py [--methods l1,l1_cv,lassonet,extra_trees] [--sets a,b]
   env: BENCH_REAL_OUT, BENCH_REAL_SETS, BENCH_REAL_QUICK=1 (first split, coarser grids)
 """
 
@@ -47,6 +57,7 @@ from common import (  # noqa: E402
     extra_trees_test,
     load_set,
     out_root,
+    proba_scores,
     quick,
     score,
     seeds_to_run,
@@ -95,7 +106,11 @@ def rows_from_points(name, seed, method, points, seconds, x, y, split, task, k, 
                 "cpu_seconds": cpu,
                 "selected": best["selected"],
                 "extra_trees_test": extra_trees_test(x, y, split, best["selected"], task),
-                **{key: best[key] for key in ("C", "alpha", "lambda") if key in best},
+                **{
+                    key: best[key]
+                    for key in ("C", "alpha", "lambda", "test_log_loss", "test_auc")
+                    if key in best
+                },
             }
         )
     return rows
@@ -104,6 +119,43 @@ def rows_from_points(name, seed, method, points, seconds, x, y, split, task, k, 
 # --------------------------------------------------------------------------------------------
 # L1 logistic regression / Lasso
 # --------------------------------------------------------------------------------------------
+
+
+def c_grid(x, y, n_grid):
+    """n_grid values of C log-spaced from l1_min_c (no feature) up 5 decades on narrow sets (where
+    that reaches about all features) and 3 on wide ones: past 10^3 x l1_min_c liblinear can take
+    minutes per fit (MNIST: 1.4 s at 3000 x, > 280 s at 10^4 x) for a point validation never
+    picks."""
+    from sklearn.svm import l1_min_c
+
+    c_min = l1_min_c(x, y, loss="log")
+    return c_min * np.logspace(0, 5 if x.shape[1] <= 100 else 3, n_grid)
+
+
+def l1_logistic(c, multi):
+    """L1 logistic regression (liblinear) at C = c; one-vs-rest for more than two classes."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    # sklearn >= 1.8 deprecates penalty="l1": l1_ratio=1 is the pure L1 penalty.
+    base = LogisticRegression(
+        C=float(c), l1_ratio=1.0, solver="liblinear", max_iter=10_000, random_state=0
+    )
+    # One class after the other: liblinear draws from one global C rand() state, so classes
+    # fitted in parallel threads give different coefficients from run to run.
+    return OneVsRestClassifier(base, n_jobs=1) if multi else base
+
+
+def l1_coef(clf):
+    """The coefficients [classes or 1, features] of a fitted l1_logistic."""
+    if hasattr(clf, "estimators_"):
+        return np.vstack([e.coef_ for e in clf.estimators_])
+    return np.asarray(clf.coef_)
+
+
+def l1_selected(clf):
+    """Columns with a nonzero coefficient for some class."""
+    return np.flatnonzero(np.any(l1_coef(clf) != 0, axis=0))
 
 
 def l1_points(xs, y, split, task, n_grid, budget=None):
@@ -131,37 +183,20 @@ def l1_points(xs, y, split, task, n_grid, budget=None):
             )
         return points
 
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.svm import l1_min_c
-
-    # From l1_min_c (no feature) up 5 decades on narrow sets (where that reaches about all
-    # features) and 3 on wide ones: past 10^3 x l1_min_c liblinear can take minutes per fit
-    # (MNIST: 1.4 s at 3000 x, > 280 s at 10^4 x) for a point validation never picks.
-    c_min = l1_min_c(xs["train"], yt, loss="log")
-    cs = c_min * np.logspace(0, 5 if xs["train"].shape[1] <= 100 else 3, n_grid)
-    multi = len(np.unique(yt)) > 2
+    cs = c_grid(xs["train"], yt, n_grid)
 
     def fit_point(index, c):
-        # sklearn >= 1.8 deprecates penalty="l1": l1_ratio=1 is the pure L1 penalty.
-        base = LogisticRegression(
-            C=float(c), l1_ratio=1.0, solver="liblinear", max_iter=10_000, random_state=0
-        )
-        # One class after the other: liblinear draws from one global C rand() state, so classes
-        # fitted in parallel threads give different coefficients from run to run.
-        clf = OneVsRestClassifier(base, n_jobs=1) if multi else base
+        clf = l1_logistic(c, len(np.unique(yt)) > 2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence warnings at the largest C
             clf.fit(xs["train"], yt)
-        coef = (
-            np.vstack([e.coef_ for e in clf.estimators_]) if multi else np.asarray(clf.coef_)
-        )
-        sel = np.flatnonzero(np.any(coef != 0, axis=0))
+        sel = l1_selected(clf)
         return {
             "index": index,
             "C": float(c),
             "val_score": score(task, yv, clf.predict(xs["val"])),
             "test_score": score(task, ye, clf.predict(xs["test"])),
+            **proba_scores(ye, clf.predict_proba(xs["test"]), clf.classes_),
             "n_features": int(sel.size),
             "selected": sel.tolist(),
         }
@@ -200,6 +235,119 @@ def run_l1(name, x, y, splits, log):
                 f"{q['test_score']:.3f} with {q['n_features']} (ET {q['extra_trees_test']:.3f})"
                 for q in r
             )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# L1 logistic / Lasso with C (alpha) chosen by 5-fold cross-validation, refitted
+# --------------------------------------------------------------------------------------------
+
+CV_FOLDS = 5
+
+
+def l1_cv_fit(x, y, split, task, seed, n_grid):
+    """The peer a user would run on training + validation rows (scikit-learn's
+    LogisticRegressionCV / LassoCV pattern): StandardScaler fitted on those rows; C (alpha) chosen
+    by 5-fold cross-validation over them (stratified for classification, shuffled with the split's
+    seed), by the mean held-out log-loss (squared error for Lasso), as stog's default criterion;
+    then refitted on all of them at that C and scored on the test rows.
+
+    Classification is GridSearchCV over the l1 grid (c_grid of these rows) of the same liblinear
+    model as the holdout peer, one C for every class as LogisticRegressionCV does (whose liblinear
+    refuses more than two classes); regression is LassoCV (100 alphas down to 1e-4 of alpha_max).
+    Returns (fitted model, its selected columns, chosen C or alpha, test predictions, test
+    probabilities or None, rows fitted)."""
+    from sklearn.linear_model import LassoCV
+    from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
+
+    rows = np.concatenate([split["train"], split["val"]])
+    sc = StandardScaler().fit(x[rows])
+    xf, xe, yf = sc.transform(x[rows]), sc.transform(x[split["test"]]), y[rows]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings at the largest C / smallest alpha
+        if task == "regression":
+            cv = KFold(CV_FOLDS, shuffle=True, random_state=seed)
+            model = LassoCV(alphas=n_grid, eps=1e-4, cv=cv, max_iter=10_000).fit(xf, yf)
+            sel = np.flatnonzero(model.coef_ != 0)
+            return model, sel, float(model.alpha_), model.predict(xe), None, len(rows)
+        multi = len(np.unique(yf)) > 2
+        key = "estimator__C" if multi else "C"
+        cv = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed)
+        search = GridSearchCV(
+            l1_logistic(1.0, multi),
+            {key: list(c_grid(xf, yf, n_grid))},
+            scoring="neg_log_loss",
+            cv=cv,
+            refit=True,
+            n_jobs=1,
+        ).fit(xf, yf)
+    model = search.best_estimator_
+    c = float(search.best_params_[key])
+    return model, l1_selected(model), c, model.predict(xe), model.predict_proba(xe), len(rows)
+
+
+def check_refit(model, x, y, split, task, c):
+    """The CV peer's final model is the fit at the chosen C on the training + validation rows:
+    refitting it here from scratch on those rows gives the same coefficients, and a fit on the
+    training rows alone gives other ones (an assertion, run on every split)."""
+    from sklearn.linear_model import Lasso
+    from sklearn.preprocessing import StandardScaler
+
+    def coef_on(rows):
+        xf = StandardScaler().fit_transform(x[rows])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if task == "regression":
+                return Lasso(alpha=c, max_iter=10_000).fit(xf, y[rows]).coef_
+            return l1_coef(l1_logistic(c, len(np.unique(y[rows])) > 2).fit(xf, y[rows]))
+
+    mine = model.coef_ if task == "regression" else l1_coef(model)
+    both = coef_on(np.concatenate([split["train"], split["val"]]))
+    scale = max(1e-12, float(np.abs(both).max()))
+    assert np.allclose(mine, both, rtol=0, atol=1e-4 * scale), "CV peer: not the train+val refit"
+    if np.any(both != 0):
+        train_only = coef_on(split["train"])
+        assert not np.allclose(mine, train_only, rtol=0, atol=1e-4 * scale), (
+            "CV peer: the same coefficients as a fit on the training rows alone"
+        )
+
+
+def run_l1_cv(name, x, y, splits, log):
+    task = SETS[name]["task"]
+    n_grid = (20 if quick() else 30) if task == "classification" else (30 if quick() else 100)
+    method = "Lasso, 5-fold CV" if task == "regression" else "L1 logistic, 5-fold CV"
+    rows = []
+    for seed in seeds_to_run(splits):
+        split = splits[seed]
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        model, sel, c, pred, proba, n_fit = l1_cv_fit(x, y, split, task, seed, n_grid)
+        secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        check_refit(model, x, y, split, task, c)
+        ye = y[split["test"]]
+        row = {
+            "set": name,
+            "seed": seed,
+            "method": method,
+            "budget": None,
+            "test_score": score(task, ye, pred),
+            "val_score": None,
+            "n_features": int(sel.size),
+            "seconds": secs,
+            "cpu_seconds": cpu,
+            "selected": sel.tolist(),
+            "extra_trees_test": extra_trees_test(x, y, split, sel, task),
+            "fit_rows": n_fit,
+            ("alpha" if task == "regression" else "C"): c,
+        }
+        if proba is not None:
+            row.update(proba_scores(ye, proba, model.classes_))
+        rows.append(row)
+        extra = "" if proba is None else f", log-loss {row['test_log_loss']:.4f}"
+        log(
+            f"  {name} seed {seed}: {method} on {n_fit} rows in {secs:.1f} s ({cpu:.1f} s CPU): "
+            f"{row['test_score']:.3f}{extra} with {sel.size} (ET {row['extra_trees_test']:.3f})"
         )
     return rows
 
@@ -343,7 +491,7 @@ def versions():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--methods", default="l1,lassonet,extra_trees")
+    ap.add_argument("--methods", default="l1,l1_cv,lassonet,extra_trees")
     ap.add_argument("--sets", default=None)
     ap.add_argument("--out", type=Path, default=None, help="default BENCH_REAL_OUT")
     ap.add_argument(
@@ -372,7 +520,7 @@ def main():
         return cache[name]
 
     common = {"versions": versions(), "quick": quick()}
-    order = [m for m in ("l1", "extra_trees", "lassonet") if m in methods]
+    order = [m for m in ("l1", "l1_cv", "extra_trees", "lassonet") if m in methods]
     for method in order:
         names = selected_sets(args.sets)
         if method == "lassonet":  # smallest first: the slow paths come last
@@ -382,6 +530,15 @@ def main():
             if method == "l1":
                 rows = run_l1(name, x, y, splits, log)
                 write_rows(out / "python" / "l1.json", "L1 logistic / Lasso", rows, [name], **common)
+            elif method == "l1_cv":
+                rows = run_l1_cv(name, x, y, splits, log)
+                write_rows(
+                    out / "python" / "l1_cv.json",
+                    "L1 logistic / Lasso, 5-fold CV",
+                    rows,
+                    [name],
+                    **common,
+                )
             elif method == "extra_trees":
                 rows = run_extra_trees(name, x, y, splits, log)
                 write_rows(

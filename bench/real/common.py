@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # name -> task, feature budget K of the `--max-features K` / "<= K" rows, and a short description.
 # K: about the number of truly relevant features where it is known (madelon 5 informative,
 # friedman 5 relevant, breast cancer's report budget 5), 50 pixels as in the LassoNet paper for
-# MNIST, 20 genes for the gene set (a few informative modules), 5 of diabetes' 10.
+# MNIST, 20 genes for the gene set (a few informative modules), 5 of diabetes' 10, the 10 useful
+# columns of the imbalanced set (5 informative, 5 combinations of them).
 SETS = {
     "genes": {"task": "classification", "k": 20},
     "madelon": {"task": "classification", "k": 5},
@@ -26,6 +27,7 @@ SETS = {
     "friedman": {"task": "regression", "k": 10},
     "diabetes": {"task": "regression", "k": 5},
     "breast_cancer": {"task": "classification", "k": 5},
+    "imbalanced": {"task": "classification", "k": 10},
 }
 ORDER = list(SETS)
 
@@ -102,6 +104,21 @@ def score(task, y_true, y_pred):
     ss_res = float(np.sum((y_true - y_pred) ** 2))
     ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
+
+
+def proba_scores(y_true, proba, classes):
+    """Test log-loss (natural log, mean over rows; sklearn's log_loss, which clips probabilities
+    to [eps, 1 - eps]) and, for two classes, the ROC AUC of the second class's probability (None
+    for more classes). `proba` [n, len(classes)] has one column per class of `classes`, in order."""
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    proba = np.asarray(proba, dtype=np.float64)
+    y_true = np.asarray(y_true)
+    ll = float(log_loss(y_true, proba, labels=list(classes)))
+    auc = None
+    if len(classes) == 2 and len(np.unique(y_true)) == 2:
+        auc = float(roc_auc_score(y_true == classes[1], proba[:, 1]))
+    return {"test_log_loss": ll, "test_auc": auc}
 
 
 def extra_trees_test(x, y, split, selected, task, n_jobs=None):

@@ -23,9 +23,13 @@ run time, and every file is the same on every run (fixed seeds):
   diabetes       scikit-learn's bundled diabetes regression set (442 x 10, unscaled).
   breast_cancer  data/breast_cancer.csv (Wisconsin, 569 x 30) and the first 5 seeds of
                  data/splits_breast_cancer.csv.
+  imbalanced     scikit-learn's make_classification with weights=[0.95]: 2000 x 50, 5 % positives
+                 (100 rows), 5 informative, 5 linear combinations of them, 40 noise, 2 clusters
+                 per class, no label noise. No set shipped in the venv is this imbalanced
+                 (scikit-learn's fetchers download at run time), so it is generated.
 
 Splits: 60 / 20 / 20 (stratified for classification) unless said otherwise; seeds 0..4 (0..2 for
-madelon and mnist, the two slow sets).
+madelon and mnist, the two slow sets; 0..19 for diabetes).
 
 Usage: python bench/real/datasets.py [--out DIR] [--sets a,b]
 """
@@ -46,7 +50,15 @@ from common import ORDER, ROOT, SETS, data_dir, selected_sets  # noqa: E402
 # Splits per set. Diabetes has 20: its methods differ by a few thousandths of R2 while one split's
 # 88 test rows move R2 by several hundredths (the standard error of a paired difference is about
 # 0.007 over 5 splits, 0.004 over 20), and a stog run costs 15 CPU s.
-SEEDS = {"genes": 5, "madelon": 3, "mnist": 3, "friedman": 5, "diabetes": 20, "breast_cancer": 5}
+SEEDS = {
+    "genes": 5,
+    "madelon": 3,
+    "mnist": 3,
+    "friedman": 5,
+    "diabetes": 20,
+    "breast_cancer": 5,
+    "imbalanced": 5,
+}
 
 # Gene-expression-like generator (documented setting).
 GENES = {
@@ -133,6 +145,42 @@ def make_madelon():
         "informative": sorted(where[:5].tolist()),
     }
     return x, y, [f"f{j:03d}" for j in range(x.shape[1])], meta
+
+
+def make_imbalanced():
+    """2000 x 50, 5 % positives (exactly 100: weights=[0.95] and no label flips). As for madelon,
+    shuffle=False keeps the 10 useful columns first; rows and columns are then permuted."""
+    from sklearn.datasets import make_classification
+
+    params = dict(
+        n_samples=2000,
+        n_features=50,
+        n_informative=5,
+        n_redundant=5,
+        n_repeated=0,
+        n_classes=2,
+        n_clusters_per_class=2,
+        weights=[0.95],
+        flip_y=0.0,
+        class_sep=1.0,
+        hypercube=True,
+        shuffle=False,
+        random_state=0,
+    )
+    x, y = make_classification(**params)
+    rng = np.random.default_rng(0)
+    rows, cols = rng.permutation(x.shape[0]), rng.permutation(x.shape[1])
+    x, y = x[rows][:, cols], y[rows]
+    where = np.argsort(cols)  # where[j] = new position of original column j
+    meta = {
+        "source": "sklearn.datasets.make_classification "
+        + json.dumps(params)
+        + ", then rows and columns permuted by numpy default_rng(0)",
+        "relevant": sorted(where[:10].tolist()),
+        "informative": sorted(where[:5].tolist()),
+        "positives": int(y.sum()),
+    }
+    return x, y, [f"f{j:02d}" for j in range(x.shape[1])], meta
 
 
 def make_mnist():
@@ -229,6 +277,7 @@ def build(name, out):
         "mnist": make_mnist,
         "friedman": make_friedman,
         "diabetes": make_diabetes,
+        "imbalanced": make_imbalanced,
     }[name]
     x, y, names, meta = maker()
     n, p = x.shape

@@ -2,23 +2,36 @@
 """Collects the `stog select` runs of scripts/bench_real.sh into one JSON, with the downstream
 ExtraTrees score of each selection (the same function as the Python baselines).
 
-Reads OUT/<dir>/<set>/<seed>/{result.json,wall_seconds,cpu_seconds,args.txt} (stog's defaults) and
-OUT/<dir>/<set>/<seed>/k<K>/... (`--max-features K`); writes OUT/<dir>.json with rows
-{set, seed, method, budget, test_score, val_score, n_features, seconds, cpu_seconds, fit_seconds,
-selected, extra_trees_test, lambda, stog_args} (stog_args: the arguments STOG_ARGS added). <dir> is `stog`, or `stog-<TAG>` with BENCH_REAL_TAG.
+Reads OUT/<dir>/<set>/<seed>/{result.json,wall_seconds,cpu_seconds,args.txt,predictions.csv}
+(stog's defaults) and OUT/<dir>/<set>/<seed>/k<K>/... (`--max-features K`); writes OUT/<dir>.json
+with rows {set, seed, method, budget, test_score, val_score, n_features, seconds, cpu_seconds,
+fit_seconds, selected, extra_trees_test, lambda, stog_args, and for classification test_log_loss
+and test_auc (two classes) from `stog predict`'s probabilities of the test rows} (stog_args: the
+arguments STOG_ARGS added). <dir> is `stog`, or `stog-<TAG>` with BENCH_REAL_TAG.
 
 Usage: python bench/real/stog_results.py [--dir stog] [--sets a,b]
 """
 
 import argparse
+import csv
 import json
 import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SETS, extra_trees_test, load_set, out_root, selected_sets, write_rows  # noqa: E402
+from common import (  # noqa: E402
+    SETS,
+    extra_trees_test,
+    load_set,
+    out_root,
+    proba_scores,
+    selected_sets,
+    write_rows,
+)
 
 
 def stog_dir_name():
@@ -49,6 +62,9 @@ def row_of(run_dir, name, seed, budget, method, x, y, split):
     cpu = run_dir / "cpu_seconds"
     args = run_dir / "args.txt"
     selected = [int(j) for j in result["selected_indices"]]
+    probs = {}
+    if task == "classification" and (run_dir / "predictions.csv").exists():
+        probs = test_proba_scores(run_dir / "predictions.csv", y, split, result)
     # `val` is null when the final model was refitted on the training and validation rows.
     val = result["metrics"]["val"]
     return {
@@ -66,7 +82,27 @@ def row_of(run_dir, name, seed, budget, method, x, y, split):
         "extra_trees_test": extra_trees_test(x, y, split, selected, task),
         "lambda": result.get("lambda"),
         "stog_args": extra_args(args.read_text()) if args.exists() else "",
+        **probs,
     }
+
+
+def test_proba_scores(path, y, split, result):
+    """Log-loss and AUC of the test rows from `stog predict`'s proba_<label> columns (one row per
+    row of the set, in order), scored by the same function as the Python peers. Warns when the
+    test accuracy of its `prediction` column is not result.json's."""
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        table = np.array([row for row in reader], dtype=np.float64)
+    cols = [j for j, h in enumerate(header) if h.startswith("proba_")]
+    classes = [int(header[j][len("proba_") :]) for j in cols]
+    te = split["test"]
+    assert table.shape[0] == len(y), f"{path}: {table.shape[0]} rows, the set has {len(y)}"
+    acc = float(np.mean(table[te, header.index("prediction")] == y[te]))
+    if abs(acc - float(result["metrics"]["test"]["accuracy"])) > 1e-9:
+        print(f"  warning: {path}: test accuracy {acc} but result.json says "
+              f"{result['metrics']['test']['accuracy']}", flush=True)
+    return proba_scores(y[te], table[te][:, cols], classes)
 
 
 def main():
