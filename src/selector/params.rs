@@ -667,10 +667,11 @@ impl SelectorParams {
         Ok(Some(alpha))
     }
 
-    /// The final model of a cross-validated choice: the adaptive path rerun on the training and
-    /// validation rows together until it keeps at most the chosen point's count of features, and
-    /// its point nearest that count ([`faithful_point`]; within the feature budget when there is
-    /// one). Each stage runs for the epochs the main path found on its validation rows: the
+    /// The final model of a cross-validated choice: the path rerun on the training and
+    /// validation rows together, at the main path's lambdas (and past its last, in steps of
+    /// `max_growth`), until it keeps at most the chosen point's count of features; the rerun's
+    /// point nearest that count is kept ([`faithful_point`]; within the feature budget when there
+    /// is one). Each stage runs for the epochs the main path found on its validation rows: the
     /// unpenalised start for its best epoch, every penalised point until its selection is stable,
     /// the refit of the final point for the chosen point's best refit epoch. Returns the rerun's
     /// lambda there with the model.
@@ -707,8 +708,17 @@ impl SelectorParams {
             early_stopping: false,
             ..params.train.clone()
         };
+        let mut lambdas: Vec<f64> = points[1..].iter().map(|p| p.lambda).collect();
+        if let Some(&top) = lambdas.last() {
+            // With more rows the main path's last lambda can leave more open than it did: the
+            // rerun goes on in steps of `max_growth` (it ends once every gate is closed).
+            let growth = params.path.max_growth;
+            lambdas.extend((1..=EXTRA_STEPS).map(|k| top * growth.powi(k)));
+        }
+        // Every lambda of the list may be visited (the main path's cap counts its refined steps).
         let path = PathConfig {
             refit: false,
+            max_points: params.path.max_points.max(lambdas.len()),
             ..params.path.clone()
         };
         let tags = MemberTags {
@@ -724,7 +734,7 @@ impl SelectorParams {
             &train,
             &path,
             &tags,
-            &Schedule::AdaptiveUntil(target as i64),
+            &Schedule::FixedUntil(lambdas, target as i64),
             on_point,
         )?;
         let counts: Vec<usize> = rerun.iter().map(|p| p.members[0].selected.len()).collect();
@@ -930,6 +940,11 @@ type OnPoint<'a> = &'a mut dyn FnMut(&PathPoint);
 /// Train, validation and test fractions of [`SelectorParams::fit_table`]: a stratified fifth
 /// holds out as validation rows (when cross-validation chooses, they rejoin the folds).
 pub const FIT_TABLE_FRACTIONS: [f64; 3] = [0.8, 0.2, 0.0];
+
+/// Lambdas past the main path's last that the final rerun of a cross-validated choice may visit
+/// to come down to the chosen point's count (each `max_growth` times the one before: 2^30 by
+/// default).
+const EXTRA_STEPS: i32 = 30;
 
 /// A selector network before training (see [`SelectorParams::initialise`]).
 #[derive(Debug)]

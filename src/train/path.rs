@@ -199,9 +199,9 @@ pub enum Schedule {
     Adaptive,
     /// Exactly these penalised lambdas, in order (another path's, for cross-validation).
     Fixed(Vec<f64>),
-    /// Chosen as the path goes, ending at the first point where every member keeps at most
-    /// this many units (the final fit of a choice made in feature counts).
-    AdaptiveUntil(i64),
+    /// These penalised lambdas, in order, ending at the first point where every member keeps at
+    /// most this many units (the final fit of a choice made in feature counts).
+    FixedUntil(Vec<f64>, i64),
 }
 
 /// Fits `lambdas` in increasing order, each point starting from the state the previous point
@@ -290,11 +290,11 @@ pub fn lambda_path_observed(
         .first()
         .map_or(1, |u| u.units_total.iter().sum());
     let fixed = match schedule {
-        Schedule::Fixed(l) => Some(l.as_slice()),
-        Schedule::Adaptive | Schedule::AdaptiveUntil(_) => None,
+        Schedule::Fixed(l) | Schedule::FixedUntil(l, _) => Some(l.as_slice()),
+        Schedule::Adaptive => None,
     };
     let until = match schedule {
-        Schedule::AdaptiveUntil(units) => Some(*units),
+        Schedule::FixedUntil(_, units) => Some(*units),
         _ => None,
     };
     let mut lambda = match fixed {
