@@ -1,6 +1,9 @@
 //! The adaptive lambda path and the choice of its point: properties that hold for any training
 //! trajectory (CPU kernels differ across machines), and the cross-validated choice on small data.
 
+mod common;
+
+use common::serial;
 use stog::data::{Split, Task, interaction};
 use stog::gates::GateKind;
 use stog::model::{GatedMlpConfig, gated_mlp};
@@ -10,14 +13,6 @@ use stog::train::{
     RefitStart, Schedule, TrainConfig, choose, fit, lambda_path_with, refit_in_place, warm_path,
 };
 use tch::{Device, nn};
-
-/// libtorch's CPU random generator is process-wide: fits run one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    tch::set_num_threads(1);
-    guard
-}
 
 /// The interaction problem (`n` rows, `d` features, split and initialised with `seed`) and an
 /// MLP with an STG input gate and 8 hidden units, one member per seed of `members`.
