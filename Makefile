@@ -75,11 +75,10 @@ doc: setup
 # catches is a behaviour no test states. It mutates the tree in place (a copy would rebuild every
 # dependency): leave the tree alone while it runs. Reports in mutants.out/MODULE/ (missed.txt:
 # the survivors). MUTANTS_MODULES chooses, e.g. MUTANTS_MODULES="finished budget". On 2 busy
-# cores about 6 to 11 min each for finished (12 mutants), merge (21) and budget (18); standardize
-# has 39, split 67 and gates 111, at 20 to 50 s each. cargo-mutants 27 also lists the field
-# deletions of every function of
-# src/train/path.rs whatever -F says: budget's 8 misses in lambda_path_observed and
-# refit_network are outside its scope.
+# cores 2 to 11 min each for finished (12 mutants), merge (21), budget (18) and standardize
+# (39); split has 67 and gates 111, at 5 to 50 s each. cargo-mutants 27 also lists the field
+# deletions of every function of src/train/path.rs whatever -F says: budget's 8 misses in
+# lambda_path_observed and refit_network are outside its scope.
 MUTANTS_MODULES ?= finished merge budget standardize split gates
 # The gate functions whose mistakes are silent: the training and inference gates and the penalty.
 GATE_FORMULAS = inference_gate|unit_penalty|gate_from|training_gate|apply_gate|Gate::penalty|uniform_open
