@@ -35,7 +35,7 @@ use stog::gates::{Gate, GateKind, build_gate};
 use stog::model::{
     ConditionalConfig, ConditionalGate, PenaltySpec, conditional_gate, fold, keep, kept_units,
 };
-use stog::report::{RunsWriter, plot_score_against};
+use stog::report::{RunsWriter, Scale, plot_score_against};
 use stog::sweep::{RunRecord, summarize};
 use stog::train::{GatedModel, MemberTags, Prepared, TrainConfig, fit, metrics};
 use tch::nn::Module;
@@ -565,14 +565,25 @@ fn main() -> Result<()> {
             }
         }
     }
-    let summary = summarize(&records);
+    // Rows and legend say which gating a run used; runs.csv keeps the gate kind and placement.
+    let labelled: Vec<RunRecord> = records
+        .iter()
+        .map(|r| RunRecord {
+            gate: match r.placement.as_str() {
+                "dynamic" => "dynamic (binary concrete)".into(),
+                _ => "static (STG)".into(),
+            },
+            ..r.clone()
+        })
+        .collect();
+    let summary = summarize(&labelled);
     println!(
         "| gates | lambda | test accuracy % | channels in the model (of 16 / 32 / 64) | channels run per image (of 112) | multiply-adds per image |"
     );
     println!("|---|---|---|---|---|---|");
     for c in &summary.cells {
         let kept: Vec<String> = c.units_kept.iter().map(|k| format!("{k:.1}")).collect();
-        let run: Vec<f64> = records
+        let run: Vec<f64> = labelled
             .iter()
             .zip(&per_image)
             .filter(|(r, _)| r.gate == c.gate && r.lambda == c.lambda)
@@ -617,6 +628,7 @@ fn main() -> Result<()> {
         "multiply-adds executed per image",
         &|c| c.macs,
         "accuracy",
+        Scale::Log,
     )?;
     println!("wrote {}", out.display());
     Ok(())

@@ -11,7 +11,7 @@
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use stog::report::{plot_score_against, read_runs};
+use stog::report::{Scale, plot_score_against, read_runs};
 use stog::sweep::summarize;
 
 fn main() -> Result<()> {
@@ -45,13 +45,19 @@ fn main() -> Result<()> {
         );
     }
     let summary = summarize(&records);
-    let (cost_name, cost): (&str, &dyn Fn(&stog::sweep::Cell) -> f64) = if relative {
+    type Cost<'a> = (&'a str, &'a dyn Fn(&stog::sweep::Cell) -> f64, Scale);
+    let (cost_name, cost, scale): Cost = if relative {
         (
             "% of the unpruned network's multiply-adds executed per example",
             &|c| c.macs / 100.0,
+            Scale::Linear,
         )
     } else {
-        ("multiply-adds executed per example", &|c| c.macs)
+        (
+            "multiply-adds executed per example",
+            &|c| c.macs,
+            Scale::Log,
+        )
     };
     println!("| gates | lambda | test accuracy % | {cost_name} |");
     println!("|---|---|---|---|");
@@ -65,7 +71,7 @@ fn main() -> Result<()> {
             cost(c)
         );
     }
-    plot_score_against(Path::new(out), &summary, cost_name, cost, "accuracy")?;
+    plot_score_against(Path::new(out), &summary, cost_name, cost, "accuracy", scale)?;
     println!("wrote {out}");
     Ok(())
 }

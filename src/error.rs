@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong in stog, with the place it went wrong.
+/// Everything that can go wrong in stog, with the place it went wrong. New kinds of failure may
+/// be added: a `match` on it needs a `_` arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A configuration value is out of range or inconsistent.
     #[error("invalid configuration: `{field}` {reason}")]
@@ -44,6 +46,12 @@ pub enum Error {
         column: Option<String>,
         reason: String,
     },
+
+    /// A fit that ran as configured but whose outcome cannot give what was asked, e.g. no point
+    /// of the lambda path keeps at most the features a budget allows. Not a configuration error:
+    /// the same settings can succeed on other data. `stage` names the step, `reason` the outcome.
+    #[error("{stage}: {reason}")]
+    Fit { stage: String, reason: String },
 
     /// A call that this fitted model cannot answer, e.g. class probabilities of a regression
     /// model.
@@ -156,6 +164,15 @@ impl Error {
     pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidConfig {
             field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Fit`]: the fit's `stage` could not give what was asked, for
+    /// `reason`.
+    pub fn fit(stage: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Fit {
+            stage: stage.into(),
             reason: reason.into(),
         }
     }

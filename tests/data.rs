@@ -190,6 +190,31 @@ fn standardisation_uses_training_rows_only() {
     assert_eq!(s.transform(&x, &[2]), vec![98.0f32, 0.0]);
 }
 
+/// Standardisation divides by the population std of the training rows (a column constant on
+/// them gets scale 1), and a table of float32 or float64 values gives the same numbers.
+#[test]
+fn standardisation_divides_by_the_population_std_of_the_training_rows_in_either_precision() {
+    // Column 0 on rows 1 and 2: {5, 11}, mean 8, std 3; column 1 is constant there.
+    let x = [2.0, 0.0, 5.0, 7.0, 11.0, 7.0, 14.0, 3.0];
+    let s = Standardizer::fit_values(&x, 2, &[1, 2]);
+    assert_eq!(s.mean, vec![8.0, 7.0]);
+    assert_eq!(s.scale, vec![3.0, 1.0]);
+    let want = vec![-2.0f32, -7.0, 2.0, -4.0];
+    assert_eq!(s.transform(&x, &[0, 3]), want);
+    let y = stog::ndarray::Array1::from(vec![0.0, 1.0, 0.0, 1.0]);
+    let x64 = stog::ndarray::Array2::from_shape_vec((4, 2), x.to_vec()).unwrap();
+    let x32 = x64.mapv(|v| v as f32);
+    let tables = [
+        Table::from_arrays(x64.view(), y.view(), Task::Regression).unwrap(),
+        Table::from_arrays(x32.view(), y.view(), Task::Regression).unwrap(),
+    ];
+    for table in tables {
+        let fitted = Standardizer::fit(&table, &[1, 2]);
+        assert_eq!(fitted, s);
+        assert_eq!(fitted.transform_values(&table.x, &[0, 3]), want);
+    }
+}
+
 #[test]
 fn the_bundled_breast_cancer_file_loads() {
     let t = Table::from_csv("data/breast_cancer.csv", "target", Task::Classification).unwrap();

@@ -1,6 +1,10 @@
 //! Parquet, .npy and .npz input: the same values read the same as CSV, every bad input gives the
-//! data error naming its place, and no bytes make a reader panic.
+//! data error naming its place, and no bytes make a reader panic (the command line on these
+//! formats: tests/cli.rs).
 
+mod common;
+
+use common::{f8, npy};
 use parquet::basic::Compression;
 use parquet::data_type::{
     BoolType, ByteArray, ByteArrayType, DoubleType, FloatType, Int32Type, Int64Type,
@@ -127,31 +131,6 @@ fn parquet_with(cols: &[(&str, Col)], rows_per_group: usize, pandas: Option<&str
     }
     w.close().unwrap();
     buf
-}
-
-/// A `.npy` file: version 1 header with `descr`, `fortran` and `shape`, then `data`.
-fn npy(descr: &str, fortran: bool, shape: &[usize], data: &[u8]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    let shape = match dims.len() {
-        1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.join(", ")),
-    };
-    let order = if fortran { "True" } else { "False" };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    out.extend(data);
-    out
-}
-
-fn f8(v: &[f64]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 fn f4(v: &[f64]) -> Vec<u8> {
@@ -944,82 +923,6 @@ proptest::proptest! {
     ) {
         check(from_npy(&mutate(npy_good(), &edits, 1.0), "-1", None))?;
     }
-}
-
-// ---------- the command line ----------
-
-/// `stog select` on a Parquet file and on a `.npy` file with sidecar names: 120 rows, the label
-/// set by the first of four features.
-#[test]
-fn select_reads_parquet_and_npy_end_to_end() {
-    let dir = std::env::temp_dir().join(format!("stog-formats-{}-cli", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut seed = 12345u64;
-    let mut uniform = move || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
-    let n = 120;
-    let cols: Vec<Vec<f64>> = (0..4)
-        .map(|_| (0..n).map(|_| uniform()).collect())
-        .collect();
-    let label: Vec<i64> = cols[0].iter().map(|v| i64::from(*v > 0.0)).collect();
-    let mut spec: Vec<(&str, Col)> = ["f0", "f1", "f2", "f3"]
-        .iter()
-        .zip(&cols)
-        .map(|(name, c)| (*name, Col::F64(c.iter().map(|v| Some(*v)).collect())))
-        .collect();
-    spec.push(("target", Col::I64(label.clone())));
-    let pq = dir.join("tiny.parquet");
-    std::fs::write(&pq, parquet(&spec, 50)).unwrap();
-    let m: Vec<f64> = (0..n)
-        .flat_map(|i| {
-            [
-                cols[0][i],
-                cols[1][i],
-                cols[2][i],
-                cols[3][i],
-                label[i] as f64,
-            ]
-        })
-        .collect();
-    let np = dir.join("tiny.npy");
-    std::fs::write(&np, npy("<f8", false, &[n, 5], &f8(&m))).unwrap();
-    std::fs::write(dir.join("tiny.npy.names"), "f0\nf1\nf2\nf3\nlabel\n").unwrap();
-    for (data, target) in [(&pq, None), (&np, Some("-1"))] {
-        let out = dir.join(format!(
-            "out-{}",
-            data.extension().unwrap().to_str().unwrap()
-        ));
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_stog"))
-            .env("OMP_NUM_THREADS", "1")
-            .args(["select", "--data", data.to_str().unwrap()])
-            .args(target.iter().flat_map(|t| ["--target", t]))
-            .args([
-                "--gate", "stg", "--lambda", "0.05", "--epochs", "40", "--device", "cpu",
-            ])
-            .args(["--quiet", "--out-dir", out.to_str().unwrap()])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&run.stderr).to_string();
-        assert!(run.status.success(), "{}: {text}", data.display());
-        let r: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap())
-                .unwrap();
-        assert_eq!(r["n_features"], 4, "{}", data.display());
-        assert_eq!(
-            r["feature_names"],
-            serde_json::json!(["f0", "f1", "f2", "f3"])
-        );
-        // The target recorded is the one read: given, or the format's default.
-        let config: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap())
-                .unwrap();
-        assert_eq!(config["data"]["target"], target.unwrap_or("target"));
-    }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -1,15 +1,10 @@
 //! Properties every gate kind must have, and the copula's correlation structure.
 
+mod common;
+
+use common::serial;
 use stog::gates::*;
 use tch::{Device, Kind, Tensor, nn};
-
-/// libtorch's random generator is process-wide and the tests of a file run on parallel threads:
-/// every test here draws from it (building a gate does), so they run one at a time, or a draw of
-/// one would land between another's seed and its draws.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn every_gate(vs: &nn::VarStore, units: i64, members: Option<i64>) -> Vec<Box<dyn Gate>> {
     GateKind::ALL

@@ -1,6 +1,9 @@
 //! The adaptive lambda path and the choice of its point: properties that hold for any training
 //! trajectory (CPU kernels differ across machines), and the cross-validated choice on small data.
 
+mod common;
+
+use common::serial;
 use stog::data::{Split, Task, interaction};
 use stog::gates::GateKind;
 use stog::model::{GatedMlpConfig, gated_mlp};
@@ -10,14 +13,6 @@ use stog::train::{
     RefitStart, Schedule, TrainConfig, choose, fit, lambda_path_with, refit_in_place, warm_path,
 };
 use tch::{Device, nn};
-
-/// libtorch's CPU random generator is process-wide: fits run one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    tch::set_num_threads(1);
-    guard
-}
 
 /// The interaction problem (`n` rows, `d` features, split and initialised with `seed`) and an
 /// MLP with an STG input gate and 8 hidden units, one member per seed of `members`.
@@ -212,6 +207,46 @@ fn the_rules_pick_the_best_the_sparsest_within_one_se_and_the_budget() {
     assert_eq!(choose(&candidates, Choice::OneStandardError), Some(2));
     assert_eq!(choose(&candidates, Choice::MaxFeatures(5)), Some(3));
     assert_eq!(choose(&candidates, Choice::MaxFeatures(1)), None);
+}
+
+/// A budget of K features admits a point that keeps exactly K: a user asking for at most K
+/// features gets the K-feature point when it scores best under the budget. Among the points
+/// under the budget the best score wins, ties going to fewer features.
+#[test]
+fn a_budget_of_k_features_admits_a_point_with_exactly_k() {
+    let c = |kept, score| Candidate {
+        kept,
+        score,
+        score_se: 0.02,
+    };
+    let candidates = [c(30, 0.90), c(12, 0.95), c(6, 0.93), c(2, 0.80), c(4, 0.93)];
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(30)), Some(1));
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(12)), Some(1));
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(11)), Some(4));
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(6)), Some(4));
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(3)), Some(3));
+    assert_eq!(choose(&candidates, Choice::MaxFeatures(2)), Some(3));
+}
+
+/// A point exactly one standard error (of a difference) below the best is within it: the rule
+/// keeps the bound, and the sparser point wins.
+#[test]
+fn the_rules_count_a_point_exactly_one_standard_error_below_the_best_as_within_it() {
+    let (best, se) = (0.95, 0.02);
+    let floor = best - std::f64::consts::SQRT_2 * se;
+    let candidates = [
+        Candidate {
+            kept: 9,
+            score: best,
+            score_se: se,
+        },
+        Candidate {
+            kept: 3,
+            score: floor,
+            score_se: se,
+        },
+    ];
+    assert_eq!(choose(&candidates, Choice::OneStandardError), Some(1));
 }
 
 #[test]

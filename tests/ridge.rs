@@ -1,16 +1,14 @@
 //! The closed-form ridge fit of a linear regression selector: the solution, the penalty chosen
 //! on validation rows, and the selector's final model being that fit.
 
+mod common;
+
+use common::serial;
 use stog::data::{Split, Table, Task};
 use stog::ndarray::Array2;
 use stog::selector::{LambdaChoice, Selector, Validation};
 use stog::train::{Part, RIDGE_ALPHAS, choose_ridge_alpha, ridge};
 use tch::{Kind, Tensor};
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// `n` rows of `d` standard normal columns (float64) and `y = x w + 3 + noise * e`.
 fn linear_data(n: i64, d: i64, w: &[f64], noise: f64, seed: i64) -> (Tensor, Tensor) {

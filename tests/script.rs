@@ -1,5 +1,8 @@
 //! Input gates in front of a TorchScript model made by PyTorch in the test run (the setup venv).
 
+mod common;
+
+use common::serial;
 use std::path::PathBuf;
 use stog::data::{Split, Table, Task};
 use stog::gates::GateKind;
@@ -8,17 +11,6 @@ use stog::train::Prepared;
 use tch::Device;
 
 /// Runs a fixture script of tests/fixtures with the setup venv's Python, unless `out` exists.
-/// libtorch's random generator and thread count are process-wide: tests that train in this
-/// process run one at a time, from a fixed seed, so that their numbers do not depend on which
-/// other test drew random numbers meanwhile.
-fn serial(seed: i64) -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    tch::set_num_threads(1);
-    tch::manual_seed(seed);
-    guard
-}
-
 fn python_fixture(script: &str, out: &std::path::Path, args: &[&std::ffi::OsStr]) {
     if out.exists() {
         return;
@@ -82,7 +74,8 @@ fn digits_cnn_with_ste_gates() -> (Prepared, stog::script::GatedScript) {
 
 #[test]
 fn gates_in_front_of_a_frozen_torchscript_model_find_the_inputs_it_needs() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (model, data) = fixture();
     let prepared = prepared(&data, 0);
     let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
@@ -364,7 +357,8 @@ fn stog_script_quiet_prints_nothing_and_a_regression_path_has_standard_errors() 
 
 #[test]
 fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_errors() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (data, stages) = digits_cnn_with_ste_gates();
     let (mlp, _) = fixture();
     let cnn = mlp.with_file_name("cnn.pt");
@@ -493,7 +487,8 @@ fn gates_between_stages_and_through_the_gate_protocol_train_and_name_their_error
 
 #[test]
 fn a_fine_tuned_backbone_is_what_the_export_contains() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (model, data) = fixture();
     let prepared = prepared(&data, 1);
     let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
@@ -547,7 +542,8 @@ fn a_fine_tuned_backbone_is_what_the_export_contains() {
 
 #[test]
 fn a_refit_trains_the_backbone_under_fixed_gates_and_never_ends_worse() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (model, data) = fixture();
     let prepared = prepared(&data, 2);
     let mut g = gated_script(&model, GateKind::Stg, 6, None, Device::Cpu).unwrap();
@@ -589,7 +585,8 @@ fn a_refit_trains_the_backbone_under_fixed_gates_and_never_ends_worse() {
 
 #[test]
 fn a_non_finite_loss_in_a_script_fit_is_a_typed_error_that_names_its_seed() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (model, data) = fixture();
     let mut prepared = prepared(&data, 0);
     prepared.train.x = prepared.train.x.copy();
@@ -611,7 +608,8 @@ fn a_non_finite_loss_in_a_script_fit_is_a_typed_error_that_names_its_seed() {
 
 #[test]
 fn gates_between_stage_files_export_one_pruned_file_per_stage() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (mlp, _) = fixture();
     let dir = mlp.with_file_name("cnn_stage_files");
     python_fixture(
@@ -686,7 +684,8 @@ fn gates_between_stage_files_export_one_pruned_file_per_stage() {
 
 #[test]
 fn every_gate_kind_trains_in_front_of_between_stages_and_through_the_protocol() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (mlp, mlp_data) = fixture();
     let cnn = mlp.with_file_name("cnn.pt");
     python_fixture("make_script_cnn.py", &cnn, &[]);
@@ -749,7 +748,8 @@ fn every_gate_kind_trains_in_front_of_between_stages_and_through_the_protocol() 
 /// path's entry agrees with the report, and the point's files copy up.
 #[test]
 fn a_scored_point_reports_the_selection_the_multiply_adds_and_its_files() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let (mlp, _) = fixture();
     let (data, mut g) = digits_cnn_with_ste_gates();
     close_some_channels(&mut g, &data);
@@ -917,7 +917,8 @@ fn kept_units(g: &stog::script::GatedScript) -> Vec<i64> {
 
 #[test]
 fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_in_pytorch() {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let data = prepared(std::path::Path::new("data/digits.csv"), 0);
     let (cnn, mut g) =
         closed_protocol_model("make_script_cnn.py", "cnn_bn.pt", &["--batch-norm"], &data);
@@ -990,7 +991,8 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
 #[test]
 fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residual_stream_are_refused()
  {
-    let _serial = serial(0);
+    let _serial = serial();
+    tch::manual_seed(0);
     let data = prepared(std::path::Path::new("data/digits.csv"), 0);
     let (inside, g) = closed_protocol_model("make_script_resnet.py", "resnet.pt", &[], &data);
     let pruned = inside.with_file_name("resnet_pruned.pt");

@@ -1,6 +1,9 @@
 //! The high-level API: lambda chosen for the user finds known answers on small synthetic
 //! problems; a budget is respected; save / load round-trips.
 
+mod common;
+
+use common::serial;
 use stog::data::{
     Split, Synthetic, Table, Task, duplicate_groups, interaction, nonlinear_regression,
 };
@@ -8,16 +11,6 @@ use stog::gates::GateKind;
 use stog::ndarray::{Array2, s};
 use stog::selector::{Criterion, FittedSelector, Rule, Selector, SelectorParams};
 use tch::Device;
-
-/// libtorch's CPU random generator is process-wide: fits run one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    // One intra-op thread: small models gain nothing from more, and a busy machine makes
-    // libtorch's spinning threads very slow.
-    tch::set_num_threads(1);
-    guard
-}
 
 fn fit(p: &Synthetic, params: SelectorParams) -> FittedSelector {
     let split = Split::of(&p.table, [0.6, 0.2, 0.2], 0).unwrap();

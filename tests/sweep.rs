@@ -1,13 +1,14 @@
 //! `stog sweep`: the files it writes, and that shards, worker processes and a resume after
 //! SIGKILL all give exactly the runs of one uninterrupted sweep.
 
+mod common;
+
+use common::stog;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stog-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    common::tmp("sweep", name)
 }
 
 const GRID: [&str; 18] = [
@@ -68,12 +69,44 @@ fn runs_without_time(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The sweep of `GRID` run once by one process, shared by the tests that compare other ways of
+/// running it: its folder, its output and its runs.
+struct Reference {
+    dir: PathBuf,
+    text: String,
+    runs: Vec<String>,
+}
+
+fn reference() -> &'static Reference {
+    static REFERENCE: std::sync::OnceLock<Reference> = std::sync::OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let dir = tmp("reference");
+        let (code, text) = sweep(&["--jobs", "1"], &dir);
+        assert_eq!(code, 0, "{text}");
+        let runs = runs_without_time(&dir);
+        Reference { dir, text, runs }
+    })
+}
+
+/// The two shards (0/2 and 1/2) of the sweep of `GRID`, run once.
+fn shards() -> &'static (PathBuf, PathBuf) {
+    static SHARDS: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    SHARDS.get_or_init(|| {
+        let (s0, s1) = (tmp("s0"), tmp("s1"));
+        assert_eq!(sweep(&["--shard", "0/2"], &s0).0, 0);
+        assert_eq!(sweep(&["--shard", "1/2"], &s1).0, 0);
+        (s0, s1)
+    })
+}
+
+fn json(path: PathBuf) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 #[test]
-fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() {
-    let base = tmp("base");
-    let (code, text) = sweep(&["--jobs", "1"], &base);
-    assert_eq!(code, 0, "{text}");
-    let csv = std::fs::read_to_string(base.join("runs.csv")).unwrap();
+fn a_sweep_writes_runs_summary_figures_and_a_table() {
+    let base = reference();
+    let csv = std::fs::read_to_string(base.dir.join("runs.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     for col in [
         "gate",
@@ -94,122 +127,130 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
     ] {
         assert!(header.split(',').any(|h| h == col), "missing column {col}");
     }
-    let runs = runs_without_time(&base);
-    assert_eq!(runs.len(), 2 * 3 * 3);
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(base.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(base.runs.len(), 2 * 3 * 3);
+    let summary = json(base.dir.join("summary.json"));
     let frontier = summary["summary"]["frontier"].as_array().unwrap();
     assert_eq!(frontier.len(), 3 * 5, "stg, ste and any at five budgets");
     for fig in ["lambda_panels.svg", "frontier.svg"] {
         assert!(
-            std::fs::read_to_string(base.join(fig))
+            std::fs::read_to_string(base.dir.join(fig))
                 .unwrap()
                 .contains("<svg")
         );
     }
-    assert!(text.contains("| stg |"), "{text}");
+    assert!(base.text.contains("| stg |"), "{}", base.text);
+}
 
-    // The same sweep again: bit-identical numbers on CPU.
+#[test]
+fn the_same_sweep_again_gives_bit_identical_runs_and_resuming_it_changes_nothing() {
     let again = tmp("again");
     assert_eq!(sweep(&["--jobs", "1"], &again).0, 0);
-    assert_eq!(runs_without_time(&again), runs);
+    assert_eq!(runs_without_time(&again), reference().runs);
+    // Resumed with the default job count: the single-process layout is kept.
+    let (code, text) = sweep(&["--resume"], &again);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(runs_without_time(&again), reference().runs);
+    let _ = std::fs::remove_dir_all(again);
+}
 
-    // Two worker processes.
+#[test]
+fn worker_processes_give_the_runs_of_one_process_and_resuming_changes_nothing() {
     let jobs = tmp("jobs");
     let (code, text) = sweep(&["--jobs", "2"], &jobs);
     assert_eq!(code, 0, "{text}");
-    assert_eq!(runs_without_time(&jobs), runs);
+    assert_eq!(runs_without_time(&jobs), reference().runs);
+    let (code, text) = sweep(&["--resume"], &jobs);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(runs_without_time(&jobs), reference().runs);
+    let _ = std::fs::remove_dir_all(jobs);
+}
 
-    // Resuming finished sweeps (one made by workers, one by a single process) with the default
-    // job count keeps their layout and changes nothing.
-    for dir in [&jobs, &base] {
-        let (code, text) = sweep(&["--resume"], dir);
-        assert_eq!(code, 0, "{text}");
-        assert_eq!(runs_without_time(dir), runs);
-    }
-
-    // Two shards and a merge.
-    let (s0, s1, merged) = (tmp("s0"), tmp("s1"), tmp("merged"));
-    assert_eq!(sweep(&["--shard", "0/2"], &s0).0, 0);
-    assert_eq!(sweep(&["--shard", "1/2"], &s1).0, 0);
-    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
-        .env("OMP_NUM_THREADS", "1")
-        .args([
-            "merge",
-            s0.to_str().unwrap(),
-            s1.to_str().unwrap(),
-            "--out-dir",
-            merged.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(runs_without_time(&merged), runs);
-    // The merged wall time spans the shards' own runs: from the first start to the last end
-    // (not the sum of the fit times), and is unknown (null) when a shard did not record it.
-    let json = |p: PathBuf| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-    };
-    for dir in [&s0, &s1] {
+#[test]
+fn two_shards_merge_into_the_runs_of_one_sweep() {
+    let (s0, s1) = shards();
+    let merged = tmp("merged");
+    let (code, text) = stog(&[
+        "merge",
+        s0.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        "--out-dir",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(runs_without_time(&merged), reference().runs);
+    for dir in [s0, s1] {
         let t = json(dir.join("timing.json"));
         assert!(t["finished_unix"].as_f64().unwrap() >= t["started_unix"].as_f64().unwrap());
     }
-    let merge = |out: &Path| {
-        let o = Command::new(env!("CARGO_BIN_EXE_stog"))
-            .args([
-                "merge",
-                s0.to_str().unwrap(),
-                s1.to_str().unwrap(),
-                "--out-dir",
-            ])
-            .arg(out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        json(out.join("summary.json"))["wall_seconds"].clone()
+    let _ = std::fs::remove_dir_all(merged);
+}
+
+/// The merged wall time spans the shards' own runs: from the first start to the last end (not
+/// the sum of the fit times), and is unknown (null) when a shard did not record it.
+#[test]
+fn a_merge_reports_the_wall_time_from_the_first_shard_start_to_the_last_end() {
+    let (s0, s1) = shards();
+    // Copies, whose timing.json this test rewrites.
+    let copy = |from: &Path, name: &str| {
+        let to = tmp(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        to
+    };
+    let (c0, c1) = (copy(s0, "timed-s0"), copy(s1, "timed-s1"));
+    let merge = |out: &str| {
+        let out = tmp(out);
+        let (code, text) = stog(&[
+            "merge",
+            c0.to_str().unwrap(),
+            c1.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{text}");
+        let wall = json(out.join("summary.json"))["wall_seconds"].clone();
+        let _ = std::fs::remove_dir_all(out);
+        wall
     };
     std::fs::write(
-        s0.join("timing.json"),
+        c0.join("timing.json"),
         r#"{"started_unix": 100.0, "finished_unix": 110.0}"#,
     )
     .unwrap();
     std::fs::write(
-        s1.join("timing.json"),
+        c1.join("timing.json"),
         r#"{"started_unix": 105.0, "finished_unix": 130.0}"#,
     )
     .unwrap();
-    assert_eq!(merge(&tmp("timed")), serde_json::json!(30.0));
-    std::fs::remove_file(s1.join("timing.json")).unwrap();
-    assert!(merge(&tmp("untimed")).is_null());
-    // Merging one shard alone is refused: runs are missing.
-    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
-        .env("OMP_NUM_THREADS", "1")
-        .args([
-            "merge",
-            s0.to_str().unwrap(),
-            "--out-dir",
-            tmp("half").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("missing"));
-    // Merging a shard twice is refused: duplicates.
-    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
-        .env("OMP_NUM_THREADS", "1")
-        .args([
-            "merge",
-            s0.to_str().unwrap(),
-            s0.to_str().unwrap(),
-            s1.to_str().unwrap(),
-            "--out-dir",
-            tmp("dup").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&o.stderr).contains("twice"));
+    assert_eq!(merge("timed"), serde_json::json!(30.0));
+    std::fs::remove_file(c1.join("timing.json")).unwrap();
+    assert!(merge("untimed").is_null());
+    for d in [c0, c1] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
 
-    // Killed part-way with SIGKILL, then resumed.
+#[test]
+fn a_merge_with_runs_missing_or_repeated_is_refused() {
+    let (s0, s1) = shards();
+    let (s0, s1) = (s0.to_str().unwrap(), s1.to_str().unwrap());
+    let half = tmp("half");
+    let (code, text) = stog(&["merge", s0, "--out-dir", half.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(text.contains("missing"), "{text}");
+    let dup = tmp("dup");
+    let (code, text) = stog(&["merge", s0, s0, s1, "--out-dir", dup.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(text.contains("twice"), "{text}");
+}
+
+#[test]
+fn a_sweep_killed_part_way_and_resumed_gives_the_runs_of_one_sweep() {
     let killed = tmp("killed");
     let mut child = Command::new(env!("CARGO_BIN_EXE_stog"))
         .env("OMP_NUM_THREADS", "1")
@@ -238,62 +279,36 @@ fn a_sweep_writes_runs_summary_and_figures_and_every_way_of_running_it_agrees() 
         .unwrap();
     let (code, text) = sweep(&["--jobs", "1", "--resume"], &killed);
     assert_eq!(code, 0, "{text}");
-    assert_eq!(runs_without_time(&killed), runs);
+    assert_eq!(runs_without_time(&killed), reference().runs);
+    let _ = std::fs::remove_dir_all(killed);
+}
 
-    // A resume with another config is refused, with the difference named.
-    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
-        .env("OMP_NUM_THREADS", "1")
-        .arg("sweep")
-        .args(GRID)
-        .args([
-            "--jobs",
-            "1",
-            "--resume",
-            "--warmup",
-            "5",
-            "--quiet",
-            "--out-dir",
-        ])
-        .arg(&killed)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("warmup_epochs: 30 -> 5"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+#[test]
+fn a_resume_with_another_config_is_refused_naming_the_difference() {
+    let dir = reference().dir.to_str().unwrap();
+    let mut args = vec!["sweep"];
+    args.extend(GRID);
+    args.extend(["--jobs", "1", "--resume", "--warmup", "5"]);
+    args.extend(["--quiet", "--out-dir", dir]);
+    let (code, text) = stog(&args);
+    assert_eq!(code, 2);
+    assert!(text.contains("warmup_epochs: 30 -> 5"), "{text}");
+}
 
-    // A grid with a repeated lambda is refused.
-    let o = Command::new(env!("CARGO_BIN_EXE_stog"))
-        .env("OMP_NUM_THREADS", "1")
-        .args([
-            "sweep",
-            "--data",
-            "data/wine.csv",
-            "--lambdas",
-            "0.1,0.1",
-            "--out-dir",
-        ])
-        .arg(tmp("dup-lambda"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("0.1 appears twice"));
-
-    for d in [
-        base,
-        again,
-        jobs,
-        s0,
-        s1,
-        merged,
-        killed,
-        tmp("timed"),
-        tmp("untimed"),
-    ] {
-        let _ = std::fs::remove_dir_all(d);
-    }
+#[test]
+fn a_grid_with_a_repeated_lambda_is_refused() {
+    let out = tmp("dup-lambda");
+    let (code, text) = stog(&[
+        "sweep",
+        "--data",
+        "data/wine.csv",
+        "--lambdas",
+        "0.1,0.1",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(text.contains("0.1 appears twice"), "{text}");
 }
 
 #[test]

@@ -13,8 +13,8 @@ use stog::report::{
     runs_are_classification,
 };
 use stog::sweep::{
-    Merged, Placement, Progress, Shard, ShardsWallTime, SplitSource, Sweep, SweepConfig, SweepData,
-    SweepManifest,
+    Chunk, Merged, Placement, Progress, Shard, ShardsWallTime, SplitSource, Sweep, SweepConfig,
+    SweepData, SweepManifest, finished_chunk, finished_group,
 };
 use tch::Device;
 
@@ -163,14 +163,31 @@ fn a_sweep_resumes_shards_and_merges_through_the_library() {
     let merged = Merged::read(&dirs).unwrap();
     assert_eq!(&merged.manifest, whole.manifest());
     assert_eq!(untimed(merged.records.clone()), runs);
+    let read: Vec<String> = merged.shards.iter().map(|s| s.to_string()).collect();
+    let name = |i: usize| format!("shard {i}/2 ({}): 6 runs", dirs[i].display());
+    assert_eq!(read, [name(0), name(1)]);
     assert!(ShardsWallTime::read(&dirs).unwrap().seconds.is_some());
     let out = root.join("merged");
     merged.write(&out, None, "merged shards").unwrap();
     assert_eq!(untimed(read_runs(&out.join("runs.csv")).unwrap().0), runs);
+    assert!(runs_are_classification(&out.join("runs.csv")).unwrap());
     let stored: SweepSummary = read_json(&out.join("summary.json")).unwrap();
     assert_eq!(stored.wall_seconds, None);
-    // One shard alone is not the sweep; a shard twice repeats runs.
-    assert!(matches!(Merged::read(&dirs[..1]), Err(Error::Merge(m)) if m.contains("missing")));
+    // One shard alone is not the sweep: the shard missing is named. A shard twice repeats runs.
+    match Merged::read(&dirs[..1]) {
+        Err(Error::Merge(m)) => assert!(m.starts_with("shard 1/2 missing"), "{m}"),
+        r => panic!(
+            "expected a missing shard, got {:?}",
+            r.map(|m| m.records.len())
+        ),
+    }
+    match Merged::read(&dirs[1..]) {
+        Err(Error::Merge(m)) => assert!(m.starts_with("shard 0/2 missing"), "{m}"),
+        r => panic!(
+            "expected a missing shard, got {:?}",
+            r.map(|m| m.records.len())
+        ),
+    }
     let twice = [dirs[0].clone(), dirs[0].clone(), dirs[1].clone()];
     assert!(matches!(Merged::read(&twice), Err(Error::Merge(m)) if m.contains("twice")));
 
@@ -192,5 +209,99 @@ fn a_sweep_resumes_shards_and_merges_through_the_library() {
         matches!(Sweep::plan(bad), Err(Error::InvalidConfig { field, .. }) if field == "dropout")
     );
     assert!("2/2".parse::<Shard>().is_err() && "1/2".parse::<Shard>().is_ok());
+    let _ = std::fs::remove_dir_all(root);
+}
+
+/// A run of `gate` with `seed` at `lambda`, its other fields arbitrary.
+fn record(gate: &str, seed: u64, lambda: f64) -> RunRecord {
+    RunRecord {
+        gate: gate.into(),
+        lambda,
+        seed,
+        placement: "input".into(),
+        n_selected: 1,
+        units_kept: "1".into(),
+        units_total: "4".into(),
+        macs: 10,
+        macs_full: 40,
+        val_score: 0.5,
+        test_score: 0.5,
+        val_loss: 0.7,
+        test_loss: 0.7,
+        epochs: 4,
+        best_epoch: 3,
+        fit_seconds: 0.1,
+        selected: "0".into(),
+        failure: String::new(),
+    }
+}
+
+/// A resume keeps a chunk (one gate and seed over every lambda) only when each of its lambdas
+/// has its run; runs of another gate or seed at those lambdas do not count. Its runs come back in
+/// the config's lambda order, and a group of chunks is finished only when each chunk is.
+#[test]
+fn a_chunk_is_finished_only_when_every_lambda_of_it_has_its_run() {
+    let config = SweepConfig::report(
+        vec![GateKind::Stg, GateKind::Ste],
+        vec![0.0, 0.1, 0.5],
+        2,
+        Placement::Input,
+    );
+    let stg0 = Chunk {
+        gate: GateKind::Stg,
+        seed: 0,
+    };
+    let ste1 = Chunk {
+        gate: GateKind::Ste,
+        seed: 1,
+    };
+    let key = |rows: &[RunRecord]| -> Vec<(String, u64, f64)> {
+        rows.iter()
+            .map(|r| (r.gate.clone(), r.seed, r.lambda))
+            .collect()
+    };
+    // stg seed 0 lacks lambda 0.1; ste seed 0 and stg seed 1 have it.
+    let mut records = vec![
+        record("stg", 0, 0.5),
+        record("ste", 0, 0.1),
+        record("stg", 1, 0.1),
+        record("stg", 0, 0.0),
+    ];
+    assert_eq!(finished_chunk(&config, &stg0, &records), None);
+    records.push(record("stg", 0, 0.1));
+    let rows = finished_chunk(&config, &stg0, &records).expect("every lambda has its run");
+    let stg0_rows = vec![
+        ("stg".to_string(), 0, 0.0),
+        ("stg".to_string(), 0, 0.1),
+        ("stg".to_string(), 0, 0.5),
+    ];
+    assert_eq!(key(&rows), stg0_rows);
+    // The group waits for its last chunk, then gives the chunks' runs in chunk order.
+    records.extend([record("ste", 1, 0.5), record("ste", 1, 0.0)]);
+    assert_eq!(finished_group(&config, &[stg0, ste1], &records), None);
+    records.push(record("ste", 1, 0.1));
+    let group = finished_group(&config, &[stg0, ste1], &records).expect("both chunks finished");
+    let mut want = stg0_rows;
+    want.extend([0.0, 0.1, 0.5].map(|l| ("ste".to_string(), 1, l)));
+    assert_eq!(key(&group), want);
+}
+
+/// The wall time of a sweep run as shards spans the first shard's start to the last one's end
+/// (not the sum of their times), and is unknown when a shard did not record it.
+#[test]
+fn the_wall_time_of_shards_spans_the_first_start_to_the_last_end() {
+    let root = tmp("wall");
+    let dirs: Vec<PathBuf> = (0..3).map(|i| root.join(format!("shard{i}"))).collect();
+    let spans = [(105.0, 130.0), (100.0, 110.0), (101.0, 120.0)];
+    for (dir, (start, end)) in dirs.iter().zip(spans) {
+        std::fs::create_dir_all(dir).unwrap();
+        let timing = format!(r#"{{"started_unix": {start}, "finished_unix": {end}}}"#);
+        std::fs::write(dir.join(SHARD_TIMING), timing).unwrap();
+    }
+    let wall = ShardsWallTime::read(&dirs).unwrap();
+    assert_eq!((wall.seconds, wall.untimed.len()), (Some(30.0), 0));
+    std::fs::remove_file(dirs[2].join(SHARD_TIMING)).unwrap();
+    let wall = ShardsWallTime::read(&dirs).unwrap();
+    assert_eq!((wall.seconds, wall.untimed), (None, vec![dirs[2].clone()]));
     let _ = std::fs::remove_dir_all(root);
 }

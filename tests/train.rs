@@ -1,6 +1,9 @@
 //! The batched trainer: members never interact, best state is restored, runs are deterministic,
 //! usage counts what the inference network uses, failures are named.
 
+mod common;
+
+use common::serial;
 use stog::data::{Split, Table, Task};
 use stog::gates::{GateKind, assign};
 use stog::model::{GatedMlpConfig, gated_mlp};
@@ -9,16 +12,6 @@ use stog::train::{
     run_epochs, task_loss,
 };
 use tch::{Device, Kind, Tensor, nn};
-
-/// libtorch's CPU random generator is process-wide: tests that draw from it run one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    // One intra-op thread: small models gain nothing from more, and a busy machine makes
-    // libtorch's spinning threads very slow.
-    tch::set_num_threads(1);
-    guard
-}
 
 /// A classification table whose label is the sign of x0 + x1, with `d` features.
 fn toy_table(n: usize, d: usize, seed: u64) -> Table {

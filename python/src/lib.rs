@@ -17,7 +17,8 @@ use stog::{Device, Error};
 mod script;
 
 /// A stog error as the Python exception scikit-learn expects: bad input or settings are
-/// `ValueError`, files `OSError`, anything else (libtorch, a diverged fit) `RuntimeError`.
+/// `ValueError` (so is a fit that cannot meet what was asked, e.g. a feature budget no point of the
+/// path meets), files `OSError`, anything else (libtorch, a diverged fit) `RuntimeError`.
 pub(crate) fn to_py(e: Error) -> PyErr {
     let message = e.to_string();
     match e {
@@ -28,7 +29,8 @@ pub(crate) fn to_py(e: Error) -> PyErr {
         | Error::Array { .. }
         | Error::NotApplicable { .. }
         | Error::ModelFormat { .. }
-        | Error::Script { .. } => PyValueError::new_err(message),
+        | Error::Script { .. }
+        | Error::Fit { .. } => PyValueError::new_err(message),
         Error::Io { .. } => PyOSError::new_err(message),
         _ => PyRuntimeError::new_err(message),
     }

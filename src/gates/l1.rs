@@ -1,7 +1,8 @@
 //! L1 baseline (as in SToG): a learnable scale `w` per unit with penalty `|w|`.
 //!
 //! Training gate `w`; inference gate `w` with `|w| <= threshold` set to exactly 0, so that what is
-//! counted as dropped is really dropped (SToG counts `|w| > 0.1` but never masks, see SPEC.md 5.4).
+//! counted as dropped is really dropped (SToG counts the units with `|w| > 0.1` as kept but still
+//! multiplies the others by their small nonzero `w`, so its network uses every unit).
 
 use super::{Gate, GateConfig, GateKind, Noise, impl_module_t, unit_shape};
 use serde::{Deserialize, Serialize};

@@ -2,8 +2,8 @@
 //!
 //! In training a gate layer multiplies its units by a random gate in [0, 1] and offers a
 //! differentiable penalty, the expected number of open gates. At inference it is deterministic and
-//! a unit whose inference gate is exactly 0 is not used ("dropped"). The semantics of every kind
-//! follow `SPEC.md` section 1.
+//! a unit whose inference gate is exactly 0 is not used ("dropped"). Each kind's file gives its
+//! paper, its training gate, its penalty and its inference gate.
 //!
 //! Layout: a gate of `D` units multiplies axis -1 of `[N, D]` and axis 1 of `[N, C, ...]`. A gate
 //! built with `members = Some(E)` holds `E` independent gates (an ensemble) as parameters of shape

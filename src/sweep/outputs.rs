@@ -66,7 +66,7 @@ fn draw_figures(
     hidden_layers: usize,
     classification: bool,
 ) -> Result<()> {
-    use crate::report::{plot_lambda_panels, plot_score_against, plot_units_per_layer};
+    use crate::report::{Scale, plot_lambda_panels, plot_score_against, plot_units_per_layer};
     let score = if classification { "accuracy" } else { "r2" };
     plot_lambda_panels(&dir.join("lambda_panels.svg"), summary, score)?;
     plot_score_against(
@@ -75,6 +75,7 @@ fn draw_figures(
         "selected features",
         &|c| c.n_selected.mean,
         score,
+        Scale::Linear,
     )?;
     if placement != Placement::Input {
         let mut names = Vec::new();
@@ -89,6 +90,7 @@ fn draw_figures(
             "multiply-adds",
             &|c| c.macs,
             score,
+            Scale::Log,
         )?;
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! Summaries of a sweep: mean and spread per gate and lambda, and the accuracy at a feature
-//! budget (SPEC.md section 4: per seed, among that seed's runs with at most `k` features, the one
-//! with the best validation score, ties to fewer features; the mean test score over seeds).
+//! budget: per seed, among that seed's runs with at most `k` features, the one with the best
+//! validation score (ties to fewer features); then the mean of their test scores over seeds.
 
 use crate::report::{Cell, FrontierPoint, RunRecord, Stat, Summary};
 use std::collections::BTreeMap;
