@@ -5,12 +5,8 @@ use stog::Device;
 use stog::data::{Split, Table, Task};
 use stog::selector::{Race, Selector, SelectorParams, Validation, stability};
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    tch::set_num_threads(1);
-    guard
-}
+mod common;
+use common::serial;
 
 /// `n` rows of `d` uniform features; the class is the sign of `x0 + x1 - x2` (a linear signal).
 fn linear_table(n: usize, d: usize, seed: u64) -> Table {

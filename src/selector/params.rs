@@ -561,12 +561,12 @@ impl SelectorParams {
                     (None, Rule::OneStandardError) => Choice::OneStandardError,
                 };
                 let i = choose(candidates, choice).ok_or_else(|| match self.max_features {
-                    Some(k) => Error::config(
-                        "max_features",
+                    Some(k) => Error::fit(
+                        "choosing a point of the lambda path",
                         format!("no point of the path has at most {k} features"),
                     ),
-                    None => Error::config(
-                        "lambda",
+                    None => Error::fit(
+                        "choosing a point of the lambda path",
                         "no point of the path has a finite validation score",
                     ),
                 })?;
@@ -739,9 +739,9 @@ impl SelectorParams {
         )?;
         let counts: Vec<usize> = rerun.iter().map(|p| p.members[0].selected.len()).collect();
         let at = faithful_point(&counts, self.max_features, target).ok_or_else(|| {
-            Error::config(
-                "max_features",
-                "the path refitted on training and validation rows never kept so few features",
+            Error::fit(
+                "the final fit on training and validation rows",
+                "its path never kept at most the feature budget",
             )
         })?;
         restore_point(&vs, &rerun[at])?;
