@@ -113,9 +113,28 @@ def make_genes(cfg=GENES):
     return x, y, names, meta
 
 
-def make_madelon():
+def permuted(params, source, useful):
+    """make_classification(**params) (shuffle=False: its `useful` informative + redundant columns
+    first, the informative ones leading), rows and columns then permuted by numpy default_rng(0);
+    the metadata says where the useful and informative columns went."""
     from sklearn.datasets import make_classification
 
+    x, y = make_classification(**params)
+    rng = np.random.default_rng(0)
+    rows, cols = rng.permutation(x.shape[0]), rng.permutation(x.shape[1])
+    x, y = x[rows][:, cols], y[rows]
+    where = np.argsort(cols)  # where[j] = new position of original column j
+    meta = {
+        "source": source
+        + json.dumps(params)
+        + ", then rows and columns permuted by numpy default_rng(0)",
+        "relevant": sorted(where[:useful].tolist()),
+        "informative": sorted(where[: params["n_informative"]].tolist()),
+    }
+    return x, y, meta
+
+
+def make_madelon():
     params = dict(
         n_samples=2000,
         n_features=500,
@@ -130,28 +149,15 @@ def make_madelon():
         shuffle=False,
         random_state=0,
     )
-    x, y = make_classification(**params)
-    # shuffle=False keeps the 20 useful columns first; permute rows and columns here, remembering
-    # where the 20 went.
-    rng = np.random.default_rng(0)
-    rows, cols = rng.permutation(x.shape[0]), rng.permutation(x.shape[1])
-    x, y = x[rows][:, cols], y[rows]
-    where = np.argsort(cols)  # where[j] = new position of original column j
-    meta = {
-        "source": "sklearn.datasets.make_classification (Guyon's MADELON generator) "
-        + json.dumps(params)
-        + ", then rows and columns permuted by numpy default_rng(0)",
-        "relevant": sorted(where[:20].tolist()),
-        "informative": sorted(where[:5].tolist()),
-    }
+    # shuffle=False keeps the 20 useful columns first; `permuted` hides them.
+    source = "sklearn.datasets.make_classification (Guyon's MADELON generator) "
+    x, y, meta = permuted(params, source, 20)
     return x, y, [f"f{j:03d}" for j in range(x.shape[1])], meta
 
 
 def make_imbalanced():
     """2000 x 50, 5 % positives (exactly 100: weights=[0.95] and no label flips). As for madelon,
     shuffle=False keeps the 10 useful columns first; rows and columns are then permuted."""
-    from sklearn.datasets import make_classification
-
     params = dict(
         n_samples=2000,
         n_features=50,
@@ -167,19 +173,8 @@ def make_imbalanced():
         shuffle=False,
         random_state=0,
     )
-    x, y = make_classification(**params)
-    rng = np.random.default_rng(0)
-    rows, cols = rng.permutation(x.shape[0]), rng.permutation(x.shape[1])
-    x, y = x[rows][:, cols], y[rows]
-    where = np.argsort(cols)  # where[j] = new position of original column j
-    meta = {
-        "source": "sklearn.datasets.make_classification "
-        + json.dumps(params)
-        + ", then rows and columns permuted by numpy default_rng(0)",
-        "relevant": sorted(where[:10].tolist()),
-        "informative": sorted(where[:5].tolist()),
-        "positives": int(y.sum()),
-    }
+    x, y, meta = permuted(params, "sklearn.datasets.make_classification ", 10)
+    meta["positives"] = int(y.sum())
     return x, y, [f"f{j:02d}" for j in range(x.shape[1])], meta
 
 
