@@ -375,7 +375,8 @@ where
         .y_desc(&labels.y)
         .draw()
         .map_err(|e| plot_err(path, e))?;
-    for &t in x_ticks.unwrap_or_default() {
+    // Without `x_ticks` plotters drew the labels (above); with them, each is drawn here.
+    for &t in x_ticks.into_iter().flatten() {
         chart
             .draw_series(LineSeries::new([(t, y.start), (t, y.end)], BLACK.mix(0.1)))
             .map_err(|e| plot_err(path, e))?;
