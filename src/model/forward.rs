@@ -78,20 +78,43 @@ impl GatedMlp {
             logits.push(l);
             Some(z)
         };
-        let mut gate = |pos: usize, h: &Tensor, z: Option<Tensor>| match z {
+        // Records the gate applied at `pos`; scales `h` by it unless the next layer does.
+        let mut gate = |pos: usize, h: &Tensor, z: Option<Tensor>, scale: bool| match z {
             Some(z) => {
-                let out = apply_gate(h, &z, 1);
+                let out = match scale {
+                    true => apply_gate(h, &z, 1),
+                    false => h.shallow_clone(),
+                };
                 applied.push((pos, z));
                 out
             }
             None => h.shallow_clone(),
         };
         let z = decide(0, &h);
-        h = gate(0, &h, z);
+        // A gate shared by the rows folds into a narrow first layer's weights (same values up
+        // to rounding, faster; see `EnsembleLinear::forward_gated`).
+        let folded = match &z {
+            Some(z)
+                if z.dim() == 3
+                    && z.size()[1] == 1
+                    && self.conditional.is_empty()
+                    && !h.requires_grad() =>
+            {
+                self.linears
+                    .first()
+                    .filter(|l| l.outputs() <= super::FEW_OUTPUTS)
+                    .map(|_| z.shallow_clone())
+            }
+            _ => None,
+        };
+        h = gate(0, &h, z, folded.is_none());
         let last = self.linears.len() - 1;
         for (l, linear) in self.linears.iter().enumerate() {
             let z = if l == last { None } else { decide(l + 1, &h) };
-            h = linear.forward(&h);
+            h = match (&folded, l) {
+                (Some(z0), 0) => linear.forward_gated(&h, z0),
+                _ => linear.forward(&h),
+            };
             if l == last {
                 break;
             }
@@ -99,7 +122,7 @@ impl GatedMlp {
                 h = norm.forward_t(&h, train);
             }
             h = self.config.activation.apply(&h);
-            h = gate(l + 1, &h, z);
+            h = gate(l + 1, &h, z, true);
             if let Some(p) = self.config.dropout.get(l).filter(|p| **p > 0.0) {
                 h = super::dropout(&h, *p, train);
             }
