@@ -2,6 +2,7 @@
 //! with best-state restore, or until the selection is stable), the lambda path, metrics of the
 //! inference network, and the device choice.
 
+mod choose;
 mod config;
 mod device;
 mod fit;
@@ -13,6 +14,8 @@ mod pretrain;
 mod ridge;
 
 pub use crate::host::{read_back, to_f64};
+pub use crate::stats::{accuracy_se, mean_and_se};
+pub use choose::*;
 pub use config::*;
 pub use device::*;
 pub use fit::*;

@@ -4,7 +4,7 @@
 //! [`lambda_path`] is the MLP's adaptive path (like LassoNet's): an unpenalised fit first, then lambda grows,
 //! each point starting from the previous solution and running until its selected set has been
 //! stable for a while; the path ends when every gate is closed. Each point is scored on
-//! validation and kept, so that a point can be chosen afterwards ([`choose_point`]).
+//! validation and kept, so that a point can be chosen afterwards ([`super::choose_point`]).
 //!
 //! The path adapts to the problem. The sum penalty adds lambda per open gate, so one lambda means
 //! very different things at D = 30 and D = 2300: the first penalised lambda is `start_scale / D`
@@ -16,7 +16,7 @@
 use super::fit::GatedEpoch;
 use super::{
     FitOutcome, GatedModel, MemberTags, Metrics, Prepared, Selection, Stopping, TrainConfig,
-    Trainer, anneal, check_lambdas, fit, metrics, run_epochs, to_f64,
+    Trainer, accuracy_score, anneal, check_lambdas, fit, loss_score, metrics, run_epochs, to_f64,
 };
 use crate::data::Task;
 use crate::gates::assign;
@@ -177,19 +177,6 @@ pub struct PathPoint {
     pub members: Vec<PathMember>,
     /// Copies of every variable at this point.
     pub state: Vec<(String, Tensor)>,
-}
-
-/// How a point of the path is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Choice {
-    /// The sparsest point whose score is within one standard error of the best (the standard
-    /// error of a difference of two validation scores).
-    OneStandardError,
-    /// The best score (ties: fewer units).
-    Best,
-    /// The best score among points with at most this many selected features (ties: fewer).
-    MaxFeatures(usize),
 }
 
 /// The lambdas a path visits.
@@ -581,11 +568,8 @@ fn point(
             let losses = per_example[m * n..(m + 1) * n].to_vec();
             let val_brier = brier[m * n..(m + 1) * n].to_vec();
             let (score, score_se) = match data.task {
-                Task::Classification => (val[m].score(), accuracy_se(val[m].score(), n)),
-                Task::Regression => {
-                    let (mean, se) = mean_and_se(&losses);
-                    (-mean, se)
-                }
+                Task::Classification => accuracy_score(val[m].score(), n),
+                Task::Regression => loss_score(&losses),
             };
             PathMember {
                 selected: u.selected_inputs,
@@ -606,17 +590,6 @@ fn point(
         members,
         state,
     })
-}
-
-/// The mean of `values` and its standard error (sample standard deviation over sqrt(n)).
-pub fn mean_and_se(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt())
 }
 
 /// Validation metrics per member, and the per-row validation losses and Brier scores, member
@@ -720,76 +693,6 @@ fn refit_network(
     )?;
     check_failures(&outcomes)?;
     Ok((vs2, refit, outcomes.iter().map(|o| o.best_epoch).collect()))
-}
-
-/// Index of the point chosen for member `m` by `choice`; `None` when no point qualifies.
-pub fn choose_point(points: &[PathPoint], m: usize, choice: Choice) -> Option<usize> {
-    let candidates: Vec<Candidate> = points
-        .iter()
-        .map(|p| Candidate {
-            kept: p.members[m].selected.len(),
-            score: p.members[m].score,
-            score_se: p.members[m].score_se,
-        })
-        .collect();
-    choose(&candidates, choice)
-}
-
-/// A point to choose from: the units it keeps, its validation score and that score's standard
-/// error.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Candidate {
-    /// Units (features) the point keeps.
-    pub kept: usize,
-    /// Validation score (higher is better).
-    pub score: f64,
-    /// Standard error of the score.
-    pub score_se: f64,
-}
-
-/// The smoothed binomial standard error of an accuracy on `n` rows: with `p = (k + 1) / (n + 2)`,
-/// `sqrt(p (1 - p) / n)` (the raw one is 0 at 100 %).
-pub fn accuracy_se(accuracy: f64, n: usize) -> f64 {
-    let n = n as f64;
-    let p = (accuracy * n + 1.0) / (n + 2.0);
-    (p * (1.0 - p) / n).sqrt()
-}
-
-/// Index of the candidate `choice` picks; ties go to fewer units, then to the better score.
-pub fn choose(candidates: &[Candidate], choice: Choice) -> Option<usize> {
-    let at = |i: usize| &candidates[i];
-    let ids: Vec<usize> = match choice {
-        Choice::OneStandardError => {
-            let best =
-                (0..candidates.len()).max_by(|a, b| at(*a).score.total_cmp(&at(*b).score))?;
-            // The standard error of a difference of two scores: sqrt(2) times that of one.
-            let floor = at(best).score - std::f64::consts::SQRT_2 * at(best).score_se;
-            (0..candidates.len())
-                .filter(|i| at(*i).score >= floor - 1e-12)
-                .collect()
-        }
-        Choice::Best => {
-            let best = candidates
-                .iter()
-                .map(|c| c.score)
-                .fold(f64::NEG_INFINITY, f64::max);
-            (0..candidates.len())
-                .filter(|i| at(*i).score >= best)
-                .collect()
-        }
-        Choice::MaxFeatures(k) => {
-            let ok: Vec<usize> = (0..candidates.len()).filter(|i| at(*i).kept <= k).collect();
-            let best = ok
-                .iter()
-                .map(|i| at(*i).score)
-                .fold(f64::NEG_INFINITY, f64::max);
-            ok.into_iter().filter(|i| at(*i).score >= best).collect()
-        }
-    };
-    ids.into_iter().min_by(|a, b| {
-        let (pa, pb) = (at(*a), at(*b));
-        pa.kept.cmp(&pb.kept).then(pb.score.total_cmp(&pa.score))
-    })
 }
 
 /// Loads the state of a point back into the variables of `vs`.
