@@ -13,7 +13,7 @@
 //! falling after a gate is closed). The best state of each member is copied when it improves and
 //! copied back at the end.
 
-use super::{GatedModel, Prepared, TrainConfig, default_gate_lr, task_loss, to_f64};
+use super::{GatedModel, Prepared, Snapshot, TrainConfig, default_gate_lr, task_loss, to_f64};
 use crate::{Error, Result};
 use tch::nn::OptimizerConfig;
 use tch::{Kind, Tensor, nn};
@@ -103,9 +103,9 @@ pub fn fit<M: GatedModel>(
     let mut trainer = Trainer::new(model, vs, config, data.train.len())?;
     trainer.set_lambdas(lambdas)?;
     let state = if model.member_axis() {
-        BestState::new(vs, e as i64)
+        Snapshot::members(vs, e as i64)
     } else if e == 1 {
-        BestState::whole(vs)
+        Snapshot::whole(vs)
     } else {
         return Err(Error::config(
             "members",
@@ -399,7 +399,7 @@ pub(super) struct GatedEpoch<'a, M: GatedModel> {
     /// Whether to report the early-stopping objective ([`Trainer::objective`]).
     pub(super) objective: bool,
     /// The best state ([`Stopping::Patience`]).
-    pub(super) best: Option<BestState>,
+    pub(super) best: Option<Snapshot>,
     /// Reads each member's selection ([`Stopping::Stable`]).
     pub(super) selection: Option<ReadSelection<M>>,
 }
@@ -693,89 +693,6 @@ pub fn anneal<M: GatedModel + ?Sized>(model: &mut M, epoch: usize, epochs: usize
         1.0
     };
     model.anneal(t);
-}
-
-/// Copies of every member-indexed variable, updated per member when it improves.
-pub struct BestState {
-    pairs: Vec<(Tensor, Tensor)>,
-    /// Size of the leading member axis; `None` for one model without it.
-    members: Option<i64>,
-}
-
-impl BestState {
-    /// Copies every member-indexed variable of `vs`.
-    pub fn new(vs: &nn::VarStore, members: i64) -> Self {
-        let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        // Every variable of a gated ensemble has the member axis first, except the correlation
-        // factor, which is a constant.
-        let pairs = vars
-            .into_iter()
-            .filter(|(name, t)| !name.contains("factor_") && t.size().first() == Some(&members))
-            .map(|(_, t)| {
-                let copy = t.detach().copy();
-                (t, copy)
-            })
-            .collect();
-        BestState {
-            pairs,
-            members: Some(members),
-        }
-    }
-
-    /// Copies every variable of `vs`: the best state of one model without a member axis (use
-    /// `keep(&[true])`).
-    pub fn whole(vs: &nn::VarStore) -> Self {
-        let pairs = vs
-            .variables()
-            .into_values()
-            .map(|t| {
-                let copy = t.detach().copy();
-                (t, copy)
-            })
-            .collect();
-        BestState {
-            pairs,
-            members: None,
-        }
-    }
-
-    /// Takes the current values of the members marked `improved` (of the whole model when the
-    /// state has no member axis).
-    pub fn keep(&self, improved: &[bool]) {
-        let Some(members) = self.members else {
-            if improved.first() == Some(&true) {
-                tch::no_grad(|| {
-                    for (var, best) in &self.pairs {
-                        crate::gates::assign(best, var);
-                    }
-                });
-            }
-            return;
-        };
-        let Some(device) = self.pairs.first().map(|p| p.0.device()) else {
-            return;
-        };
-        let mask = Tensor::from_slice(improved).to_device(device);
-        tch::no_grad(|| {
-            for (var, best) in &self.pairs {
-                let mut shape = vec![members];
-                shape.extend(std::iter::repeat_n(1, var.dim() - 1));
-                let m = mask.view(shape.as_slice());
-                let merged = var.where_self(&m, best);
-                crate::gates::assign(best, &merged);
-            }
-        });
-    }
-
-    /// Copies the kept values back into the variables.
-    pub fn restore(&self) {
-        tch::no_grad(|| {
-            for (var, best) in &self.pairs {
-                crate::gates::assign(var, best);
-            }
-        });
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod path;
 mod prepared;
 mod pretrain;
 mod ridge;
+mod snapshot;
 
 pub use crate::host::{read_back, to_f64};
 pub use crate::stats::{accuracy_se, mean_and_se};
@@ -25,3 +26,4 @@ pub use path::*;
 pub use prepared::*;
 pub use pretrain::*;
 pub use ridge::*;
+pub use snapshot::*;

@@ -15,8 +15,9 @@
 
 use super::fit::GatedEpoch;
 use super::{
-    FitOutcome, GatedModel, MemberTags, Metrics, Prepared, Selection, Stopping, TrainConfig,
-    Trainer, accuracy_score, anneal, check_lambdas, fit, loss_score, metrics, run_epochs, to_f64,
+    FitOutcome, GatedModel, MemberTags, Metrics, Prepared, Selection, Snapshot, Stopping,
+    TrainConfig, Trainer, accuracy_score, anneal, check_lambdas, fit, loss_score, metrics,
+    run_epochs, to_f64,
 };
 use crate::data::Task;
 use crate::gates::assign;
@@ -175,8 +176,8 @@ pub struct PathPoint {
     pub lambda: f64,
     /// Per member results.
     pub members: Vec<PathMember>,
-    /// Copies of every variable at this point.
-    pub state: Vec<(String, Tensor)>,
+    /// Every variable at this point.
+    pub state: Snapshot,
 }
 
 /// The lambdas a path visits.
@@ -293,7 +294,7 @@ pub fn lambda_path_observed(
     };
     // The state of the last accepted point, as trained (before its refit): a refined step
     // restarts from it.
-    let mut resume = snapshot(vs);
+    let mut resume = Snapshot::whole(vs);
     let mut step = path.growth;
     let mut attempts = 0;
     while attempts < path.max_points {
@@ -326,7 +327,7 @@ pub fn lambda_path_observed(
             lambda > path.first_lambda(units) / 1e3
         };
         if fixed.is_none() && too_far && refinable {
-            restore_state(vs, &resume)?;
+            resume.load(vs)?;
             lambda = if last > 0.0 {
                 (lambda * last).sqrt()
             } else {
@@ -335,7 +336,7 @@ pub fn lambda_path_observed(
             step = (lambda / last.max(f64::MIN_POSITIVE)).min(path.growth);
             continue;
         }
-        resume = snapshot(vs);
+        resume = Snapshot::whole(vs);
         points.push(point(
             model,
             vs,
@@ -430,34 +431,6 @@ fn selection(model: &GatedMlp) -> Result<Vec<Selection>> {
         .collect())
 }
 
-/// Copies of every variable of `vs`, sorted by name.
-fn snapshot(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
-    let mut state: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .map(|(k, v)| (k, v.detach().copy()))
-        .collect();
-    state.sort_by(|a, b| a.0.cmp(&b.0));
-    state
-}
-
-/// Loads a [`snapshot`] back into the variables of `vs`; every variable must be there.
-fn restore_state(vs: &nn::VarStore, state: &[(String, Tensor)]) -> Result<()> {
-    let vars = vs.variables();
-    tch::no_grad(|| {
-        for (name, value) in state {
-            let var = vars.get(name).ok_or_else(|| {
-                Error::config(
-                    "path",
-                    format!("the model has no variable `{name}` to restore"),
-                )
-            })?;
-            assign(var, value);
-        }
-        Ok(())
-    })
-}
-
 fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
     match outcomes.iter().find_map(|o| o.failure.clone()) {
         Some(f) => Err(f.into()),
@@ -537,7 +510,7 @@ fn point(
     train: &TrainConfig,
     tags: &MemberTags,
 ) -> Result<PathPoint> {
-    let mut state = snapshot(vs);
+    let mut state = Snapshot::whole(vs);
     let refit_gate = only_input_gate(model).filter(|_| path.refit);
     let (val, per_example, brier, refit_best) = match refit_gate {
         Some(gate) => {
@@ -546,7 +519,7 @@ fn point(
             // The refit has the network's variables only (the gates stay as they are); every one
             // of them matches one of the gated model's (`refit_network` checks that).
             let refit_vars = vs2.variables();
-            for (name, value) in state.iter_mut() {
+            for (name, value) in state.copies_mut() {
                 if let Some(v) = refit_vars.get(name) {
                     *value = widen(value, v, &kept, name)?;
                 }
@@ -697,5 +670,5 @@ fn refit_network(
 
 /// Loads the state of a point back into the variables of `vs`.
 pub fn restore_point(vs: &nn::VarStore, point: &PathPoint) -> Result<()> {
-    restore_state(vs, &point.state)
+    point.state.load(vs)
 }
