@@ -5,20 +5,26 @@
 mod choose;
 mod config;
 mod device;
+mod epochs;
 mod fit;
 mod gated_model;
 mod metrics;
+mod optimiser;
 mod path;
 mod prepared;
 mod pretrain;
 mod ridge;
 mod snapshot;
+mod trainer;
+
+use optimiser::gated_adam;
 
 pub use crate::host::{read_back, to_f64};
 pub use crate::stats::{accuracy_se, mean_and_se};
 pub use choose::*;
 pub use config::*;
 pub use device::*;
+pub use epochs::*;
 pub use fit::*;
 pub use gated_model::*;
 pub use metrics::*;
@@ -27,3 +33,4 @@ pub use prepared::*;
 pub use pretrain::*;
 pub use ridge::*;
 pub use snapshot::*;
+pub use trainer::*;
