@@ -228,3 +228,11 @@ pub fn anneal<M: GatedModel + ?Sized>(model: &mut M, epoch: usize, epochs: usize
     };
     model.anneal(t);
 }
+
+/// The first member failure of `outcomes` as an error.
+pub(super) fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
+    match outcomes.iter().find_map(|o| o.failure.clone()) {
+        Some(f) => Err(f.into()),
+        None => Ok(()),
+    }
+}
