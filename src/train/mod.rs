@@ -1,5 +1,6 @@
 //! Training gated ensembles: data on the device, the one epoch loop (per-member early stopping
-//! with best-state restore, or until the selection is stable), the lambda path, metrics of the
+//! with best-state restore, or until the selection is stable) and the trainer it drives, saved
+//! model state, the lambda path with its refit and the choice of its point, metrics of the
 //! inference network, and the device choice.
 
 mod choose;
