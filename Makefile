@@ -78,10 +78,9 @@ doc: setup
 # catches is a behaviour no test states. It mutates the tree in place (a copy would rebuild every
 # dependency): leave the tree alone while it runs. Reports in mutants.out/MODULE/ (missed.txt:
 # the survivors). MUTANTS_MODULES chooses, e.g. MUTANTS_MODULES="finished budget". On 2 busy
-# cores 2 to 11 min each for finished (12 mutants), merge (21), budget (18) and standardize
-# (39); split has 67 and gates 111, at 5 to 50 s each. cargo-mutants 27 also lists the field
-# deletions of every function of src/train/path.rs whatever -F says: budget's 8 misses in
-# lambda_path_observed and refit_network are outside its scope.
+# cores 2 to 11 min each for finished (12 mutants), merge (21), budget (10) and standardize
+# (39); split has 67 and gates 111, at 5 to 50 s each. budget is the choice of a path's point
+# (src/train/choose.rs, the rule that select and script share).
 MUTANTS_MODULES ?= finished merge budget standardize split gates
 # The gate functions whose mistakes are silent: the training and inference gates and the penalty.
 GATE_FORMULAS = inference_gate|unit_penalty|gate_from|training_gate|apply_gate|Gate::penalty|uniform_open
@@ -89,7 +88,7 @@ mutants: setup
 	@set -f; for m in $(MUTANTS_MODULES); do case $$m in \
 	  finished) args="-f src/sweep/finished.rs --cargo-arg=--test=sweep_api" ;; \
 	  merge) args="-f src/sweep/merge.rs --cargo-arg=--test=sweep_api" ;; \
-	  budget) args="-f src/train/path.rs -F in.choose$$ --cargo-arg=--test=path -- -- budget rules" ;; \
+	  budget) args="-f src/train/choose.rs -F in.choose$$ --cargo-arg=--test=path -- -- budget rules" ;; \
 	  standardize) args="-f src/data/standardize.rs --cargo-arg=--test=data" ;; \
 	  split) args="-f src/data/split.rs --cargo-arg=--test=data" ;; \
 	  gates) args="-f src/gates/*.rs -F $(GATE_FORMULAS) --cargo-arg=--lib --cargo-arg=--test=gates" ;; \

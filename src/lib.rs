@@ -20,6 +20,7 @@ pub mod report;
 mod rng;
 pub mod script;
 pub mod selector;
+mod stats;
 pub mod sweep;
 pub mod train;
 

@@ -10,7 +10,8 @@ use stog::model::{GatedMlpConfig, gated_mlp};
 use stog::selector::{Criterion, FoldMatch, Selector, Validation, cross_validated_candidates};
 use stog::train::{
     Candidate, Choice, MemberTags, Metrics, PathConfig, PathMember, PathPoint, Prepared,
-    RefitStart, Schedule, TrainConfig, choose, fit, lambda_path_with, refit_in_place, warm_path,
+    RefitStart, Schedule, Snapshot, TrainConfig, choose, fit, lambda_path_with, refit_in_place,
+    warm_path,
 };
 use tch::{Device, nn};
 
@@ -294,7 +295,7 @@ fn point(lambda: f64, kept: usize, accuracy: f64, losses: &[f64]) -> PathPoint {
             best_epoch: 1,
             refit_best_epoch: None,
         }],
-        state: vec![],
+        state: Snapshot::default(),
     }
 }
 

@@ -4,7 +4,7 @@
 use super::{GatedScript, script_error};
 use crate::gates::{Gate, Reduction};
 use crate::train::{
-    BestState, FitOutcome, GatedModel, MemberTags, Prepared, TrainConfig, check_lambdas, fit,
+    FitOutcome, GatedModel, MemberTags, Prepared, Snapshot, TrainConfig, check_lambdas, fit,
     task_loss, to_f64,
 };
 use crate::{Error, Result};
@@ -136,7 +136,7 @@ impl GatedScript {
         train: &TrainConfig,
         tags: &MemberTags,
     ) -> Result<FitOutcome> {
-        let start = BestState::whole(vs);
+        let start = Snapshot::whole(vs);
         let gate_params: Vec<Tensor> = self.gates.iter().flat_map(|g| g.parameters()).collect();
         for p in &gate_params {
             let _ = p.set_requires_grad(false);

@@ -1,6 +1,7 @@
-//! Choosing the point of the lambda path: which rows score it (the validation rows, or k-fold
-//! cross-validation over training and validation rows together), what score (validation loss or
-//! smoothed accuracy), and which rule (the best score, or the sparsest within one standard error).
+//! What `stog select` adds to the shared choice of a path's point ([`crate::train::choose`]):
+//! which rows score the points (the validation rows, or k-fold cross-validation over training and
+//! validation rows together), what score (validation loss, Brier score or smoothed accuracy), and
+//! which rule the user asks for (the best score, or the sparsest within one standard error).
 //!
 //! With a few dozen validation rows an accuracy moves in steps of several points and its standard
 //! error is large, so the one-standard-error rule on accuracy nearly always takes the sparsest
@@ -8,7 +9,9 @@
 //! points that classify the same rows but with different confidence.
 
 use crate::data::Task;
-use crate::train::{Candidate, PathMember, PathPoint, accuracy_se, mean_and_se};
+/// The final rerun's point that stands for the chosen one (with the shared rule in `crate::train`).
+pub use crate::train::faithful_point;
+use crate::train::{Candidate, PathMember, PathPoint, accuracy_score, loss_score};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -87,10 +90,7 @@ pub fn holdout_candidates(points: &[PathPoint], criterion: Criterion) -> Vec<Can
             let m = &p.members[0];
             let (score, score_se) = match criterion.row_losses(m) {
                 None => (m.score, m.score_se),
-                Some(rows) => {
-                    let (mean, se) = mean_and_se(rows);
-                    (-mean, se)
-                }
+                Some(rows) => loss_score(rows),
             };
             Candidate {
                 kept: m.selected.len(),
@@ -156,13 +156,11 @@ pub fn cross_validated_candidates(
                 losses.extend_from_slice(criterion.row_losses(m).unwrap_or(&m.val_losses));
             }
             let n = losses.len();
-            let (mean, se) = mean_and_se(&losses);
             let (score, score_se) = match (criterion, task) {
                 (Criterion::Accuracy, Task::Classification) => {
-                    let acc = correct / n as f64;
-                    (acc, accuracy_se(acc, n))
+                    accuracy_score(correct / n as f64, n)
                 }
-                _ => (-mean, se),
+                _ => loss_score(&losses),
             };
             Ok(Candidate {
                 kept,
@@ -171,22 +169,4 @@ pub fn cross_validated_candidates(
             })
         })
         .collect()
-}
-
-/// The point of the final rerun (the path refitted on training and validation rows) that stands
-/// for the chosen point of the main path, which kept `target` features: the one whose count is
-/// nearest `target` by ratio (`(count + 1) / (target + 1)`, so that 0 counts), among the points
-/// within the `budget`; ties: the sparser. With more rows the same lambda keeps a different
-/// count (on a microarray set a lambda where the main path kept 1000 genes kept 46 on all rows),
-/// so the final model is matched to the chosen point by its count, not by its lambda. `counts`
-/// are the rerun's selected features per point; `None` when no point is within the budget.
-pub fn faithful_point(counts: &[usize], budget: Option<usize>, target: usize) -> Option<usize> {
-    let distance = |c: usize| ((c as f64 + 1.0) / (target as f64 + 1.0)).ln().abs();
-    (0..counts.len())
-        .filter(|j| budget.is_none_or(|k| counts[*j] <= k))
-        .min_by(|a, b| {
-            distance(counts[*a])
-                .total_cmp(&distance(counts[*b]))
-                .then(counts[*a].cmp(&counts[*b]))
-        })
 }

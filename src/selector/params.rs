@@ -10,7 +10,7 @@ use crate::gates::{CorrelationConfig, CorrelationFactor, GateConfig, GateKind, N
 use crate::model::{Activation, GatedMlp, GatedMlpConfig, gated_mlp};
 use crate::train::{
     Candidate, Choice, Encoder, MemberTags, PathConfig, PathPoint, Prepared, PretrainConfig,
-    Schedule, TrainConfig, choose, evaluate, fit, lambda_path_observed, pretrain_encoder,
+    Schedule, Snapshot, TrainConfig, choose, evaluate, fit, lambda_path_observed, pretrain_encoder,
     refit_in_place, restore_point, ridge_alpha_for, ridge_refit,
 };
 use crate::{Error, Result};
@@ -860,7 +860,7 @@ impl SelectorParams {
                     .map(|p| PathPoint {
                         lambda: p.lambda,
                         members: vec![p.members[f].clone()],
-                        state: vec![],
+                        state: Snapshot::default(),
                     })
                     .collect()
             })

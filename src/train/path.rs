@@ -1,196 +1,28 @@
 //! Warm-started lambda paths. [`warm_path`] fits a given grid of lambdas in increasing order, each
 //! point from the state the previous one left (any [`GatedModel`]; `stog script` runs it).
 //!
-//! [`lambda_path`] is the MLP's adaptive path (like LassoNet's): an unpenalised fit first, then lambda grows,
-//! each point starting from the previous solution and running until its selected set has been
-//! stable for a while; the path ends when every gate is closed. Each point is scored on
-//! validation and kept, so that a point can be chosen afterwards ([`choose_point`]).
+//! [`lambda_path`] is the MLP's adaptive path (like LassoNet's): an unpenalised fit first, then
+//! lambda grows, each point starting from the previous solution and running until its selected
+//! set has been stable for a while; the path ends when every gate is closed. Each point is scored
+//! on validation and kept ([`PathPoint`], refitted as [`PathConfig::refit`] says), so that a point
+//! can be chosen afterwards ([`super::choose_point`]).
 //!
-//! The path adapts to the problem. The sum penalty adds lambda per open gate, so one lambda means
-//! very different things at D = 30 and D = 2300: the first penalised lambda is `start_scale / D`
-//! (D: gated units). Where the count of kept units falls by more than `max_drop` (a third) between
+//! The path adapts to the problem ([`PathConfig`]). The sum penalty adds lambda per open gate, so
+//! one lambda means very different things at D = 30 and D = 2300: the first penalised lambda is
+//! `start_scale / D` (D: gated units). Where the count of kept units falls by more than `max_drop` (a third) between
 //! neighbours, the step is undone and retried at the geometric middle, down to a factor of
 //! `min_growth`; where the count barely moves, the step grows up to `max_growth`. So every count
 //! from all units down to a handful is visited, and flat stretches cost few points.
 
 use super::fit::GatedEpoch;
+use super::path_point::point;
 use super::{
-    FitOutcome, GatedModel, MemberTags, Metrics, Prepared, Selection, Stopping, TrainConfig,
-    Trainer, anneal, check_lambdas, fit, metrics, run_epochs, to_f64,
+    GatedModel, MemberTags, PathConfig, PathMember, PathPoint, Prepared, Selection, Snapshot,
+    Stopping, TrainConfig, Trainer, anneal, check_failures, check_lambdas, fit, run_epochs,
 };
-use crate::data::Task;
-use crate::gates::assign;
-use crate::model::{GatedMlp, GatedMlpConfig, gated_mlp};
+use crate::model::GatedMlp;
 use crate::{Error, Result};
-use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor, nn};
-
-/// How the path advances.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PathConfig {
-    /// First penalised lambda; `None`: `start_scale` divided by the number of gated units.
-    pub start: Option<f64>,
-    /// The first lambda times the number of gated units, when `start` is `None`.
-    pub start_scale: f64,
-    /// Factor between consecutive lambdas where the count changes at a normal pace.
-    pub growth: f64,
-    /// Largest factor between consecutive lambdas (reached where the count barely changes).
-    pub max_growth: f64,
-    /// A step is refined when the kept units fall by more than this fraction (and by more than
-    /// one unit) between neighbours.
-    pub max_drop: f64,
-    /// Steps are not refined below this factor.
-    pub min_growth: f64,
-    /// Fewest epochs per point.
-    pub min_epochs: usize,
-    /// Most epochs per point.
-    pub max_epochs: usize,
-    /// A point ends when the selected set has not changed for this many epochs.
-    pub stable_epochs: usize,
-    /// Most penalised points (refined steps that were undone count too).
-    pub max_points: usize,
-    /// Score each point after refitting the network with its input gates frozen (models whose
-    /// only gate layer is at the input; started as `refit_start` says); the refit weights become
-    /// that point's state.
-    pub refit: bool,
-    /// Most epochs of a refit.
-    pub refit_epochs: usize,
-    /// Early-stopping patience of a refit.
-    pub refit_patience: usize,
-    /// Where a point's refit starts from.
-    #[serde(default)]
-    pub refit_start: RefitStart,
-}
-
-/// The weights a point's refit starts from.
-///
-/// Warm is the default, chosen on `make bench-real`: a fresh start scores the points of a wide,
-/// noisy path by better-calibrated networks (MADELON-style, split 0: validation losses 0.48-0.55
-/// at 3-100 features, against 0.51-2.7 warm), but it chose worse points (MADELON splits 0-1:
-/// 77.0 and 75.5 % against 78.3 and 76.0 %; genes <= 20, splits 0-2: 85, 90, 85 % against a
-/// 93.0 % mean warm).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RefitStart {
-    /// The path's current weights (trained while earlier gates were open).
-    #[default]
-    Warm,
-    /// A fresh initialisation from the members' seeds: only the selection carries over.
-    Fresh,
-}
-
-impl Default for PathConfig {
-    fn default() -> Self {
-        PathConfig {
-            start: None,
-            start_scale: 0.03,
-            growth: 1.5,
-            max_growth: 2.0,
-            max_drop: 1.0 / 3.0,
-            min_growth: 1.05,
-            min_epochs: 20,
-            max_epochs: 200,
-            stable_epochs: 15,
-            max_points: 80,
-            refit: true,
-            refit_epochs: 150,
-            refit_patience: 25,
-            refit_start: RefitStart::Warm,
-        }
-    }
-}
-
-impl PathConfig {
-    /// Checks ranges.
-    pub fn validate(&self) -> Result<()> {
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !self.start.is_none_or(positive) || !positive(self.start_scale) {
-            return Err(Error::config("path", "the start lambda must be > 0"));
-        }
-        if !(self.growth > 1.0 && self.max_growth >= self.growth && self.min_growth > 1.0) {
-            return Err(Error::config(
-                "path",
-                "growth factors must satisfy 1 < min_growth, 1 < growth <= max_growth",
-            ));
-        }
-        if !(self.max_drop > 0.0 && self.max_drop < 1.0) {
-            return Err(Error::config("path", "max_drop must lie in (0, 1)"));
-        }
-        if self.max_epochs == 0 || self.max_points == 0 {
-            return Err(Error::config(
-                "path",
-                "max_epochs and max_points must be >= 1",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The first penalised lambda for a model with `units` gated units.
-    pub fn first_lambda(&self, units: i64) -> f64 {
-        self.start.unwrap_or(self.start_scale / units.max(1) as f64)
-    }
-}
-
-/// One member at one point of the path.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PathMember {
-    /// Input features used by the inference network.
-    pub selected: Vec<i64>,
-    /// Units kept per gate layer.
-    pub units_kept: Vec<i64>,
-    /// Validation metrics of the inference network.
-    pub val: Metrics,
-    /// Validation score for choosing (accuracy, or minus the standardised MSE).
-    pub score: f64,
-    /// Standard error of the score (smoothed binomial for accuracy).
-    pub score_se: f64,
-    /// Validation loss per row (cross-entropy, or squared error of the standardised target).
-    pub val_losses: Vec<f64>,
-    /// Brier score per validation row: the squared distance between the predicted class
-    /// probabilities and the one-hot label, in [0, 2] (regression: the squared error).
-    #[serde(default)]
-    pub val_brier: Vec<f64>,
-    /// Epochs trained at this point.
-    pub epochs: usize,
-    /// The epoch whose state the point keeps: the early-stopping best of the unpenalised start,
-    /// the last epoch of a penalised point. A fit without validation rows trains this many.
-    #[serde(default)]
-    pub best_epoch: usize,
-    /// The epoch whose state the point's refit kept ([`PathConfig::refit`]), when it was refitted.
-    #[serde(default)]
-    pub refit_best_epoch: Option<usize>,
-}
-
-impl PathMember {
-    /// Units kept over every gate layer.
-    pub fn kept(&self) -> i64 {
-        self.units_kept.iter().sum()
-    }
-}
-
-/// One lambda of the path, with the model state reached there.
-#[derive(Debug)]
-pub struct PathPoint {
-    /// The lambda (0 for the unpenalised start).
-    pub lambda: f64,
-    /// Per member results.
-    pub members: Vec<PathMember>,
-    /// Copies of every variable at this point.
-    pub state: Vec<(String, Tensor)>,
-}
-
-/// How a point of the path is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Choice {
-    /// The sparsest point whose score is within one standard error of the best (the standard
-    /// error of a difference of two validation scores).
-    OneStandardError,
-    /// The best score (ties: fewer units).
-    Best,
-    /// The best score among points with at most this many selected features (ties: fewer).
-    MaxFeatures(usize),
-}
+use tch::nn;
 
 /// The lambdas a path visits.
 #[derive(Debug, Clone, PartialEq)]
@@ -273,15 +105,9 @@ pub fn lambda_path_observed(
 ) -> Result<Vec<PathPoint>> {
     path.validate()?;
     let e = model.members() as usize;
-    let unpenalised = TrainConfig {
-        warmup_epochs: 0,
-        ..train.clone()
-    };
-    let outcomes = fit(model, vs, data, &vec![0.0; e], &unpenalised, tags, None)?;
-    check_failures(&outcomes)?;
-    let epochs: Vec<(usize, usize)> = outcomes.iter().map(|o| (o.epochs, o.best_epoch)).collect();
-    let mut points = vec![point(model, vs, data, 0.0, &epochs, path, train, tags)?];
-    on_point(&points[0]);
+    let start = unpenalised_point(model, vs, data, train, path, tags)?;
+    on_point(&start);
+    let mut points = vec![start];
     let mut trainer = Trainer::new(model, vs, train, data.train.len())?;
     // Gates with a temperature run the path at their final (coldest) value.
     anneal(model, 0, 1);
@@ -289,25 +115,13 @@ pub fn lambda_path_observed(
         .usage()?
         .first()
         .map_or(1, |u| u.units_total.iter().sum());
-    let fixed = match schedule {
-        Schedule::Fixed(l) | Schedule::FixedUntil(l, _) => Some(l.as_slice()),
-        Schedule::Adaptive => None,
-    };
-    let until = match schedule {
-        Schedule::FixedUntil(_, units) => Some(*units),
-        _ => None,
-    };
-    let mut lambda = match fixed {
-        Some(l) => match l.first() {
-            Some(first) => *first,
-            None => return Ok(points),
-        },
-        None => path.first_lambda(units),
+    let mut steps = Stepper::new(schedule, path, units);
+    let Some(mut lambda) = steps.first() else {
+        return Ok(points);
     };
     // The state of the last accepted point, as trained (before its refit): a refined step
     // restarts from it.
-    let mut resume = snapshot(vs);
-    let mut step = path.growth;
+    let mut resume = Snapshot::whole(vs);
     let mut attempts = 0;
     while attempts < path.max_points {
         attempts += 1;
@@ -315,78 +129,161 @@ pub fn lambda_path_observed(
         let Some(previous) = points.last() else {
             break;
         };
-        if previous.members.iter().all(|m| m.kept() == 0)
-            || until.is_some_and(|u| previous.members.iter().all(|m| m.kept() <= u))
-        {
+        if steps.ends_after(previous) {
             break;
         }
         let last = previous.lambda;
         let before: Vec<i64> = previous.members.iter().map(PathMember::kept).collect();
         let epochs = run_point(model, data, &mut trainer, lambda, path, tags)?;
-        let after: Vec<i64> = model
-            .usage()?
-            .iter()
-            .map(|u| u.units_kept.iter().sum())
-            .collect();
+        let after = kept_units(model)?;
+        if let Some(smaller) = steps.refined(lambda, last, &before, &after) {
+            resume.load(vs)?;
+            lambda = smaller;
+            continue;
+        }
+        resume = Snapshot::whole(vs);
+        let epochs = vec![(epochs, epochs); e];
+        points.push(point(model, vs, data, lambda, &epochs, path, train, tags)?);
+        if let Some(p) = points.last() {
+            on_point(p);
+        }
+        match steps.next(lambda, points.len(), &before, &after) {
+            Some(next) => lambda = next,
+            None => break,
+        }
+    }
+    Ok(points)
+}
+
+/// The path's start: every member fitted unpenalised (early stopping as `train` says, no
+/// warm-up) and scored at lambda 0.
+fn unpenalised_point(
+    model: &mut GatedMlp,
+    vs: &nn::VarStore,
+    data: &Prepared,
+    train: &TrainConfig,
+    path: &PathConfig,
+    tags: &MemberTags,
+) -> Result<PathPoint> {
+    let e = model.members() as usize;
+    let unpenalised = TrainConfig {
+        warmup_epochs: 0,
+        ..train.clone()
+    };
+    let outcomes = fit(model, vs, data, &vec![0.0; e], &unpenalised, tags, None)?;
+    check_failures(&outcomes)?;
+    let epochs: Vec<(usize, usize)> = outcomes.iter().map(|o| (o.epochs, o.best_epoch)).collect();
+    point(model, vs, data, 0.0, &epochs, path, train, tags)
+}
+
+/// Units each member of `model` keeps over every gate layer.
+fn kept_units(model: &GatedMlp) -> Result<Vec<i64>> {
+    Ok(model
+        .usage()?
+        .iter()
+        .map(|u| u.units_kept.iter().sum())
+        .collect())
+}
+
+/// The lambdas of a path as it goes: a [`Schedule`]'s given ones, or the adaptive steps of a
+/// [`PathConfig`] (a step that drops too many units is undone and retried smaller; where the
+/// counts barely move the steps grow).
+struct Stepper<'a> {
+    path: &'a PathConfig,
+    /// The given penalised lambdas, in order; `None`: adaptive.
+    fixed: Option<&'a [f64]>,
+    /// The path ends once every member keeps at most this many units.
+    until: Option<i64>,
+    /// The first penalised lambda of an adaptive path.
+    first: f64,
+    /// The factor from the last accepted lambda to the next (adaptive).
+    step: f64,
+}
+
+impl<'a> Stepper<'a> {
+    /// The steps of `schedule` for a model with `units` gated units.
+    fn new(schedule: &'a Schedule, path: &'a PathConfig, units: i64) -> Self {
+        let (fixed, until) = match schedule {
+            Schedule::Adaptive => (None, None),
+            Schedule::Fixed(l) => (Some(l.as_slice()), None),
+            Schedule::FixedUntil(l, units) => (Some(l.as_slice()), Some(*units)),
+        };
+        Stepper {
+            path,
+            fixed,
+            until,
+            first: path.first_lambda(units),
+            step: path.growth,
+        }
+    }
+
+    /// The first penalised lambda; `None` for an empty grid.
+    fn first(&self) -> Option<f64> {
+        match self.fixed {
+            Some(l) => l.first().copied(),
+            None => Some(self.first),
+        }
+    }
+
+    /// Whether the path ends at the accepted point `previous`: every member closed every gate,
+    /// or keeps at most the count of [`Schedule::FixedUntil`].
+    fn ends_after(&self, previous: &PathPoint) -> bool {
+        previous.members.iter().all(|m| m.kept() == 0)
+            || self
+                .until
+                .is_some_and(|u| previous.members.iter().all(|m| m.kept() <= u))
+    }
+
+    /// The smaller lambda to retry, when the step from the accepted `last` to `lambda` took a
+    /// member's kept units from `before` to `after`, more than [`PathConfig::max_drop`] of them,
+    /// and the step may still shrink (adaptive paths only); `None`: `lambda` is accepted.
+    fn refined(&mut self, lambda: f64, last: f64, before: &[i64], after: &[i64]) -> Option<f64> {
+        let path = self.path;
         let too_far = before
             .iter()
-            .zip(&after)
+            .zip(after)
             .any(|(b, a)| b - a > 1 && (*a as f64) < (1.0 - path.max_drop) * *b as f64);
         let refinable = if last > 0.0 {
             lambda / last > path.min_growth
         } else {
             // The first penalised point: lower the start (a few times at most).
-            lambda > path.first_lambda(units) / 1e3
+            lambda > self.first / 1e3
         };
-        if fixed.is_none() && too_far && refinable {
-            restore_state(vs, &resume)?;
-            lambda = if last > 0.0 {
-                (lambda * last).sqrt()
-            } else {
-                lambda / path.max_growth
-            };
-            step = (lambda / last.max(f64::MIN_POSITIVE)).min(path.growth);
-            continue;
+        if !(self.fixed.is_none() && too_far && refinable) {
+            return None;
         }
-        resume = snapshot(vs);
-        points.push(point(
-            model,
-            vs,
-            data,
-            lambda,
-            &vec![(epochs, epochs); e],
-            path,
-            train,
-            tags,
-        )?);
-        if let Some(p) = points.last() {
-            on_point(p);
-        }
-        lambda = match fixed {
-            Some(l) => match l.get(points.len() - 1) {
-                Some(next) => *next,
-                None => break,
-            },
-            None => {
-                // Count barely moved: larger steps; after a refined step: back towards `growth`.
-                let small = before
-                    .iter()
-                    .zip(&after)
-                    .all(|(b, a)| (b - a) as f64 <= 0.25 * path.max_drop * *b as f64);
-                step = if small {
-                    (step * step).min(path.max_growth)
-                } else if step < path.growth {
-                    (step * path.growth).sqrt()
-                } else {
-                    path.growth
-                };
-                lambda * step
-            }
+        let lambda = if last > 0.0 {
+            (lambda * last).sqrt()
+        } else {
+            lambda / path.max_growth
         };
+        self.step = (lambda / last.max(f64::MIN_POSITIVE)).min(path.growth);
+        Some(lambda)
     }
-    Ok(points)
-}
 
+    /// The lambda after the accepted `lambda`, the path's `accepted`-th point (the unpenalised
+    /// start counts), which took the members' kept units from `before` to `after`; `None` past
+    /// the end of the grid.
+    fn next(&mut self, lambda: f64, accepted: usize, before: &[i64], after: &[i64]) -> Option<f64> {
+        if let Some(l) = self.fixed {
+            return l.get(accepted - 1).copied();
+        }
+        let path = self.path;
+        // Count barely moved: larger steps; after a refined step: back towards `growth`.
+        let small = before
+            .iter()
+            .zip(after)
+            .all(|(b, a)| (b - a) as f64 <= 0.25 * path.max_drop * *b as f64);
+        self.step = if small {
+            (self.step * self.step).min(path.max_growth)
+        } else if self.step < path.growth {
+            (self.step * path.growth).sqrt()
+        } else {
+            path.growth
+        };
+        Some(lambda * self.step)
+    }
+}
 /// Trains at `lambda` until every member's selection has been stable for `stable_epochs` (at
 /// least `min_epochs`, at most `max_epochs`; [`Stopping::Stable`]); returns the epochs trained.
 fn run_point(
@@ -441,358 +338,4 @@ fn selection(model: &GatedMlp) -> Result<Vec<Selection>> {
             inputs: u.selected_inputs,
         })
         .collect())
-}
-
-/// Copies of every variable of `vs`, sorted by name.
-fn snapshot(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
-    let mut state: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .map(|(k, v)| (k, v.detach().copy()))
-        .collect();
-    state.sort_by(|a, b| a.0.cmp(&b.0));
-    state
-}
-
-/// Loads a [`snapshot`] back into the variables of `vs`; every variable must be there.
-fn restore_state(vs: &nn::VarStore, state: &[(String, Tensor)]) -> Result<()> {
-    let vars = vs.variables();
-    tch::no_grad(|| {
-        for (name, value) in state {
-            let var = vars.get(name).ok_or_else(|| {
-                Error::config(
-                    "path",
-                    format!("the model has no variable `{name}` to restore"),
-                )
-            })?;
-            assign(var, value);
-        }
-        Ok(())
-    })
-}
-
-fn check_failures(outcomes: &[FitOutcome]) -> Result<()> {
-    match outcomes.iter().find_map(|o| o.failure.clone()) {
-        Some(f) => Err(f.into()),
-        None => Ok(()),
-    }
-}
-
-/// The input gate layer of a model whose only gate layer is at the input (what a refit needs).
-fn only_input_gate(model: &GatedMlp) -> Option<&crate::model::GateLayer> {
-    (model.gates.len() == 1)
-        .then(|| model.gates.iter().find(|g| g.position == 0))
-        .flatten()
-}
-
-/// Refits the network of `model` with its input gates frozen (as [`PathConfig::refit`] does at
-/// each point) and loads the refit weights into `vs`; returns each member's kept epoch. For the
-/// final model of a cross-validated path, refitted on every row with `train.early_stopping` off.
-pub fn refit_in_place(
-    model: &GatedMlp,
-    vs: &nn::VarStore,
-    data: &Prepared,
-    path: &PathConfig,
-    train: &TrainConfig,
-    tags: &MemberTags,
-) -> Result<Vec<usize>> {
-    let gate = only_input_gate(model).ok_or_else(|| {
-        Error::config(
-            "refit",
-            "needs a model whose only gate layer is at the input",
-        )
-    })?;
-    let (masked, kept) = data.masked_columns(&gate.gate.inference_gate());
-    let (vs2, _, best) = refit_network(model, vs, &masked, &kept, path, train, tags)?;
-    let current = vs.variables();
-    tch::no_grad(|| {
-        for (name, value) in vs2.variables() {
-            // `refit_network` matched every refit variable to one of the gated model's.
-            let var = current.get(&name).ok_or_else(|| {
-                Error::config(
-                    "refit",
-                    format!("the gated network has no variable `{name}`"),
-                )
-            })?;
-            assign(var, &widen(var, &value, &kept, &name)?);
-        }
-        Ok(best)
-    })
-}
-
-/// A refit variable `refit` in the shape of the gated model's `full`: equal shapes as they are;
-/// the first layer's weight (`[E, K, width]` of the kept columns `kept`) written into those
-/// columns of `full`'s `[E, D, width]` (the others keep their values, which closed gates zero).
-fn widen(full: &Tensor, refit: &Tensor, kept: &Tensor, name: &str) -> Result<Tensor> {
-    let (f, r) = (full.size(), refit.size());
-    if f == r {
-        return Ok(refit.detach().copy());
-    }
-    if f.len() == 3 && r.len() == 3 && f[0] == r[0] && f[2] == r[2] && r[1] == kept.numel() as i64 {
-        return Ok(full.detach().index_copy(1, kept, &refit.detach()));
-    }
-    Err(Error::shape(
-        "refit",
-        format!("variable `{name}`: the refit's {r:?} does not fit the gated model's {f:?}"),
-    ))
-}
-
-/// Scores the current state on validation (after a refit when configured) and snapshots it;
-/// `epochs` holds each member's (trained, kept) epochs.
-#[allow(clippy::too_many_arguments)]
-fn point(
-    model: &GatedMlp,
-    vs: &nn::VarStore,
-    data: &Prepared,
-    lambda: f64,
-    epochs: &[(usize, usize)],
-    path: &PathConfig,
-    train: &TrainConfig,
-    tags: &MemberTags,
-) -> Result<PathPoint> {
-    let mut state = snapshot(vs);
-    let refit_gate = only_input_gate(model).filter(|_| path.refit);
-    let (val, per_example, brier, refit_best) = match refit_gate {
-        Some(gate) => {
-            let (masked, kept) = data.masked_columns(&gate.gate.inference_gate());
-            let (vs2, refit, best) = refit_network(model, vs, &masked, &kept, path, train, tags)?;
-            // The refit has the network's variables only (the gates stay as they are); every one
-            // of them matches one of the gated model's (`refit_network` checks that).
-            let refit_vars = vs2.variables();
-            for (name, value) in state.iter_mut() {
-                if let Some(v) = refit_vars.get(name) {
-                    *value = widen(value, v, &kept, name)?;
-                }
-            }
-            let (val, per_example, brier) = score(&refit, &masked)?;
-            (val, per_example, brier, Some(best))
-        }
-        None => {
-            let (val, per_example, brier) = score(model, data)?;
-            (val, per_example, brier, None)
-        }
-    };
-    let n = data.val.len() as usize;
-    let members = model
-        .usage()?
-        .into_iter()
-        .enumerate()
-        .map(|(m, u)| {
-            let losses = per_example[m * n..(m + 1) * n].to_vec();
-            let val_brier = brier[m * n..(m + 1) * n].to_vec();
-            let (score, score_se) = match data.task {
-                Task::Classification => (val[m].score(), accuracy_se(val[m].score(), n)),
-                Task::Regression => {
-                    let (mean, se) = mean_and_se(&losses);
-                    (-mean, se)
-                }
-            };
-            PathMember {
-                selected: u.selected_inputs,
-                units_kept: u.units_kept,
-                val: val[m],
-                score,
-                score_se,
-                val_losses: losses,
-                val_brier,
-                epochs: epochs[m].0,
-                best_epoch: epochs[m].1,
-                refit_best_epoch: refit_best.as_ref().map(|b| b[m]),
-            }
-        })
-        .collect();
-    Ok(PathPoint {
-        lambda,
-        members,
-        state,
-    })
-}
-
-/// The mean of `values` and its standard error (sample standard deviation over sqrt(n)).
-pub fn mean_and_se(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt())
-}
-
-/// Validation metrics per member, and the per-row validation losses and Brier scores, member
-/// after member (cross-entropy, or squared error of the standardised target for both).
-fn score(model: &GatedMlp, data: &Prepared) -> Result<(Vec<Metrics>, Vec<f64>, Vec<f64>)> {
-    tch::no_grad(|| {
-        let out = model.infer(&data.val.x);
-        let val = metrics(data.task, &out, &data.val.y, data.target_scale.1)?;
-        let (per_example, brier) = match data.task {
-            Task::Classification => {
-                let (e, k) = (out.size()[0], out.size()[2]);
-                let y = &data.val.y;
-                let idx = if y.dim() == 2 {
-                    y.unsqueeze(-1)
-                } else {
-                    y.view([1, -1, 1]).expand([e, -1, 1], false)
-                };
-                let logp = out.log_softmax(-1, Kind::Float);
-                let ce = -logp.gather(2, &idx, false).squeeze_dim(2);
-                let onehot = idx.squeeze_dim(2).one_hot(k).to_kind(Kind::Float);
-                let brier = (logp.exp() - onehot)
-                    .square()
-                    .sum_dim_intlist(-1, false, Kind::Float);
-                (ce, brier)
-            }
-            Task::Regression => {
-                let se = (out - data.val.y.unsqueeze(0))
-                    .square()
-                    .mean_dim(2, false, Kind::Float);
-                (se.shallow_clone(), se)
-            }
-        };
-        Ok((val, to_f64(&per_example)?, to_f64(&brier)?))
-    })
-}
-
-/// Retrains the network of `model` (no gates; from its current weights or afresh, as
-/// `path.refit_start` says) on `masked` data: the columns `kept` ([`Prepared::masked_columns`]) as
-/// its frozen input gates let them through. Every refit variable must match one of the gated
-/// model's (it is written back into it).
-/// Returns the refit's variables and model, and each member's kept epoch.
-fn refit_network(
-    model: &GatedMlp,
-    vs: &nn::VarStore,
-    masked: &Prepared,
-    kept: &Tensor,
-    path: &PathConfig,
-    train: &TrainConfig,
-    tags: &MemberTags,
-) -> Result<(nn::VarStore, GatedMlp, Vec<usize>)> {
-    let config = GatedMlpConfig {
-        input_gate: None,
-        hidden_gates: vec![],
-        factor: None,
-        inputs: kept.numel() as i64,
-        ..model.config.clone()
-    };
-    let vs2 = nn::VarStore::new(vs.device());
-    let mut refit = gated_mlp(&vs2.root(), &config, &tags.seeds, None)?;
-    let current = vs.variables();
-    for (name, var) in vs2.variables() {
-        let value = current.get(&name).ok_or_else(|| {
-            Error::config(
-                "refit",
-                format!("the gated network has no variable `{name}` to start the refit from"),
-            )
-        })?;
-        let start = if value.size() == var.size() {
-            value.shallow_clone()
-        } else {
-            value.f_index_select(1, kept)?
-        };
-        if start.size() != var.size() {
-            return Err(Error::shape(
-                "refit",
-                format!(
-                    "variable `{name}`: the gated model's {:?} does not fit the refit's {:?}",
-                    value.size(),
-                    var.size()
-                ),
-            ));
-        }
-        if path.refit_start == RefitStart::Warm {
-            assign(&var, &start);
-        }
-    }
-    let cfg = TrainConfig {
-        epochs: path.refit_epochs,
-        patience: path.refit_patience,
-        warmup_epochs: 0,
-        ..train.clone()
-    };
-    let outcomes = fit(
-        &mut refit,
-        &vs2,
-        masked,
-        &vec![0.0; tags.seeds.len()],
-        &cfg,
-        tags,
-        None,
-    )?;
-    check_failures(&outcomes)?;
-    Ok((vs2, refit, outcomes.iter().map(|o| o.best_epoch).collect()))
-}
-
-/// Index of the point chosen for member `m` by `choice`; `None` when no point qualifies.
-pub fn choose_point(points: &[PathPoint], m: usize, choice: Choice) -> Option<usize> {
-    let candidates: Vec<Candidate> = points
-        .iter()
-        .map(|p| Candidate {
-            kept: p.members[m].selected.len(),
-            score: p.members[m].score,
-            score_se: p.members[m].score_se,
-        })
-        .collect();
-    choose(&candidates, choice)
-}
-
-/// A point to choose from: the units it keeps, its validation score and that score's standard
-/// error.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Candidate {
-    /// Units (features) the point keeps.
-    pub kept: usize,
-    /// Validation score (higher is better).
-    pub score: f64,
-    /// Standard error of the score.
-    pub score_se: f64,
-}
-
-/// The smoothed binomial standard error of an accuracy on `n` rows: with `p = (k + 1) / (n + 2)`,
-/// `sqrt(p (1 - p) / n)` (the raw one is 0 at 100 %).
-pub fn accuracy_se(accuracy: f64, n: usize) -> f64 {
-    let n = n as f64;
-    let p = (accuracy * n + 1.0) / (n + 2.0);
-    (p * (1.0 - p) / n).sqrt()
-}
-
-/// Index of the candidate `choice` picks; ties go to fewer units, then to the better score.
-pub fn choose(candidates: &[Candidate], choice: Choice) -> Option<usize> {
-    let at = |i: usize| &candidates[i];
-    let ids: Vec<usize> = match choice {
-        Choice::OneStandardError => {
-            let best =
-                (0..candidates.len()).max_by(|a, b| at(*a).score.total_cmp(&at(*b).score))?;
-            // The standard error of a difference of two scores: sqrt(2) times that of one.
-            let floor = at(best).score - std::f64::consts::SQRT_2 * at(best).score_se;
-            (0..candidates.len())
-                .filter(|i| at(*i).score >= floor - 1e-12)
-                .collect()
-        }
-        Choice::Best => {
-            let best = candidates
-                .iter()
-                .map(|c| c.score)
-                .fold(f64::NEG_INFINITY, f64::max);
-            (0..candidates.len())
-                .filter(|i| at(*i).score >= best)
-                .collect()
-        }
-        Choice::MaxFeatures(k) => {
-            let ok: Vec<usize> = (0..candidates.len()).filter(|i| at(*i).kept <= k).collect();
-            let best = ok
-                .iter()
-                .map(|i| at(*i).score)
-                .fold(f64::NEG_INFINITY, f64::max);
-            ok.into_iter().filter(|i| at(*i).score >= best).collect()
-        }
-    };
-    ids.into_iter().min_by(|a, b| {
-        let (pa, pb) = (at(*a), at(*b));
-        pa.kept.cmp(&pb.kept).then(pb.score.total_cmp(&pa.score))
-    })
-}
-
-/// Loads the state of a point back into the variables of `vs`.
-pub fn restore_point(vs: &nn::VarStore, point: &PathPoint) -> Result<()> {
-    restore_state(vs, &point.state)
 }
