@@ -366,7 +366,12 @@ where
         .y_label_area_size(55)
         .build_cartesian_2d(x, y.clone())
         .map_err(|e| plot_err(path, e))?;
-    let fmt = |v: &f64| short_number(*v);
+    // With `x_ticks` the labels are drawn below; plotters still labels a decade's gridline on
+    // a logarithmic axis, so its labels are left empty then.
+    let fmt = |v: &f64| match x_ticks {
+        Some(_) => String::new(),
+        None => short_number(*v),
+    };
     chart
         .configure_mesh()
         .x_labels(if x_ticks.is_some() { 0 } else { 12 })
