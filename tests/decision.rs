@@ -108,3 +108,28 @@ fn the_final_model_keeps_about_the_chosen_points_count_of_features() {
         assert!(stability[..3].iter().all(|s| *s == 1.0), "{stability:?}");
     }
 }
+
+/// From 300 training + validation rows lambda is chosen on the validation rows and the final
+/// model is the chosen point of the path, trained on the training rows only (a refit on all
+/// rows there was measured and not kept: docs/results.md).
+#[test]
+fn after_a_holdout_choice_the_final_model_is_the_chosen_point() {
+    let _serial = serial();
+    let t = linear_table(400, 10, 0);
+    let split = Split::of(&t, [0.6, 0.2, 0.2], 0).unwrap();
+    let params = quick(Selector::params().hidden(vec![]));
+    assert_eq!(
+        params.validation.folds(split.train.len() + split.val.len()),
+        None
+    );
+    let f = params.fit(&t, &split, Device::Cpu).unwrap();
+    assert!(!f.info.fitted_on_train_and_val && f.metrics().unwrap().val.is_some());
+    // The standardisation of the first kept feature is that of the training rows.
+    let j = f.selected()[0];
+    let mean =
+        split.train.iter().map(|r| t.x.get(r * 10 + j)).sum::<f64>() / split.train.len() as f64;
+    assert!((f.info.scaler.mean[0] - mean).abs() < 1e-9);
+    let decision = f.info.decision.as_ref().unwrap();
+    assert_eq!(f.info.lambda, decision.chosen_lambda);
+    assert_eq!(f.selected().len(), decision.chosen_n_selected);
+}

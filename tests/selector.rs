@@ -80,11 +80,12 @@ fn a_feature_budget_is_respected() {
         .filter(|q| q.n_selected <= 1)
         .map(|q| q.choice_score)
         .fold(f64::NEG_INFINITY, f64::max);
+    let chosen_lambda = f.info.decision.as_ref().unwrap().chosen_lambda;
     let chosen = f
         .info
         .path
         .iter()
-        .find(|q| q.lambda == f.info.lambda)
+        .find(|q| q.lambda == chosen_lambda)
         .unwrap();
     assert_eq!(chosen.choice_score, best, "path {:?}", f.info.path);
 }

@@ -6,119 +6,16 @@
 //! has one row per selected feature, so rows need only the selected columns, and that network is
 //! what is saved.
 
-use super::{Decision, PathSummary, Screened, SelectorParams};
+use super::SELECTOR_FORMAT_VERSION;
+use super::{FitOutcome, Screened, SelectorInfo, SelectorParams, SplitMetrics, Trained};
 use crate::data::{Standardizer, Table, Task};
 use crate::gates::CorrelationFactor;
-use crate::model::{GatedMlp, GatedMlpConfig, KeptUnits, MemberUsage, PrunedMlp, gated_mlp};
-use crate::train::{Metrics, Prepared, evaluate};
+use crate::model::{GatedMlp, MemberUsage, PrunedMlp, gated_mlp};
+use crate::train::{Metrics, evaluate};
 use crate::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::{Device, Kind, Tensor, nn};
-
-/// Metrics of the inference network on the three parts of the data.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SplitMetrics {
-    /// Training rows.
-    pub train: Metrics,
-    /// Validation rows; `None` when the final model was trained on them too (refit on training
-    /// and validation rows after cross-validation).
-    pub val: Option<Metrics>,
-    /// Test rows; `None` when the fit had none ([`super::SelectorParams::fit_table`]).
-    pub test: Option<Metrics>,
-}
-
-/// The version of the saved layout that [`FittedSelector::save`] writes; [`FittedSelector::load`]
-/// reads it and every earlier one. Version 2: `model.safetensors` holds the network pruned to the
-/// selected features ([`SelectorInfo::kept`]) and `scaler` their statistics only. Version 1 (a
-/// file without a version too): the whole gated network, `scaler` over every network input.
-pub const SELECTOR_FORMAT_VERSION: u32 = 2;
-
-/// The version of a `selector.json` that records none.
-fn format_version() -> u32 {
-    1
-}
-
-/// What is saved beside the weights.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SelectorInfo {
-    /// The layout version of this record ([`SELECTOR_FORMAT_VERSION`]).
-    #[serde(default = "format_version")]
-    pub format_version: u32,
-    /// The parameters of the fit.
-    pub params: SelectorParams,
-    /// The network (with the correlation factor's form, when there is one).
-    pub network: GatedMlpConfig,
-    /// Names of the input features.
-    pub feature_names: Vec<String>,
-    /// Name of the target column.
-    pub target_name: String,
-    /// The task.
-    pub task: Task,
-    /// Class labels (classification).
-    pub classes: Vec<i64>,
-    /// Standardisation of the network's inputs (training rows): of the selected features, in the
-    /// order of [`FittedSelector::selected`] (of every network input in a version-1 file).
-    pub scaler: Standardizer,
-    /// Regression target mean and scale.
-    pub target_scale: (f64, f64),
-    /// The lambda of the final model.
-    pub lambda: f64,
-    /// The lambda path (automatic lambda only).
-    pub path: Vec<PathSummary>,
-    /// Importance per feature (0 when dropped).
-    pub importance: Vec<f64>,
-    /// Scores at fit time, when known.
-    pub metrics: Option<SplitMetrics>,
-    /// Whether the final model was fitted on the training and validation rows together (after a
-    /// cross-validated choice): its selection can then differ from the chosen path point's.
-    #[serde(default)]
-    pub fitted_on_train_and_val: bool,
-    /// The screen the data passed before the gates, when it was screened: the network's inputs
-    /// are these columns (`feature_names`, `importance` and the selection are over all of them).
-    #[serde(default)]
-    pub screened: Option<Screened>,
-    /// Epochs and wall seconds of the training loop of a fixed-lambda fit (the path's epochs
-    /// are in `path`).
-    #[serde(default)]
-    pub training: Option<TrainingTime>,
-    /// The penalty of the final ridge fit of a linear regression model, when it had one
-    /// ([`SelectorParams::ridge`]).
-    #[serde(default)]
-    pub ridge_alpha: Option<f64>,
-    /// What the automatic fit decided (automatic lambda only): the race of architectures, the
-    /// chosen point, the stability of each feature over the folds.
-    #[serde(default)]
-    pub decision: Option<Decision>,
-    /// The units the saved network keeps of `network` (version 2): `kept.inputs` index the
-    /// network's inputs (the features, or the screened columns).
-    #[serde(default)]
-    pub kept: Option<KeptUnits>,
-}
-
-/// How long the training loop of one fit ran: its epochs (every member trains in each) and wall
-/// seconds, validation scoring after each epoch included.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct TrainingTime {
-    /// Epochs trained (early stopping may end the fit before the maximum).
-    pub epochs: usize,
-    /// Wall seconds of those epochs.
-    pub seconds: f64,
-    /// `seconds / epochs`.
-    pub seconds_per_epoch: f64,
-}
-
-impl TrainingTime {
-    /// `epochs` that took `seconds`.
-    pub fn new(epochs: usize, seconds: f64) -> TrainingTime {
-        TrainingTime {
-            epochs,
-            seconds,
-            seconds_per_epoch: seconds / epochs.max(1) as f64,
-        }
-    }
-}
 
 /// A trained selector.
 #[derive(Debug)]
@@ -136,29 +33,25 @@ pub struct FittedSelector {
 }
 
 impl FittedSelector {
-    /// The selector of a fitted `model` (one member), scored on `data`'s parts. `model` is
-    /// pruned here, and predictions run the pruned copy: its weights must be final.
-    #[allow(clippy::too_many_arguments)]
+    /// The selector of a fitted network (one member) with what its fit decided, scored on the
+    /// network's data's parts. The network is pruned here, and predictions run the pruned copy:
+    /// its weights must be final.
     pub(crate) fn new(
         params: SelectorParams,
         table: &Table,
-        data: Prepared,
-        vs: nn::VarStore,
-        model: GatedMlp,
-        lambda: f64,
-        path: Vec<PathSummary>,
-        importance: Vec<f64>,
-        val_held_out: bool,
+        trained: Trained,
+        fit: FitOutcome,
     ) -> Result<Self> {
+        let Trained { data, vs, model } = trained;
+        let importance = importance(&model)?;
         let score = |part: &crate::train::Part| -> Result<Metrics> {
             Ok(evaluate(&model, &data, part)?[0])
         };
         let split_metrics = SplitMetrics {
             train: score(&data.train)?,
-            val: if val_held_out {
-                Some(score(&data.val)?)
-            } else {
-                None
+            val: match fit.fitted_on_train_and_val {
+                true => None,
+                false => Some(score(&data.val)?),
             },
             test: match data.test.is_empty() {
                 true => None,
@@ -175,15 +68,15 @@ impl FittedSelector {
             classes: table.classes.clone(),
             scaler: data.scaler.clone(),
             target_scale: data.target_scale,
-            lambda,
-            path,
+            lambda: fit.lambda,
+            path: fit.path,
             importance,
             metrics: Some(split_metrics),
-            fitted_on_train_and_val: !val_held_out,
+            fitted_on_train_and_val: fit.fitted_on_train_and_val,
             screened: None,
-            training: None,
-            ridge_alpha: None,
-            decision: None,
+            training: fit.training,
+            ridge_alpha: fit.ridge_alpha,
+            decision: fit.decision,
             kept: None,
         };
         let pruned = narrow(&mut info, &model)?;
@@ -579,4 +472,11 @@ fn narrow(info: &mut SelectorInfo, model: &GatedMlp) -> Result<PrunedMlp> {
     info.kept = Some(pruned.kept.clone());
     info.format_version = SELECTOR_FORMAT_VERSION;
     Ok(pruned)
+}
+
+/// Importance of each input feature: its gate's open probability, and exactly 0 when dropped.
+fn importance(model: &GatedMlp) -> Result<Vec<f64>> {
+    let g = &model.gates[0].gate;
+    let p = g.open_probability().get(0) * g.inference_gate().get(0).ne(0.0);
+    crate::train::to_f64(&p)
 }

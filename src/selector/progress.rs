@@ -2,7 +2,9 @@
 //!
 //! [`SelectorParams::fit_observed`]: super::SelectorParams::fit_observed
 
-use super::Race;
+use super::{Race, SelectorParams};
+use crate::Result;
+use crate::train::PathPoint;
 
 /// A stage of a selector fit: one training run of one architecture.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,5 +60,40 @@ pub fn architecture_name(hidden: &[i64]) -> String {
     } else {
         let sizes: Vec<String> = hidden.iter().map(|h| h.to_string()).collect();
         format!("{} network", sizes.join("-"))
+    }
+}
+
+/// The per-point callback a stage's path runs with.
+pub(super) type OnPoint<'a> = &'a mut dyn FnMut(&PathPoint);
+
+impl SelectorParams {
+    /// Runs one stage whose `run` takes a per-point callback, telling `on_event` that it starts,
+    /// each point, and how it ended (the features kept at its last point).
+    pub(super) fn observed_path<T>(
+        &self,
+        stage: Stage,
+        on_event: &mut dyn FnMut(&FitEvent),
+        run: &mut dyn FnMut(OnPoint) -> Result<T>,
+    ) -> Result<T> {
+        on_event(&FitEvent::Started {
+            hidden: self.hidden.clone(),
+            stage: stage.clone(),
+        });
+        let (mut points, mut n_selected) = (0, 0);
+        let out = run(&mut |p: &PathPoint| {
+            points += 1;
+            n_selected = p.members[0].selected.len();
+            on_event(&FitEvent::Point {
+                lambda: p.lambda,
+                n_selected,
+            });
+        })?;
+        on_event(&FitEvent::Finished {
+            hidden: self.hidden.clone(),
+            stage,
+            points,
+            n_selected,
+        });
+        Ok(out)
     }
 }
