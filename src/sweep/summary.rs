@@ -5,7 +5,7 @@
 use crate::report::{Cell, FrontierPoint, RunRecord, Stat, Summary};
 use std::collections::BTreeMap;
 
-/// The feature budgets of the report's table; `None` is "no budget".
+/// The feature budgets of the SToG report's table; `None` is "no budget".
 pub const BUDGETS: [Option<usize>; 5] = [Some(3), Some(5), Some(10), Some(15), None];
 
 /// Summarises the records of a sweep.
