@@ -20,7 +20,7 @@ fn main() -> Result<()> {
     println!("threads {}", tch::get_num_threads());
     for e in [1usize, 4, 9, 18, 36] {
         let vs = nn::VarStore::new(Device::Cpu);
-        let config = GatedMlpConfig::report(30, 2, GateKind::Stg);
+        let config = GatedMlpConfig::paper_network(30, 2, GateKind::Stg);
         let model = gated_mlp(&vs.root(), &config, &vec![0; e], None)?;
         let mut trainer = Trainer::new(&model, &vs, &TrainConfig::default(), data.train.len())?;
         trainer.set_lambdas(&vec![0.01; e])?;

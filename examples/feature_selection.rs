@@ -20,7 +20,7 @@ fn main() -> Result<()> {
 
     tch::manual_seed(0);
     let vs = nn::VarStore::new(Device::Cpu);
-    let config = GatedMlpConfig::report(table.n_features() as i64, data.outputs, kind);
+    let config = GatedMlpConfig::paper_network(table.n_features() as i64, data.outputs, kind);
     let mut model = gated_mlp(&vs.root(), &config, &[0], None)?;
     let tags = MemberTags {
         gate: kind.to_string(),

@@ -52,7 +52,7 @@ fn select_with_a_fixed_lambda_writes_the_contract() {
     );
     assert!(typed.path.is_none() && typed.metrics.val.is_some());
     // config.json reads back as the library's type: the data as resolved, the params as fitted.
-    let config: stog::report::SelectConfigRecord =
+    let config: stog::report::SelectConfigRecord<stog::selector::SelectorParams> =
         stog::report::read_json(&dir.join("config.json")).unwrap();
     assert_eq!(config.command, "select");
     assert_eq!(config.data.target, "target");

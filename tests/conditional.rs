@@ -38,7 +38,7 @@ fn a_conditional_input_gate_opens_the_feature_each_type_needs() {
         dropout: vec![],
         input_gate: None,
         conditional: Some(ConditionalConfig::at(vec![0])),
-        ..GatedMlpConfig::report(6, 2, stog::gates::GateKind::Gumbel)
+        ..GatedMlpConfig::paper_network(6, 2, stog::gates::GateKind::Gumbel)
     };
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = gated_mlp(&vs.root(), &config, &[1], None).unwrap();

@@ -108,7 +108,7 @@ fn a_temperature_reaches_gumbel_and_hard_concrete_gates() {
 #[test]
 fn the_model_builds_the_configured_gates() {
     let vs = nn::VarStore::new(Device::Cpu);
-    let config = GatedMlpConfig::report(5, 2, parse("stg:sigma=0.25"))
+    let config = GatedMlpConfig::paper_network(5, 2, parse("stg:sigma=0.25"))
         .with_hidden_gates(parse("l1:threshold=0.2"));
     let model = gated_mlp(&vs.root(), &config, &[0, 1], None).unwrap();
     assert_eq!(
@@ -122,7 +122,7 @@ fn the_model_builds_the_configured_gates() {
         }
     }
     // Out-of-range settings set through the API are refused when the model is built.
-    let mut bad = GatedMlpConfig::report(5, 2, GateKind::Stg);
+    let mut bad = GatedMlpConfig::paper_network(5, 2, GateKind::Stg);
     bad.input_gate = Some(GateConfig::Stg(StgConfig::default().with_sigma(0.0)));
     match gated_mlp(&vs.root(), &bad, &[0], None) {
         Err(Error::GateSpec { key, .. }) => assert_eq!(key.as_deref(), Some("sigma")),

@@ -31,7 +31,7 @@ fn interaction_mlp(
     let config = GatedMlpConfig {
         hidden: vec![8],
         dropout: vec![],
-        ..GatedMlpConfig::report(d as i64, 2, GateKind::Stg)
+        ..GatedMlpConfig::paper_network(d as i64, 2, GateKind::Stg)
     };
     let model = gated_mlp(&vs.root(), &config, members, None).unwrap();
     (data, vs, model)
@@ -557,7 +557,7 @@ fn a_fresh_refit_forgets_the_path_weights_and_a_warm_one_starts_from_them() {
     let config = GatedMlpConfig {
         hidden: vec![8],
         dropout: vec![],
-        ..GatedMlpConfig::report(6, 2, GateKind::Stg)
+        ..GatedMlpConfig::paper_network(6, 2, GateKind::Stg)
     };
     let tags = MemberTags {
         gate: "stg".into(),

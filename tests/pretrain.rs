@@ -111,7 +111,7 @@ fn a_first_layer_of_the_wrong_shape_is_refused() {
     let vs = tch::nn::VarStore::new(Device::Cpu);
     let model = gated_mlp(
         &vs.root(),
-        &GatedMlpConfig::report(5, 2, GateKind::Stg),
+        &GatedMlpConfig::paper_network(5, 2, GateKind::Stg),
         &[0, 1],
         None,
     )

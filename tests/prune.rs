@@ -15,7 +15,7 @@ fn network() -> (nn::VarStore, GatedMlp) {
     let config = GatedMlpConfig {
         hidden: vec![5, 4],
         dropout: vec![0.2, 0.1],
-        ..GatedMlpConfig::report(6, 3, GateKind::Stg).with_hidden_gates(GateKind::Stg)
+        ..GatedMlpConfig::paper_network(6, 3, GateKind::Stg).with_hidden_gates(GateKind::Stg)
     };
     let model = gated_mlp(&vs.root(), &config, &[1, 2], None).unwrap();
     for _ in 0..5 {
@@ -164,7 +164,7 @@ fn input_dependent_gates_and_a_missing_member_are_typed_errors() {
     let config = GatedMlpConfig {
         input_gate: None,
         conditional: Some(ConditionalConfig::at(vec![1])),
-        ..GatedMlpConfig::report(6, 2, GateKind::Stg)
+        ..GatedMlpConfig::paper_network(6, 2, GateKind::Stg)
     };
     let model = gated_mlp(&vs.root(), &config, &[0], None).unwrap();
     let e = model.prune(0).unwrap_err();

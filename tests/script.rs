@@ -256,7 +256,14 @@ fn stog_script_lambda_auto_fits_the_grid_and_keeps_the_sparsest_good_point() {
     assert_eq!(config.command, "script");
     assert_eq!(config.lambda, "auto");
     assert_eq!(config.lambdas, vec![0.0, 0.05, 3.0]);
-    assert_eq!(config.placement, stog::script::ScriptPlacement::Input);
+    assert_eq!(config.placement, "input");
+    // The placement is recorded by the name serde gives it.
+    for p in [
+        stog::script::ScriptPlacement::Input,
+        stog::script::ScriptPlacement::Inside,
+    ] {
+        assert_eq!(serde_json::to_value(p).unwrap(), p.name());
+    }
     assert_eq!(config.model, vec![model]);
 }
 

@@ -39,7 +39,7 @@ fn data_file(dir: &Path) -> PathBuf {
 }
 
 fn manifest(data: PathBuf, shard: Option<Shard>) -> SweepManifest {
-    let mut sweep = SweepConfig::report(
+    let mut sweep = SweepConfig::paper_sweep(
         vec![GateKind::Stg, GateKind::Ste],
         vec![0.0, 0.1],
         3,
@@ -241,7 +241,7 @@ fn record(gate: &str, seed: u64, lambda: f64) -> RunRecord {
 /// the config's lambda order, and a group of chunks is finished only when each chunk is.
 #[test]
 fn a_chunk_is_finished_only_when_every_lambda_of_it_has_its_run() {
-    let config = SweepConfig::report(
+    let config = SweepConfig::paper_sweep(
         vec![GateKind::Stg, GateKind::Ste],
         vec![0.0, 0.1, 0.5],
         2,

@@ -42,7 +42,7 @@ fn small_config(kind: GateKind) -> GatedMlpConfig {
     GatedMlpConfig {
         hidden: vec![8, 4],
         dropout: vec![],
-        ..GatedMlpConfig::report(6, 2, kind)
+        ..GatedMlpConfig::paper_network(6, 2, kind)
     }
 }
 
@@ -322,7 +322,7 @@ fn regression_fits_a_smooth_target() {
         hidden: vec![32],
         batch_norm: false,
         dropout: vec![],
-        ..GatedMlpConfig::report(5, 1, GateKind::Stg)
+        ..GatedMlpConfig::paper_network(5, 1, GateKind::Stg)
     };
     tch::manual_seed(0);
     let vs = nn::VarStore::new(Device::Cpu);
@@ -359,7 +359,7 @@ fn target_rate_training_lands_near_the_rate_with_decisive_gates() {
     let data = Prepared::new(&table, &split, Device::Cpu).unwrap();
     let config = GatedMlpConfig {
         input_gate: None,
-        ..GatedMlpConfig::report(30, 2, GateKind::Gumbel)
+        ..GatedMlpConfig::paper_network(30, 2, GateKind::Gumbel)
     }
     .with_hidden_gates(GateKind::Gumbel);
     tch::manual_seed(0);

@@ -1,6 +1,10 @@
 //! NumPy input: a `.npy` matrix whose target is one of its columns, or a `.npz` archive with a
 //! feature matrix `x` and a target vector. The `.npy` format (magic, version, a header dict of
-//! `descr`, `fortran_order` and `shape`, then raw values) is parsed here; it is small.
+//! `descr`, `fortran_order` and `shape`, then raw values) is parsed here; it is small. Not by a
+//! crate: npyz 0.8.4 rejects the header of an unsupported dtype such as `|O` without naming the
+//! dtype and multiplies the shape unchecked (a panic in debug builds on a hostile header);
+//! ndarray-npy 0.9 (for ndarray 0.16) reads one element type fixed at compile time, the whole
+//! array at once, and keeps its header parser private.
 
 use super::Values;
 use super::table::{Origin, Place, Table, Task, finite, target_index};

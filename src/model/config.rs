@@ -58,10 +58,10 @@ pub struct GatedMlpConfig {
 }
 
 impl GatedMlpConfig {
-    /// The SToG report's network: `inputs -> 64 -> 32 -> outputs`, BatchNorm, ReLU, dropout 0.3
-    /// and 0.2, with the gate `gate` (a [`GateConfig`], or a [`GateKind`](crate::gates::GateKind) for its defaults) at
-    /// the input.
-    pub fn report(inputs: i64, outputs: i64, gate: impl Into<GateConfig>) -> Self {
+    /// The network of the SToG technical report (the paper stog reimplements): `inputs -> 64 ->
+    /// 32 -> outputs`, BatchNorm, ReLU, dropout 0.3 and 0.2, with the gate `gate` (a
+    /// [`GateConfig`], or a [`GateKind`](crate::gates::GateKind) for its defaults) at the input.
+    pub fn paper_network(inputs: i64, outputs: i64, gate: impl Into<GateConfig>) -> Self {
         GatedMlpConfig {
             inputs,
             hidden: vec![64, 32],

@@ -1,10 +1,9 @@
 //! `config.json` of `stog select` and `stog script`: the settings of a run as given (data, split,
-//! model, training), written before training so that a folder says how it was made.
+//! model, training), written before training so that a folder says how it was made. The command
+//! line fills the records in; the selector's parameters come in as they are (`P`).
 
 use crate::data::Task;
 use crate::gates::GateConfig;
-use crate::script::ScriptPlacement;
-use crate::selector::SelectorParams;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -30,20 +29,21 @@ pub struct DataRecord {
     pub device: String,
 }
 
-/// `config.json` of `stog select`.
+/// `config.json` of `stog select`, with the parameters `P` of the fit (the selector's
+/// `SelectorParams`, written and read back whole).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SelectConfigRecord {
+pub struct SelectConfigRecord<P> {
     /// `select`.
     pub command: String,
     /// The data and its split.
     pub data: DataRecord,
     /// Everything that defines the selector fit.
-    pub params: SelectorParams,
+    pub params: P,
 }
 
-impl SelectConfigRecord {
+impl<P> SelectConfigRecord<P> {
     /// The record of `stog select` on `data` with `params`.
-    pub fn new(data: DataRecord, params: SelectorParams) -> SelectConfigRecord {
+    pub fn new(data: DataRecord, params: P) -> SelectConfigRecord<P> {
         SelectConfigRecord {
             command: "select".into(),
             data,
@@ -63,8 +63,8 @@ pub struct ScriptConfigRecord {
     pub data: DataRecord,
     /// Gate of every gate layer.
     pub gate: GateConfig,
-    /// Where the gates go.
-    pub placement: ScriptPlacement,
+    /// Where the gates go: `input` or `inside` (the name of the script layer's placement).
+    pub placement: String,
     /// `auto` or a penalty weight, as given.
     pub lambda: String,
     /// The lambdas fitted, in order (one for a single fit).

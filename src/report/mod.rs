@@ -1,5 +1,7 @@
 //! Output files as types, and writing them: JSON documents, `runs.csv`, SVG figures. Computing is
-//! separate from writing; this layer knows nothing of how results are computed.
+//! separate from writing; this layer knows nothing of how results are computed. The records are
+//! plain data that the layers above (selector, script, sweep, the command line) fill in; it uses
+//! only the layers below it (data, gates, train) and the error type.
 
 mod config;
 mod json;

@@ -41,9 +41,33 @@ pub struct ScriptReport {
     pub macs_after: Option<i64>,
     /// What the pruned export removed (the layers cut, parameters and file bytes before and
     /// after, the input columns it reads), when it was exported.
-    pub pruned: Option<crate::script::PrunedExport>,
+    pub pruned: Option<PrunedExport>,
     /// Why no pruned model was exported, when it was not.
     pub not_exported: Option<String>,
+}
+
+/// What the physical pruning of an export removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrunedExport {
+    /// Per gate layer, the parameters that read its units: they now read only the kept ones,
+    /// scaled by their gate (for stage files as `file:parameter`).
+    pub carriers: Vec<Vec<String>>,
+    /// Per gate layer, the parameter whose output rows produce its units (it now writes only the
+    /// kept ones); `None` for an input gate.
+    pub producers: Vec<Option<String>>,
+    /// Per gate layer, the BatchNorm layers between the producer and the gate, cut with it.
+    pub norms: Vec<Vec<String>>,
+    /// The input columns (features, or channels on axis 1) the exported model reads, for an
+    /// input gate: it takes the full input rows and drops the other columns first.
+    pub inputs_kept: Option<Vec<i64>>,
+    /// Numbers in the parameters of the model as loaded.
+    pub parameters_before: i64,
+    /// Numbers in the parameters of the exported model.
+    pub parameters_after: i64,
+    /// Bytes of the model's file(s) as loaded.
+    pub bytes_before: u64,
+    /// Bytes of the exported file(s).
+    pub bytes_after: u64,
 }
 
 /// One lambda of the path.

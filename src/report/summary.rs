@@ -25,16 +25,6 @@ pub struct Stat {
     pub std: f64,
 }
 
-impl Stat {
-    /// The mean and spread of `values` (NaN for none).
-    pub fn of(values: &[f64]) -> Stat {
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-        Stat { mean, std }
-    }
-}
-
 /// The runs of one gate kind at one lambda, over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {

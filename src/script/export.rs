@@ -9,33 +9,9 @@
 use super::surgery::{GateLinks, GateSite, ScriptSurgery};
 use super::{GatedScript, Layout, script_error};
 use crate::Result;
-use serde::{Deserialize, Serialize};
+use crate::report::PrunedExport;
 use std::path::{Path, PathBuf};
 use tch::{Device, Kind, Tensor};
-
-/// What the physical pruning of an export removed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PrunedExport {
-    /// Per gate layer, the parameters that read its units: they now read only the kept ones,
-    /// scaled by their gate (for stage files as `file:parameter`).
-    pub carriers: Vec<Vec<String>>,
-    /// Per gate layer, the parameter whose output rows produce its units (it now writes only the
-    /// kept ones); `None` for an input gate.
-    pub producers: Vec<Option<String>>,
-    /// Per gate layer, the BatchNorm layers between the producer and the gate, cut with it.
-    pub norms: Vec<Vec<String>>,
-    /// The input columns (features, or channels on axis 1) the exported model reads, for an
-    /// input gate: it takes the full input rows and drops the other columns first.
-    pub inputs_kept: Option<Vec<i64>>,
-    /// Numbers in the parameters of the model as loaded.
-    pub parameters_before: i64,
-    /// Numbers in the parameters of the exported model.
-    pub parameters_after: i64,
-    /// Bytes of the model's file(s) as loaded.
-    pub bytes_before: u64,
-    /// Bytes of the exported file(s).
-    pub bytes_after: u64,
-}
 
 impl GatedScript {
     /// Where [`export_pruned`] writes for `out`: `out` itself, or for stage files one file per

@@ -39,6 +39,16 @@ pub enum ScriptPlacement {
     Inside,
 }
 
+impl ScriptPlacement {
+    /// The name the command line and `config.json` give it (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            ScriptPlacement::Input => "input",
+            ScriptPlacement::Inside => "inside",
+        }
+    }
+}
+
 /// Where the gates of a [`GatedScript`] act.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Layout {

@@ -11,8 +11,8 @@ mod point;
 mod rows;
 mod surgery;
 
+pub use crate::report::PrunedExport;
 pub use choose::*;
-pub use export::PrunedExport;
 pub use fit::*;
 pub use gated_script::*;
 pub use point::*;

@@ -101,9 +101,10 @@ pub struct SweepConfig {
 }
 
 impl SweepConfig {
-    /// The SToG report's sweep (its network, 300 epochs, patience 50, full batch) over `gates`,
-    /// `lambdas` and seeds `0..seeds`; each gate a [`GateConfig`] or a [`GateKind`] (defaults).
-    pub fn report(
+    /// The sweep of the SToG technical report (the paper stog reimplements: its network, 300
+    /// epochs, patience 50, full batch) over `gates`, `lambdas` and seeds `0..seeds`; each gate a
+    /// [`GateConfig`] or a [`GateKind`] (defaults).
+    pub fn paper_sweep(
         gates: impl IntoIterator<Item = impl Into<GateConfig>>,
         lambdas: Vec<f64>,
         seeds: u64,

@@ -56,7 +56,7 @@ fn write_sweep_outputs(
     Ok(summary)
 }
 
-/// The report's panels and frontier, and for channel reduction the units per layer and the
+/// The SToG report's panels and frontier, and for channel reduction the units per layer and the
 /// score against multiply-adds.
 #[cfg(feature = "plots")]
 fn draw_figures(

@@ -5,7 +5,7 @@
 use crate::report::{Cell, FrontierPoint, RunRecord, Stat, Summary};
 use std::collections::BTreeMap;
 
-/// The feature budgets of the report's table; `None` is "no budget".
+/// The feature budgets of the SToG report's table; `None` is "no budget".
 pub const BUDGETS: [Option<usize>; 5] = [Some(3), Some(5), Some(10), Some(15), None];
 
 /// Summarises the records of a sweep.
@@ -25,7 +25,7 @@ pub fn summarize(records: &[RunRecord]) -> Summary {
         .into_values()
         .map(|runs| {
             let stat = |f: &dyn Fn(&RunRecord) -> f64| {
-                Stat::of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
+                stat_of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
             };
             let layers = runs[0].units_kept_list().len();
             let units_kept = (0..layers)
@@ -95,11 +95,19 @@ pub fn frontier_point(gate: &str, runs: &[&RunRecord], budget: Option<usize>) ->
     FrontierPoint {
         gate: gate.to_string(),
         budget,
-        test_score: Stat::of(&chosen.iter().map(|r| r.test_score).collect::<Vec<_>>()),
+        test_score: stat_of(&chosen.iter().map(|r| r.test_score).collect::<Vec<_>>()),
         features: chosen.iter().map(|r| r.n_selected as f64).sum::<f64>()
             / chosen.len().max(1) as f64,
         seeds: chosen.len(),
     }
+}
+
+/// The mean and spread of `values` (NaN for none).
+fn stat_of(values: &[f64]) -> Stat {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    Stat { mean, std }
 }
 
 /// The frontier as a Markdown table (test score in %, mean features in brackets).

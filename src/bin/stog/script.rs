@@ -135,7 +135,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         model: args.model.clone(),
         data: args.data.record()?,
         gate,
-        placement: args.placement,
+        placement: args.placement.name().into(),
         lambda: args.lambda.clone(),
         lambdas: grid.clone(),
         warmup_epochs: args.warmup_epochs,

@@ -204,7 +204,7 @@ fn manifest(args: &SweepArgs, shard: Option<Shard>, device: tch::Device) -> Resu
     } else {
         args.gate.clone()
     };
-    let mut config = SweepConfig::report(gates, lambdas, 0, args.placement);
+    let mut config = SweepConfig::paper_sweep(gates, lambdas, 0, args.placement);
     config.seeds = data.seeds(args.seeds as usize)?;
     config.hidden = parse_sizes(&args.hidden)?;
     config.dropout = dropout_per_layer(&args.dropout, config.hidden.len())?;
