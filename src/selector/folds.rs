@@ -5,7 +5,7 @@ use super::{FitEvent, FitInput, Initialised, OnPoint, SelectorParams, Stage, aut
 use crate::data::{Split, Table, Task};
 use crate::gates::GateKind;
 use crate::model::gated_mlp;
-use crate::train::{MemberTags, PathPoint, Prepared, Schedule, lambda_path_observed};
+use crate::train::{MemberTags, PathPoint, Prepared, Schedule, Snapshot, lambda_path_observed};
 use crate::{Error, Result};
 use tch::{Device, nn};
 
@@ -134,7 +134,7 @@ impl SelectorParams {
                     .map(|p| PathPoint {
                         lambda: p.lambda,
                         members: vec![p.members[f].clone()],
-                        state: vec![],
+                        state: Snapshot::default(),
                     })
                     .collect()
             })
