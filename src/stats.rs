@@ -27,10 +27,6 @@ pub fn mean_and_se(values: &[f64]) -> (f64, f64) {
 
 /// The mean of `values` and their population standard deviation (squared deviations over `n`):
 /// the spread of a sweep's runs over seeds; NaN for none.
-#[allow(
-    dead_code,
-    reason = "the sweep summary's spread, which report/summary.rs computes today"
-)]
 pub fn mean_and_population_std(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = mean(values);

@@ -104,9 +104,7 @@ pub fn frontier_point(gate: &str, runs: &[&RunRecord], budget: Option<usize>) ->
 
 /// The mean and spread of `values` (NaN for none).
 fn stat_of(values: &[f64]) -> Stat {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let (mean, std) = crate::stats::mean_and_population_std(values);
     Stat { mean, std }
 }
 
