@@ -153,6 +153,8 @@ void trace_forward(Value* v, Value* self, const std::set<Value*>& gated, std::se
     Node* n = use.user;
     if (is_layer(n) && use.offset == 0) {
       out += "carrier " + attr_path(n->input(1), self) + "\n";
+    } else if (n->kind() == c10::aten::size || n->kind() == c10::aten::dim) {
+      // Reads the shape alone (as adaptive pooling does), not the units.
     } else if (n->outputs().size() == 1 && gated.count(n->output())) {
       trace_forward(n->output(), self, gated, seen, out);
     } else if (n->kind() == c10::prim::Return) {
