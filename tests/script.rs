@@ -8,7 +8,7 @@ use stog::data::{Split, Table, Task};
 use stog::gates::GateKind;
 use stog::script::{ScriptFitConfig, gated_script};
 use stog::train::Prepared;
-use tch::Device;
+use tch::{Device, Tensor};
 
 /// Runs a fixture script of tests/fixtures with the setup venv's Python, unless `out` exists.
 fn python_fixture(script: &str, out: &std::path::Path, args: &[&std::ffi::OsStr]) {
@@ -938,28 +938,7 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
     );
     assert_eq!(export.norms, vec![vec!["bn1"], vec!["bn2"]]);
     // Shapes as PyTorch sees them, without stog.
-    let python = std::env::var("STOG_PYTHON").unwrap();
-    let out = std::process::Command::new(python)
-        .arg("-c")
-        .arg(
-            "import sys, torch\n\
-             m = torch.jit.load(sys.argv[1])\n\
-             for n, t in list(m.named_parameters()) + list(m.named_buffers()):\n\
-             \x20   print(n, list(t.shape))\n",
-        )
-        .arg(&pruned)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let shapes: std::collections::HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(n, s)| (n.to_string(), s.to_string()))
-        .collect();
+    let shapes = pytorch_shapes(&pruned);
     let (a, b) = (kept[0], kept[1]);
     for (name, want) in [
         ("conv1.weight", format!("[{a}, 1, 3, 3]")),
@@ -996,7 +975,7 @@ fn the_export_removes_dropped_channels_with_their_batch_norm_entries_and_loads_i
 }
 
 #[test]
-fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residual_stream_are_refused()
+fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_after_the_residual_sums_are_refused()
  {
     let _serial = serial();
     tch::manual_seed(0);
@@ -1039,7 +1018,8 @@ fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residua
     }
     assert_eq!(params["stem.weight"].size(), [16, 1, 3, 3]);
     assert_export_computes_the_gated_model(&g, &pruned, &data);
-    // Gates on the residual stream: refused, naming the sum, and no file written.
+    // Gates on the blocks' outputs, after the sums (one of whose operands they do not multiply):
+    // refused, naming the sum, and no file written.
     let (stream, g) = closed_protocol_model(
         "make_script_resnet.py",
         "resnet_stream.pt",
@@ -1050,4 +1030,151 @@ fn gates_inside_residual_blocks_export_by_the_data_flow_and_gates_on_the_residua
     let err = g.export_pruned(&out, &data.val.x).unwrap_err().to_string();
     assert!(err.contains("aten::add"), "{err}");
     assert!(!out.exists());
+}
+
+/// Parameter and buffer shapes of the TorchScript file `file` as PyTorch sees them, without stog.
+fn pytorch_shapes(file: &std::path::Path) -> std::collections::HashMap<String, String> {
+    let python = std::env::var("STOG_PYTHON").unwrap();
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(
+            "import sys, torch\n\
+             m = torch.jit.load(sys.argv[1])\n\
+             for n, t in list(m.named_parameters()) + list(m.named_buffers()):\n\
+             \x20   print(n, list(t.shape))\n",
+        )
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, s)| (n.to_string(), s.to_string()))
+        .collect()
+}
+
+/// Largest difference between the gated model's outputs and the exported file's on the test
+/// rows, relative to 1 + the largest output.
+fn export_difference(
+    g: &stog::script::GatedScript,
+    file: &std::path::Path,
+    data: &Prepared,
+) -> f64 {
+    let exported = tch::CModule::load(file).unwrap();
+    let (ours, theirs) = tch::no_grad(|| {
+        (
+            g.forward(&data.test.x, false).unwrap(),
+            exported
+                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
+                .unwrap(),
+        )
+    });
+    let scale = 1.0 + ours.abs().max().double_value(&[]);
+    (ours - theirs).abs().max().double_value(&[]) / scale
+}
+
+#[test]
+fn a_gate_on_a_residual_stream_cuts_every_layer_that_writes_or_reads_the_stream() {
+    let _serial = serial();
+    tch::manual_seed(0);
+    let data = prepared(std::path::Path::new("data/digits.csv"), 0);
+    let path = fixture().0.with_file_name("resnet_coupled.pt");
+    python_fixture("make_script_resnet.py", &path, &["--stream".as_ref()]);
+    let probe = data.train.x.narrow(0, 0, 4);
+    for kind in [GateKind::Ste, GateKind::Stg] {
+        let g =
+            stog::script::gated_stages(&path, kind, &probe, Some(&[1, 8, 8]), Device::Cpu).unwrap();
+        // Gates 0 and 1 are the two stages' streams (8 and 12 channels), 2 to 4 inside blocks.
+        // Each closes every third unit; STG's open ones are fractions (0.8 down to 0.5), which
+        // the export folds into the layers that read them.
+        for (j, gate) in g.gates.iter().enumerate() {
+            let values: Vec<f32> = (0..gate.units())
+                .map(|u| match ((u + j as i64) % 3, kind) {
+                    (0, _) => -1.0,
+                    (_, GateKind::Stg) => 0.3 - 0.1 * (u % 4) as f32,
+                    _ => 1.0,
+                })
+                .collect();
+            tch::no_grad(|| gate.parameters()[0].copy_(&Tensor::from_slice(&values)));
+        }
+        let kept = kept_units(&g);
+        assert_eq!(kept, [5, 8, 5, 8, 8]);
+        let pruned = path.with_file_name(format!("resnet_coupled_{kind:?}.pt"));
+        let export = g.export_pruned(&pruned, &data.val.x).unwrap();
+        // Writers of the streams: the stem and each block's last conv, and the downsample.
+        assert_eq!(
+            export.stream_writers,
+            vec![
+                vec!["stem.weight", "blocks.0.conv2.weight"],
+                vec![
+                    "blocks.1.downsample.0.weight",
+                    "blocks.1.conv2.weight",
+                    "blocks.2.conv2.weight"
+                ],
+                vec![],
+                vec![],
+                vec![],
+            ]
+        );
+        assert_eq!(export.producers[..2], [None, None]);
+        assert_eq!(
+            export.norms[..2],
+            [
+                vec!["bn", "blocks.0.bn2"],
+                vec!["blocks.1.downsample.1", "blocks.1.bn2", "blocks.2.bn2"]
+            ]
+        );
+        // Readers: each block's first conv and the downsample conv, the head.
+        assert_eq!(
+            export.carriers[..2],
+            [
+                vec![
+                    "blocks.0.conv1.weight",
+                    "blocks.1.conv1.weight",
+                    "blocks.1.downsample.0.weight"
+                ],
+                vec!["blocks.2.conv1.weight", "head.weight"]
+            ]
+        );
+        let shapes = pytorch_shapes(&pruned);
+        let (a, b) = (kept[0], kept[1]);
+        let (i0, i1, i2) = (kept[2], kept[3], kept[4]);
+        let mut want: Vec<(String, String)> = [
+            ("stem.weight", format!("[{a}, 1, 3, 3]")),
+            ("blocks.0.conv1.weight", format!("[{i0}, {a}, 3, 3]")),
+            ("blocks.0.conv2.weight", format!("[{a}, {i0}, 3, 3]")),
+            ("blocks.1.conv1.weight", format!("[{i1}, {a}, 3, 3]")),
+            ("blocks.1.downsample.0.weight", format!("[{b}, {a}, 1, 1]")),
+            ("blocks.1.conv2.weight", format!("[{b}, {i1}, 3, 3]")),
+            ("blocks.2.conv1.weight", format!("[{i2}, {b}, 3, 3]")),
+            ("blocks.2.conv2.weight", format!("[{b}, {i2}, 3, 3]")),
+            ("head.weight", format!("[10, {b}]")),
+            ("head.bias", "[10]".to_string()),
+        ]
+        .map(|(n, s)| (n.to_string(), s))
+        .into();
+        for (norm, n) in [
+            ("bn", a),
+            ("blocks.0.bn1", i0),
+            ("blocks.0.bn2", a),
+            ("blocks.1.bn1", i1),
+            ("blocks.1.bn2", b),
+            ("blocks.1.downsample.1", b),
+            ("blocks.2.bn1", i2),
+            ("blocks.2.bn2", b),
+        ] {
+            for entry in ["weight", "bias", "running_mean", "running_var"] {
+                want.push((format!("{norm}.{entry}"), format!("[{n}]")));
+            }
+        }
+        for (name, want) in want {
+            assert_eq!(shapes[&name], want, "{kind:?} {name}");
+        }
+        assert!(export_difference(&g, &pruned, &data) < 1e-5, "{kind:?}");
+    }
 }

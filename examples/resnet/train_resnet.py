@@ -1,10 +1,15 @@
 """Trains torchvision's ResNet-18 (10 classes) on the 8x8 digits of data/digits.csv, upsampled to
-32x32 inside the model, and saves it as TorchScript with the gate protocol of stog: one gate per
-basic block, between its two convs (the channels a block can lose alone; a channel of the
-residual stream is read and written by every block of its stage).
+32x32 inside the model, and saves it as TorchScript with the gate protocol of stog. GATES says
+which gates it exports:
+- inner (default): one gate per basic block, between its two convs (the channels a block can
+  lose alone);
+- stream: one gate per stage on the residual stream (64, 128, 256 and 512 channels), which the
+  model multiplies into every write of that stream (the stem's output, each block's last
+  BatchNorm and downsample, before the sums), so that a closed channel is zero all along it;
+- both: the 4 stream gates, then the 8 inner ones.
 Writes OUT_DIR/resnet.pt, OUT_DIR/split.csv (60/20/20 stratified, `seed,row,split`) and
 OUT_DIR/trained.json (accuracy per part).
-Usage: python train_resnet.py OUT_DIR [SEED] [EPOCHS]
+Usage: python train_resnet.py OUT_DIR [SEED] [EPOCHS] [GATES]
 """
 import csv
 import json
@@ -40,6 +45,21 @@ class GatedBasicBlock(torch.nn.Module):
     def forward_gated(self, x, g: torch.Tensor):
         h = F.relu(self.bn1(self.conv1(x))) * g.view(1, -1, 1, 1)
         return F.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
+
+    def write(self, h, x, s):
+        """The block's sum, each of its writes into the residual stream (its last BatchNorm and
+        its downsample) times `s`; its input, gated by the same gate before, passes as it is."""
+        shortcut = x if self.downsample is None else self.downsample(x) * s
+        return F.relu(self.bn2(self.conv2(h)) * s + shortcut)
+
+    @torch.jit.export
+    def forward_stream(self, x, stream: torch.Tensor):
+        return self.write(F.relu(self.bn1(self.conv1(x))), x, stream.view(1, -1, 1, 1))
+
+    @torch.jit.export
+    def forward_both(self, x, inner: torch.Tensor, stream: torch.Tensor):
+        h = F.relu(self.bn1(self.conv1(x))) * inner.view(1, -1, 1, 1)
+        return self.write(h, x, stream.view(1, -1, 1, 1))
 
 
 class DigitsResNet(torch.nn.Module):
@@ -78,6 +98,39 @@ class DigitsResNet(torch.nn.Module):
         return self.end(h)
 
 
+class StreamGatedResNet(DigitsResNet):
+    """One gate per stage on the residual stream: blocks 2k and 2k + 1 write stage k's stream."""
+
+    @torch.jit.export
+    def gate_dims(self) -> List[int]:
+        return [64, 128, 256, 512]
+
+    @torch.jit.export
+    def forward_gates(self, x, gates: List[torch.Tensor]):
+        h = self.begin(x) * gates[0].view(1, -1, 1, 1)
+        for i, block in enumerate(self.blocks):
+            h = block.forward_stream(h, gates[i // 2])
+        return self.end(h)
+
+
+class BothGatedResNet(DigitsResNet):
+    """The 4 stream gates of StreamGatedResNet, then one gate inside each of the 8 blocks."""
+
+    @torch.jit.export
+    def gate_dims(self) -> List[int]:
+        return [64, 128, 256, 512, 64, 64, 128, 128, 256, 256, 512, 512]
+
+    @torch.jit.export
+    def forward_gates(self, x, gates: List[torch.Tensor]):
+        h = self.begin(x) * gates[0].view(1, -1, 1, 1)
+        for i, block in enumerate(self.blocks):
+            h = block.forward_both(h, gates[4 + i], gates[i // 2])
+        return self.end(h)
+
+
+MODELS = {"inner": DigitsResNet, "stream": StreamGatedResNet, "both": BothGatedResNet}
+
+
 def stratified_split(y, seed):
     """60/20/20 within each class, shuffled with `seed`."""
     g = torch.Generator().manual_seed(seed)
@@ -96,6 +149,9 @@ if __name__ == "__main__":
     out_dir = sys.argv[1]
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    gates = sys.argv[4] if len(sys.argv) > 4 else "inner"
+    if gates not in MODELS:
+        sys.exit(f"train_resnet.py: GATES must be one of {', '.join(MODELS)}, not {gates!r}")
     torch.set_num_threads(2)
     rows = list(csv.reader(open("data/digits.csv")))[1:]
     x = torch.tensor([[float(v) for v in r[:-1]] for r in rows])
@@ -111,7 +167,7 @@ if __name__ == "__main__":
     std[std == 0] = 1.0
     xs = ((x - mean) / std).view(-1, 1, 8, 8)
     torch.manual_seed(seed)
-    model = DigitsResNet()
+    model = MODELS[gates]()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(epochs):
         model.train()

@@ -53,9 +53,14 @@ pub struct PrunedExport {
     /// scaled by their gate (for stage files as `file:parameter`).
     pub carriers: Vec<Vec<String>>,
     /// Per gate layer, the parameter whose output rows produce its units (it now writes only the
-    /// kept ones); `None` for an input gate.
+    /// kept ones); `None` for an input gate and for a gate on a residual stream.
     pub producers: Vec<Option<String>>,
-    /// Per gate layer, the BatchNorm layers between the producer and the gate, cut with it.
+    /// Per gate layer, when a gate is on a residual stream (else empty): every parameter that
+    /// writes a stream gate's units (the coupled group's writers, each cut to the kept rows);
+    /// empty for the other gates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stream_writers: Vec<Vec<String>>,
+    /// Per gate layer, the BatchNorm layers between its writers and the gate, cut with them.
     pub norms: Vec<Vec<String>>,
     /// The input columns (features, or channels on axis 1) the exported model reads, for an
     /// input gate: it takes the full input rows and drops the other columns first.

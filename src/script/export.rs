@@ -3,10 +3,11 @@
 //! entries), the layers that read it lose its input columns, and kept columns carry their gate's
 //! scale. Which layers those are is read from the TorchScript graph ([`ScriptSurgery::gate_links`]),
 //! so that layers of equal widths (a ResNet's) are told apart by the data flow, not by their
-//! shapes. An input gate exports a model that takes the full input rows and drops the unused
+//! shapes; a gate multiplied into every write of a residual stream cuts all its writers and
+//! readers alike. An input gate exports a model that takes the full input rows and drops the unused
 //! columns first. The export is checked against the gated model.
 
-use super::surgery::{GateLinks, GateSite, ScriptSurgery};
+use super::surgery::{GateLinks, GateSite, GateWriter, ScriptSurgery};
 use super::{GatedScript, Layout, script_error};
 use crate::Result;
 use crate::report::PrunedExport;
@@ -46,9 +47,16 @@ impl GatedScript {
     /// wrapped to read only the kept input columns. A gate that drops every unit keeps one, read
     /// with a zero column (PyTorch has no layer of zero units).
     ///
-    /// Where the units reach anything else (a residual sum, a BatchNorm after the gate) the
-    /// export is refused with an error naming it, and so it is when the pruned model's outputs
-    /// differ from the gated model's on the rows `probe`; no file is then left.
+    /// A gate on a residual stream is one gate that the model multiplies into every write of the
+    /// stream (the stem's output, each block's last BatchNorm and downsample, before the sums):
+    /// each product has its producer, all cut alike (the coupled group's writers), and the units
+    /// go on through the sums of gated operands to the carriers (each block's first conv and
+    /// downsample conv, the head). Every value of the stream is then the gate times what the
+    /// pruned writers compute, so the gate folds into the carriers as for one producer.
+    ///
+    /// Where the units reach anything else (a sum with an ungated operand, a BatchNorm after the
+    /// gate) the export is refused with an error naming it, and so it is when the pruned model's
+    /// outputs differ from the gated model's on the rows `probe`; no file is then left.
     ///
     /// [`export_paths`]: GatedScript::export_paths
     pub fn export_pruned(&self, out: impl AsRef<Path>, probe: &Tensor) -> Result<PrunedExport> {
@@ -57,6 +65,7 @@ impl GatedScript {
         let parameters_before = parameter_count(&modules)?;
         let mut carriers = Vec::new();
         let mut producers = Vec::new();
+        let mut stream_writers = Vec::new();
         let mut norms = Vec::new();
         let mut inputs_kept = None;
         for (j, (g, name)) in self.gates.iter().zip(self.gate_names()).enumerate() {
@@ -78,8 +87,10 @@ impl GatedScript {
             let refuse = |why: String| script_error(path, "export", format!("gate {name}: {why}"));
             if !links.blocked.is_empty() {
                 return Err(refuse(format!(
-                    "its units reach {} besides the layers that read them (a residual sum or a \
-                     BatchNorm after the gate cannot lose channels alone)",
+                    "its units reach {} besides the layers that read them (a sum with an operand \
+                     the gate does not multiply, or a BatchNorm after the gate, cannot lose \
+                     channels; to gate a residual stream, multiply every write into it, before \
+                     the sums, by the same gate)",
                     links.blocked.join(", ")
                 )));
             }
@@ -87,38 +98,31 @@ impl GatedScript {
                 return Err(refuse("no Linear or Conv layer reads its units".into()));
             }
             let keep_t = Tensor::from_slice(&keep);
-            match (self.layout == Layout::Input, &links.producer) {
-                (true, _) => {
-                    inputs_kept = Some(keep.clone());
-                    producers.push(None);
-                }
-                (false, Some(producer)) => {
-                    let m = &mut modules[before];
-                    cut_rows(m, producer, &keep_t)?;
-                    // A layer built with bias=False reads a bias attribute that is None.
-                    if let Some(bias) = &links.bias
-                        && m.has(bias)?
-                    {
-                        cut_rows(m, bias, &keep_t)?;
-                    }
-                    for norm in &links.norms {
-                        for entry in ["weight", "bias", "running_mean", "running_var"] {
-                            let entry = format!("{norm}.{entry}");
-                            if m.has(&entry)? {
-                                cut_rows(m, &entry, &keep_t)?;
-                            }
-                        }
-                    }
-                    producers.push(Some(self.label(before, producer)));
-                }
-                (false, None) => {
+            let mut writers = Vec::new();
+            let mut gate_norms = Vec::new();
+            if self.layout == Layout::Input {
+                inputs_kept = Some(keep.clone());
+            } else if links.writers.is_empty() {
+                return Err(refuse("no Linear or Conv layer writes its units".into()));
+            }
+            for writer in &links.writers {
+                let Some(producer) = &writer.producer else {
                     return Err(refuse(format!(
                         "no Linear or Conv layer writes its units (the search back from the gate \
                          reached {})",
-                        links.source.as_deref().unwrap_or("nothing")
+                        writer.source.as_deref().unwrap_or("nothing")
                     )));
-                }
+                };
+                cut_writer(&mut modules[before], producer, writer, &keep_t)?;
+                writers.push(self.label(before, producer));
+                gate_norms.extend(writer.norms.iter().map(|n| self.label(before, n)));
             }
+            producers.push(match writers.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            });
+            stream_writers.push(if writers.len() > 1 { writers } else { vec![] });
+            norms.push(gate_norms);
             for carrier in &links.carriers {
                 keep_columns(&mut modules[after], carrier, &keep, &scale)?;
             }
@@ -129,7 +133,9 @@ impl GatedScript {
                     .map(|c| self.label(after, c))
                     .collect(),
             );
-            norms.push(links.norms.iter().map(|n| self.label(before, n)).collect());
+        }
+        if stream_writers.iter().all(Vec::is_empty) {
+            stream_writers.clear();
         }
         if let Some(keep) = &inputs_kept {
             modules[0] = modules[0].select_inputs(keep)?;
@@ -150,6 +156,7 @@ impl GatedScript {
         Ok(PrunedExport {
             carriers,
             producers,
+            stream_writers,
             norms,
             inputs_kept,
             parameters_before,
@@ -275,6 +282,32 @@ fn parameter_count(modules: &[ScriptSurgery]) -> Result<i64> {
         }
     }
     Ok(n)
+}
+
+/// The layer `producer` that writes a gate's units keeps the rows `keep`, with its bias and the
+/// entries of the BatchNorms between it and the gate.
+fn cut_writer(
+    module: &mut ScriptSurgery,
+    producer: &str,
+    writer: &GateWriter,
+    keep: &Tensor,
+) -> Result<()> {
+    cut_rows(module, producer, keep)?;
+    // A layer built with bias=False reads a bias attribute that is None.
+    if let Some(bias) = &writer.bias
+        && module.has(bias)?
+    {
+        cut_rows(module, bias, keep)?;
+    }
+    for norm in &writer.norms {
+        for entry in ["weight", "bias", "running_mean", "running_var"] {
+            let entry = format!("{norm}.{entry}");
+            if module.has(&entry)? {
+                cut_rows(module, &entry, keep)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `name` keeps the rows `keep` (axis 0).

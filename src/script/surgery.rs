@@ -46,23 +46,33 @@ pub enum GateSite {
     Input,
 }
 
-/// The layers around a gate, read from the TorchScript graph (calls inlined): the layer that
-/// writes its units, the layers that read them, and what else the units reach.
+/// One write of a gate's units, read back from a product by the gate: the layer whose output
+/// rows it multiplies, through channel-wise ops.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GateLinks {
+pub struct GateWriter {
     /// The weight (`layer1.0.conv1.weight`) that writes the units on axis 0.
     pub producer: Option<String>,
     /// The producer's bias.
     pub bias: Option<String>,
     /// BatchNorm layers between the producer and the gate.
     pub norms: Vec<String>,
-    /// The weights that read the units on axis 1.
-    pub carriers: Vec<String>,
     /// What the search back from the gate reached instead of a layer (the model's input, a
     /// residual sum).
     pub source: Option<String>,
-    /// Ops the units reach that are not a layer and do not commute with the gate (a residual
-    /// sum, a BatchNorm after the gate, the method's return).
+}
+
+/// The layers around a gate, read from the TorchScript graph (calls inlined): the layers that
+/// write its units, the layers that read them, and what else the units reach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateLinks {
+    /// Each write of the units: one for a gate between two layers, one per layer that writes a
+    /// residual stream when the model multiplies every such write by the same gate.
+    pub writers: Vec<GateWriter>,
+    /// The weights that read the units on axis 1 (through ops that commute with the gate, and
+    /// sums of gated units).
+    pub carriers: Vec<String>,
+    /// Ops the units reach that are not a layer and do not commute with the gate (a sum with an
+    /// ungated operand, a BatchNorm after the gate, the method's return).
     pub blocked: Vec<String>,
 }
 
@@ -176,20 +186,33 @@ impl ScriptSurgery {
         unsafe { stog_free_string(text) };
         let mut links = GateLinks::default();
         for line in lines.lines() {
+            if line == "site" {
+                links.writers.push(GateWriter::default());
+                continue;
+            }
             let Some((role, what)) = line.split_once(' ') else {
                 continue;
             };
             let what = what.to_string();
-            match role {
-                "producer" => links.producer = Some(what),
-                "bias" => links.bias = Some(what),
-                "norm" if !links.norms.contains(&what) => links.norms.push(what),
-                "carrier" if !links.carriers.contains(&what) => links.carriers.push(what),
-                "none" => links.source = Some(what),
-                "blocked" if !links.blocked.contains(&what) => links.blocked.push(what),
+            match (role, links.writers.last_mut()) {
+                ("producer", Some(w)) => w.producer = Some(what),
+                ("bias", Some(w)) => w.bias = Some(what),
+                ("norm", Some(w)) if !w.norms.contains(&what) => w.norms.push(what),
+                ("none", Some(w)) => w.source = Some(what),
+                ("carrier", _) if !links.carriers.contains(&what) => links.carriers.push(what),
+                ("blocked", _) if !links.blocked.contains(&what) => links.blocked.push(what),
                 _ => {}
             }
         }
+        // A layer whose output the model multiplies by the gate twice is one writer.
+        let mut seen = Vec::new();
+        links.writers.retain(|w| {
+            w.producer.is_none() || {
+                let new = !seen.contains(&w.producer);
+                seen.push(w.producer.clone());
+                new
+            }
+        });
         Ok(links)
     }
 

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -94,10 +95,11 @@ bool is_to_columns(Node* n) {
          k == "aten::view" || k == "aten::reshape" || k == "aten::squeeze";
 }
 
-// Walks back from `v` through channel-wise ops to the layer that writes it; appends
-// "producer W", "bias B" and "norm P" lines (P a BatchNorm's path) to `out`, or "none" when it
-// reaches something else (a residual sum, the input).
+// Walks back from `v` through channel-wise ops to the layer that writes it; appends a "site"
+// line, then "producer W", "bias B" and "norm P" lines (P a BatchNorm's path) to `out`, or "none"
+// when it reaches something else (a residual sum, the input).
 void trace_back(Value* v, Value* self, std::string& out) {
+  out += "site\n";
   while (true) {
     Node* n = v->node();
     if (is_layer(n)) {
@@ -118,16 +120,43 @@ void trace_back(Value* v, Value* self, std::string& out) {
   }
 }
 
-// Walks forward from `v` through ops that commute with the gate to every layer that reads it;
-// appends "carrier W" lines, or "blocked OP" for a use that is neither (a residual sum, a
-// BatchNorm).
-void trace_forward(Value* v, Value* self, std::string& out) {
+bool is_sum(Node* n) { return n->kind() == c10::aten::add || n->kind() == c10::aten::add_; }
+
+// The values that carry gated units: `starts` (the products by one gate), what ops that commute
+// with the gate make of them, and the sums whose two operands both carry them (a residual stream
+// whose every write is multiplied by the same gate). A sum with an operand outside stays outside.
+std::set<Value*> gated_values(const std::vector<Value*>& starts) {
+  std::set<Value*> in(starts.begin(), starts.end());
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (Value* v : std::vector<Value*>(in.begin(), in.end())) {
+      for (const auto& use : v->uses()) {
+        Node* n = use.user;
+        bool follows = (commutes(n) || is_to_columns(n)) && use.offset == 0;
+        follows |= is_sum(n) && in.count(n->input(0)) && in.count(n->input(1));
+        if (follows && in.insert(n->output()).second) grew = true;
+      }
+    }
+  }
+  return in;
+}
+
+// Walks forward from `v` through the values of `gated` (ops that commute with the gate, and sums
+// of gated values) to every layer that reads them; appends "carrier W" lines, or "blocked OP" for
+// a use that is neither (a sum with an ungated operand, a BatchNorm). `seen` keeps a value that
+// two paths reach from being walked twice.
+void trace_forward(Value* v, Value* self, const std::set<Value*>& gated, std::set<Value*>& seen,
+                   std::string& out) {
+  if (!seen.insert(v).second) return;
   for (const auto& use : v->uses()) {
     Node* n = use.user;
     if (is_layer(n) && use.offset == 0) {
       out += "carrier " + attr_path(n->input(1), self) + "\n";
-    } else if ((commutes(n) || is_to_columns(n)) && use.offset == 0) {
-      trace_forward(n->output(), self, out);
+    } else if (n->kind() == c10::aten::size || n->kind() == c10::aten::dim) {
+      // Reads the shape alone (as adaptive pooling does), not the units.
+    } else if (n->outputs().size() == 1 && gated.count(n->output())) {
+      trace_forward(n->output(), self, gated, seen, out);
     } else if (n->kind() == c10::prim::Return) {
       out += "blocked return\n";
     } else {
@@ -240,7 +269,8 @@ int stog_module_set(void* m, const char* name, void* value, char** err) {
 //   and forward from the product;
 // - `gate` == -1: back from the method's return value (the stage before a gate);
 // - `gate` == -2: forward from the method's first input (the stage or model after a gate).
-// Returns lines "producer W", "bias B", "norm P", "carrier W", "none OP", "blocked OP".
+// Returns lines "site" (one per write of the gated units, followed by its "producer W", "bias B",
+// "norm P" or "none OP"), "carrier W" and "blocked OP".
 char* stog_module_gate_links(void* m, const char* method, int64_t gate, char** err) {
   try {
     auto* module = static_cast<torch::jit::Module*>(m);
@@ -253,28 +283,35 @@ char* stog_module_gate_links(void* m, const char* method, int64_t gate, char** e
     if (gate >= 0) {
       auto muls = gate_muls(*graph, gate);
       if (muls.empty()) throw std::runtime_error("no multiplication by this gate in " + std::string(method));
+      auto reaches_gate = [&](Value* v) {
+        while (true) {
+          std::string k = v->node()->kind().toQualString();
+          if (k == "aten::__getitem__") return true;
+          if (k == "aten::view" || k == "aten::reshape" || k == "aten::unsqueeze" ||
+              k == "aten::expand" || k == "aten::to" || k == "aten::expand_as")
+            v = v->node()->input(0);
+          else
+            return false;
+        }
+      };
+      // Every product by the gate is one write of its units (several on a residual stream).
+      std::vector<Value*> products;
       for (Node* mul : muls) {
         // The operand that is not the gate: the one not reached from __getitem__.
         Value* a = mul->input(0);
         Value* b = mul->input(1);
-        auto reaches_gate = [&](Value* v) {
-          while (true) {
-            std::string k = v->node()->kind().toQualString();
-            if (k == "aten::__getitem__") return true;
-            if (k == "aten::view" || k == "aten::reshape" || k == "aten::unsqueeze" ||
-                k == "aten::expand" || k == "aten::to" || k == "aten::expand_as")
-              v = v->node()->input(0);
-            else
-              return false;
-          }
-        };
         trace_back(reaches_gate(a) ? b : a, self, out);
-        trace_forward(mul->output(), self, out);
+        products.push_back(mul->output());
       }
+      auto gated = gated_values(products);
+      std::set<Value*> seen;
+      for (Value* p : products) trace_forward(p, self, gated, seen, out);
     } else if (gate == -1) {
       trace_back(graph->outputs()[0], self, out);
     } else {
-      trace_forward(graph->inputs()[1], self, out);
+      Value* input = graph->inputs()[1];
+      std::set<Value*> seen;
+      trace_forward(input, self, gated_values({input}), seen, out);
     }
     return dup(out);
   } catch (const std::exception& e) {
