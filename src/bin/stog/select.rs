@@ -4,11 +4,12 @@ use crate::common::{DataArgs, gate_help, parse_sizes, prepare_out_dir};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
-use stog::data::{Format, Table};
+use stog::data::{Format, Split, Table};
 use stog::gates::GateConfig;
 use stog::report::{SelectConfigRecord, write_json};
 use stog::selector::{
-    Criterion, FitEvent, LambdaChoice, Race, Rule, Screen, Selector, Validation, architecture_name,
+    Criterion, FitEvent, FittedSelector, LambdaChoice, Race, Rule, Screen, SelectReport, Selector,
+    SelectorParams, Validation, architecture_name,
 };
 use stog::train::{PretrainConfig, device_name, parse_device, parse_threads, set_threads};
 
@@ -139,59 +140,9 @@ fn parse_validation(s: &str) -> Result<Validation> {
 pub fn run(args: SelectArgs) -> Result<()> {
     let gate = args.gate;
     let threads = parse_threads(&args.threads)?;
-    let mut params = Selector::params()
-        .gate(gate)
-        .epochs(args.epochs)
-        .seed(args.seed);
-    if args.hidden != "auto" {
-        params = params.hidden(parse_sizes(&args.hidden)?);
-    }
-    if let Some(b) = count_or(&args.batch_size, "--batch-size", "auto")? {
-        params = params.batch_size((b > 0).then_some(b));
-    }
-    params = params.epoch_rows(count_or(&args.epoch_rows, "--epoch-rows", "all")?);
-    params.lambda = match args.lambda.as_str() {
-        "auto" => LambdaChoice::Auto,
-        s => LambdaChoice::Fixed(
-            s.parse::<f64>()
-                .with_context(|| format!("--lambda `{s}`: expected auto or a number"))?,
-        ),
-    };
-    params.max_features = args.max_features;
-    params.dropout = args.dropout;
-    params.train.weight_decay = args.weight_decay;
-    params.validation = parse_validation(&args.validation)?;
-    params.criterion = match args.criterion {
-        CriterionArg::Loss => Criterion::Loss,
-        CriterionArg::Brier => Criterion::Brier,
-        CriterionArg::Accuracy => Criterion::Accuracy,
-    };
-    params.rule = match args.rule {
-        RuleArg::Best => Rule::Best,
-        RuleArg::OneSe => Rule::OneStandardError,
-    };
-    params.refit_on_all = matches!(args.refit_rows, RefitRowsArg::All);
-    params.ridge = matches!(args.linear_fit, LinearFitArg::Ridge);
-    params.screen = match args.screen.as_str() {
-        "auto" => Screen::Auto,
-        "off" => Screen::Off,
-        k => Screen::Keep(k.parse().with_context(|| {
-            format!("--screen `{k}`: expected auto, off or a number of features")
-        })?),
-    };
-    params.validate()?;
+    let mut params = selector_params(&args)?;
     let device = parse_device(&args.data.device)?;
-    let (table, split, mut unlabeled) = args.data.load_semi_supervised()?;
-    if let Some(path) = &args.unlabeled {
-        if Format::of(path)? != Format::Csv {
-            anyhow::bail!(
-                "--unlabeled {}: unlabeled rows are read from CSV only (or give them in --data \
-                 with an empty CSV cell or a Parquet null as target)",
-                path.display()
-            );
-        }
-        unlabeled.extend(Table::features_from_csv(path, &table.feature_names)?);
-    }
+    let (table, split, unlabeled) = load_rows(&args)?;
     let epochs = args
         .pretrain_epochs
         .unwrap_or(if unlabeled.is_empty() { 0 } else { 300 });
@@ -232,7 +183,6 @@ pub fn run(args: SelectArgs) -> Result<()> {
     progress.bar.finish_and_clear();
     let fitted = fitted?;
     fitted.save(&args.out_dir)?;
-    let info = &fitted.info;
     let result = fitted.report(
         start.elapsed().as_secs_f64(),
         threads,
@@ -240,19 +190,94 @@ pub fn run(args: SelectArgs) -> Result<()> {
     )?;
     write_json(&args.out_dir.join("result.json"), &result)?;
     if !args.quiet {
-        println!(
-            "lambda {:.4}: {} of {} features selected: {}",
-            info.lambda,
-            fitted.selected().len(),
-            table.n_features(),
-            fitted.selected_names().join(", ")
-        );
-        match &result.metrics.test {
-            Some(test) => println!("test {}", serde_json::to_string(test)?),
-            None => println!("test: no test rows (--split with a test fraction of 0)"),
-        }
-        println!("wrote {}", args.out_dir.join("result.json").display());
+        print_summary(&args, &fitted, &result, table.n_features())?;
     }
+    Ok(())
+}
+
+/// The selector's parameters from the arguments, validated (the pretraining is set once the
+/// unlabeled rows are known).
+fn selector_params(args: &SelectArgs) -> Result<SelectorParams> {
+    let mut params = Selector::params()
+        .gate(args.gate)
+        .epochs(args.epochs)
+        .seed(args.seed);
+    if args.hidden != "auto" {
+        params = params.hidden(parse_sizes(&args.hidden)?);
+    }
+    if let Some(b) = count_or(&args.batch_size, "--batch-size", "auto")? {
+        params = params.batch_size((b > 0).then_some(b));
+    }
+    params = params.epoch_rows(count_or(&args.epoch_rows, "--epoch-rows", "all")?);
+    params.lambda = match args.lambda.as_str() {
+        "auto" => LambdaChoice::Auto,
+        s => LambdaChoice::Fixed(
+            s.parse::<f64>()
+                .with_context(|| format!("--lambda `{s}`: expected auto or a number"))?,
+        ),
+    };
+    params.max_features = args.max_features;
+    params.dropout = args.dropout;
+    params.train.weight_decay = args.weight_decay;
+    params.validation = parse_validation(&args.validation)?;
+    params.criterion = match args.criterion {
+        CriterionArg::Loss => Criterion::Loss,
+        CriterionArg::Brier => Criterion::Brier,
+        CriterionArg::Accuracy => Criterion::Accuracy,
+    };
+    params.rule = match args.rule {
+        RuleArg::Best => Rule::Best,
+        RuleArg::OneSe => Rule::OneStandardError,
+    };
+    params.refit_on_all = matches!(args.refit_rows, RefitRowsArg::All);
+    params.ridge = matches!(args.linear_fit, LinearFitArg::Ridge);
+    params.screen = match args.screen.as_str() {
+        "auto" => Screen::Auto,
+        "off" => Screen::Off,
+        k => Screen::Keep(k.parse().with_context(|| {
+            format!("--screen `{k}`: expected auto, off or a number of features")
+        })?),
+    };
+    params.validate()?;
+    Ok(params)
+}
+
+/// The table, its split and the unlabeled rows (those of --data with an empty target, then
+/// those of --unlabeled).
+fn load_rows(args: &SelectArgs) -> Result<(Table, Split, Vec<f64>)> {
+    let (table, split, mut unlabeled) = args.data.load_semi_supervised()?;
+    if let Some(path) = &args.unlabeled {
+        if Format::of(path)? != Format::Csv {
+            anyhow::bail!(
+                "--unlabeled {}: unlabeled rows are read from CSV only (or give them in --data \
+                 with an empty CSV cell or a Parquet null as target)",
+                path.display()
+            );
+        }
+        unlabeled.extend(Table::features_from_csv(path, &table.feature_names)?);
+    }
+    Ok((table, split, unlabeled))
+}
+
+/// Prints the chosen lambda with the selected features, the test metrics and where the result is.
+fn print_summary(
+    args: &SelectArgs,
+    fitted: &FittedSelector,
+    result: &SelectReport,
+    n_features: usize,
+) -> Result<()> {
+    println!(
+        "lambda {:.4}: {} of {} features selected: {}",
+        fitted.info.lambda,
+        fitted.selected().len(),
+        n_features,
+        fitted.selected_names().join(", ")
+    );
+    match &result.metrics.test {
+        Some(test) => println!("test {}", serde_json::to_string(test)?),
+        None => println!("test: no test rows (--split with a test fraction of 0)"),
+    }
+    println!("wrote {}", args.out_dir.join("result.json").display());
     Ok(())
 }
 
