@@ -10,6 +10,7 @@ mod common;
 mod script;
 mod select;
 mod sweep;
+mod sweep_args;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
