@@ -106,20 +106,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     let device = parse_device(&args.data.device)?;
     let shape = args.input_shape.as_deref().map(parse_sizes).transpose()?;
     let auto = args.lambda == "auto";
-    let lambda: Option<f64> =
-        if auto {
-            None
-        } else {
-            Some(args.lambda.parse().with_context(|| {
-                format!("--lambda `{}`: expected auto or a number", args.lambda)
-            })?)
-        };
-    let grid = match (&args.lambdas, lambda) {
-        (Some(l), _) => l.clone(),
-        (None, Some(l)) => vec![l],
-        (None, None) => DEFAULT_SCRIPT_LAMBDAS.to_vec(),
-    };
-    check_lambdas(&grid)?;
+    let grid = lambda_grid(&args, auto)?;
     let (table, split) = args.data.load()?;
     if split.test.is_empty() {
         anyhow::bail!(
@@ -130,25 +117,10 @@ pub fn run(args: ScriptArgs) -> Result<()> {
     let data = Prepared::new(&table, &split, device)?;
     set_threads(threads, split.train.len(), table.n_features(), device);
     prepare_out_dir(&args.out_dir)?;
-    let config = ScriptConfigRecord {
-        command: "script".into(),
-        model: args.model.clone(),
-        data: args.data.record()?,
-        gate,
-        placement: args.placement.name().into(),
-        lambda: args.lambda.clone(),
-        lambdas: grid.clone(),
-        warmup_epochs: args.warmup_epochs,
-        epochs: args.epochs,
-        gate_lr: args.gate_lr,
-        train_backbone: args.train_backbone,
-        backbone_lr: args.backbone_lr,
-        refit_epochs: args.refit_epochs,
-        batch_size: args.batch_size,
-        seed: args.seed,
-        input_shape: shape.clone(),
-    };
-    write_json(&args.out_dir.join("config.json"), &config)?;
+    write_json(
+        &args.out_dir.join("config.json"),
+        &config_record(&args, &grid, shape.clone())?,
+    )?;
     if !args.quiet {
         eprintln!(
             "stog script: {} on {} rows, gate {gate}, device {}",
@@ -162,29 +134,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         );
     }
     tch::manual_seed(args.seed as i64);
-    let device = data.train.x.device();
-    let mut g = match (args.placement, args.model.as_slice()) {
-        (ScriptPlacement::Input, [model]) => gated_script(
-            model,
-            gate,
-            data.train.x.size()[1],
-            shape.as_deref(),
-            device,
-        )?,
-        (ScriptPlacement::Inside, [model]) => {
-            gated_stages(model, gate, &data.train.x, shape.as_deref(), device)?
-        }
-        (ScriptPlacement::Inside, files) => {
-            gated_stage_files(files, gate, &data.train.x, shape.as_deref(), device)?
-        }
-        (ScriptPlacement::Input, files) => anyhow::bail!(
-            "--model lists {} stage files: gates between stage files need --placement inside",
-            files.len()
-        ),
-    };
-    if args.train_backbone {
-        g.train_backbone()?;
-    }
+    let mut g = gated_model(&args, &data, shape.as_deref())?;
     let config = ScriptFitConfig {
         lambda: grid[0],
         epochs: args.epochs,
@@ -217,11 +167,93 @@ pub fn run(args: ScriptArgs) -> Result<()> {
             write_point(&args, g, &data, lambda, best_epoch, &dir)
         },
     )?;
-    let chosen = auto.then(|| choose_script_point(&points)).flatten();
+    finish_path(&args, &g, &points, auto)
+}
+
+/// The lambdas to fit: --lambdas, else the one --lambda gives, else (auto) the default path.
+fn lambda_grid(args: &ScriptArgs, auto: bool) -> Result<Vec<f64>> {
+    let lambda: Option<f64> =
+        if auto {
+            None
+        } else {
+            Some(args.lambda.parse().with_context(|| {
+                format!("--lambda `{}`: expected auto or a number", args.lambda)
+            })?)
+        };
+    let grid = match (&args.lambdas, lambda) {
+        (Some(l), _) => l.clone(),
+        (None, Some(l)) => vec![l],
+        (None, None) => DEFAULT_SCRIPT_LAMBDAS.to_vec(),
+    };
+    check_lambdas(&grid)?;
+    Ok(grid)
+}
+
+/// The config.json record of this run.
+fn config_record(
+    args: &ScriptArgs,
+    grid: &[f64],
+    shape: Option<Vec<i64>>,
+) -> Result<ScriptConfigRecord> {
+    Ok(ScriptConfigRecord {
+        command: "script".into(),
+        model: args.model.clone(),
+        data: args.data.record()?,
+        gate: args.gate,
+        placement: args.placement.name().into(),
+        lambda: args.lambda.clone(),
+        lambdas: grid.to_vec(),
+        warmup_epochs: args.warmup_epochs,
+        epochs: args.epochs,
+        gate_lr: args.gate_lr,
+        train_backbone: args.train_backbone,
+        backbone_lr: args.backbone_lr,
+        refit_epochs: args.refit_epochs,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        input_shape: shape,
+    })
+}
+
+/// The model with its gates where --placement puts them (its backbone trainable with
+/// --train-backbone), on the device of the prepared rows.
+fn gated_model(args: &ScriptArgs, data: &Prepared, shape: Option<&[i64]>) -> Result<GatedScript> {
+    let gate = args.gate;
+    let device = data.train.x.device();
+    let mut g = match (args.placement, args.model.as_slice()) {
+        (ScriptPlacement::Input, [model]) => {
+            gated_script(model, gate, data.train.x.size()[1], shape, device)?
+        }
+        (ScriptPlacement::Inside, [model]) => {
+            gated_stages(model, gate, &data.train.x, shape, device)?
+        }
+        (ScriptPlacement::Inside, files) => {
+            gated_stage_files(files, gate, &data.train.x, shape, device)?
+        }
+        (ScriptPlacement::Input, files) => anyhow::bail!(
+            "--model lists {} stage files: gates between stage files need --placement inside",
+            files.len()
+        ),
+    };
+    if args.train_backbone {
+        g.train_backbone()?;
+    }
+    Ok(g)
+}
+
+/// After a path: writes path.json, prints its table and, with --lambda auto, makes the chosen
+/// point's files the folder's own.
+fn finish_path(
+    args: &ScriptArgs,
+    g: &GatedScript,
+    points: &[ScriptPathPoint],
+    auto: bool,
+) -> Result<()> {
+    let chosen = auto.then(|| choose_script_point(points)).flatten();
     write_json(
         &args.out_dir.join("path.json"),
         &ScriptPathReport {
-            path: points.clone(),
+            path: points.to_vec(),
             chosen_lambda: chosen.map(|i| points[i].lambda),
         },
     )?;
@@ -229,7 +261,7 @@ pub fn run(args: ScriptArgs) -> Result<()> {
         args,
         "| lambda | kept units | multiply-adds | val | test |\n|---|---|---|---|---|"
     );
-    for p in &points {
+    for p in points {
         say!(
             args,
             "| {} | {} | {} | {:.4} | {:.4} |",
