@@ -9,6 +9,16 @@
 //! rows (`predict`, `predict_proba`, `transform`, `support`) and save / load it. Fits are
 //! serialised per process ([`exclusive_rng`]), so concurrent fits never change each other's
 //! results.
+//!
+//! ## The API
+//!
+//! - Fit a selector from arrays: [`data::Table::from_arrays`], [`selector::SelectorParams`],
+//!   [`selector::FittedSelector`].
+//! - Sweep a grid: [`sweep::SweepConfig`], [`sweep::Sweep`], [`sweep::Shard`].
+//! - Gate a TorchScript model: [`script`].
+//! - Gate layers for your own tch model: [`gates::GateConfig`], [`gates::build_gate`],
+//!   [`gates::Gate`]; a gated MLP: [`model::GatedMlp`].
+//! - Data readers: [`data::Format`], [`data::Source`], [`data::Table`].
 
 mod allocator;
 pub mod data;

@@ -13,10 +13,10 @@ mod table;
 mod values;
 mod write;
 
-pub use format::*;
-pub use split::*;
-pub use standardize::*;
-pub use synthetic::*;
-pub use table::*;
-pub use values::*;
-pub use write::*;
+pub use format::{Format, Source};
+pub use split::Split;
+pub use standardize::Standardizer;
+pub use synthetic::{Synthetic, duplicate_groups, interaction, nonlinear_regression};
+pub use table::{MIN_ROWS, Table, Task};
+pub use values::Values;
+pub use write::write_columns;

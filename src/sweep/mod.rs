@@ -17,15 +17,16 @@ mod shard;
 mod summary;
 mod workers;
 
-pub use finished::*;
-pub use grid::*;
-pub use manifest::*;
-pub use merge::*;
-pub use outputs::*;
-pub use plan::*;
-pub use progress::*;
-pub use shard::*;
-pub use summary::*;
-pub use workers::*;
+pub use finished::{finished_chunk, finished_group};
+pub(crate) use grid::*;
+pub use grid::{Chunk, Placement, SweepConfig, default_bottleneck};
+pub use manifest::{MANIFEST, SplitSource, SweepData, SweepManifest};
+pub use merge::{Merged, ShardsWallTime};
+pub use plan::Sweep;
+pub use progress::{Progress, Resumed};
+pub(crate) use shard::*;
+pub use shard::{AutoShard, SCHEDULER_INDEX_VARS, SHARDS_VAR, Shard};
+pub use summary::{frontier_table, summarize};
+pub use workers::{FolderLayout, worker_dir};
 
 pub use crate::report::{Cell, FrontierPoint, RunRecord, Stat, Summary};

@@ -2,10 +2,9 @@
 //! script` both call: the points become [`Candidate`]s (features kept, a validation score and its
 //! standard error) and [`choose`] applies a [`Choice`] (the best score, the sparsest within one
 //! standard error of it, or the best within a feature budget). What differs between users is
-//! only how the candidates are scored: the path's own validation rows ([`choose_point`]), select's
+//! only how the candidates are scored: the path's own validation rows, select's
 //! cross-validation (`crate::selector`), a TorchScript path's points (`crate::script`).
 
-use super::PathPoint;
 use crate::stats::{accuracy_se, mean_and_se};
 use serde::{Deserialize, Serialize};
 
@@ -45,20 +44,6 @@ pub fn loss_score(losses: &[f64]) -> (f64, f64) {
 /// binomial standard error ([`accuracy_se`]).
 pub fn accuracy_score(accuracy: f64, n: usize) -> (f64, f64) {
     (accuracy, accuracy_se(accuracy, n))
-}
-
-/// Index of the point chosen for member `m` by `choice`, scored by each point's own validation
-/// score ([`super::PathMember::score`]); `None` when no point qualifies.
-pub fn choose_point(points: &[PathPoint], m: usize, choice: Choice) -> Option<usize> {
-    let candidates: Vec<Candidate> = points
-        .iter()
-        .map(|p| Candidate {
-            kept: p.members[m].selected.len(),
-            score: p.members[m].score,
-            score_se: p.members[m].score_se,
-        })
-        .collect();
-    choose(&candidates, choice)
 }
 
 /// Index of the candidate `choice` picks; ties go to fewer units, then to the better score.

@@ -1,11 +1,11 @@
 //! Warm-started lambda paths. [`warm_path`] fits a given grid of lambdas in increasing order, each
 //! point from the state the previous one left (any [`GatedModel`]; `stog script` runs it).
 //!
-//! [`lambda_path`] is the MLP's adaptive path (like LassoNet's): an unpenalised fit first, then
+//! [`lambda_path_with`] is the MLP's adaptive path (like LassoNet's): an unpenalised fit first, then
 //! lambda grows, each point starting from the previous solution and running until its selected
 //! set has been stable for a while; the path ends when every gate is closed. Each point is scored
 //! on validation and kept ([`PathPoint`], refitted as [`PathConfig::refit`] says), so that a point
-//! can be chosen afterwards ([`super::choose_point`]).
+//! can be chosen afterwards ([`super::choose`]).
 //!
 //! The path adapts to the problem ([`PathConfig`]). The sum penalty adds lambda per open gate, so
 //! one lambda means very different things at D = 30 and D = 2300: the first penalised lambda is
@@ -62,22 +62,10 @@ where
     Ok(points)
 }
 
-/// Runs the adaptive path for every member of `model` (all members share the lambdas). Not a
+/// Runs the path (adaptive, or the lambdas `schedule` gives) for every member of `model` (all members share the lambdas). Not a
 /// [`warm_path`]: its lambdas are chosen as it goes (a step that drops too many units is undone
 /// and retried smaller), one optimiser carries its state from point to point, and a point ends
 /// when the selection is stable rather than after a fixed number of epochs.
-pub fn lambda_path(
-    model: &mut GatedMlp,
-    vs: &nn::VarStore,
-    data: &Prepared,
-    train: &TrainConfig,
-    path: &PathConfig,
-    tags: &MemberTags,
-) -> Result<Vec<PathPoint>> {
-    lambda_path_with(model, vs, data, train, path, tags, &Schedule::Adaptive)
-}
-
-/// [`lambda_path`] with the lambdas given by `schedule`.
 pub fn lambda_path_with(
     model: &mut GatedMlp,
     vs: &nn::VarStore,
