@@ -161,7 +161,7 @@ impl FittedSelector {
 
     /// Stability per feature: the fraction of the cross-validation folds whose model at the
     /// chosen point keeps it (`None` when lambda was not chosen by cross-validation; see
-    /// [`Decision::stability`]).
+    /// [`Decision::stability`](super::Decision::stability)).
     pub fn stability(&self) -> Option<&[f64]> {
         self.info.decision.as_ref()?.stability.as_deref()
     }

@@ -19,7 +19,7 @@ pub struct SplitMetrics {
     pub test: Option<Metrics>,
 }
 
-/// The version of the saved layout that [`FittedSelector::save`] writes; [`FittedSelector::load`]
+/// The version of the saved layout that [`FittedSelector::save`](super::FittedSelector::save) writes; [`FittedSelector::load`](super::FittedSelector::load)
 /// reads it and every earlier one. Version 2: `model.safetensors` holds the network pruned to the
 /// selected features ([`SelectorInfo::kept`]) and `scaler` their statistics only. Version 1 (a
 /// file without a version too): the whole gated network, `scaler` over every network input.
@@ -49,7 +49,7 @@ pub struct SelectorInfo {
     /// Class labels (classification).
     pub classes: Vec<i64>,
     /// Standardisation of the network's inputs (training rows): of the selected features, in the
-    /// order of [`FittedSelector::selected`] (of every network input in a version-1 file).
+    /// order of [`FittedSelector::selected`](super::FittedSelector::selected) (of every network input in a version-1 file).
     pub scaler: Standardizer,
     /// Regression target mean and scale.
     pub target_scale: (f64, f64),

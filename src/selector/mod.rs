@@ -4,7 +4,7 @@
 //! gives the selected features, their importance, predictions, probabilities, the kept columns,
 //! and save / load.
 //!
-//! A fit runs as steps: [`fit`] (screen, race of architectures), `architecture` (one
+//! A fit runs as steps: `fit` (screen, race of architectures), `architecture` (one
 //! architecture's path), `folds` (cross-validation), `chosen` (the point chosen),
 //! `final_fit` (the final model), ending in a [`FittedSelector`] built once.
 

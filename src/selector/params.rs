@@ -66,7 +66,7 @@ pub struct SelectorParams {
     /// point, which saw the training rows only.
     #[serde(default = "default_refit_on_all")]
     pub refit_on_all: bool,
-    /// Screening of very wide data before the gates ([`screen`]).
+    /// Screening of very wide data before the gates ([`screen`](super::screen)).
     #[serde(default = "default_screen")]
     pub screen: Screen,
     /// The final fit of a linear regression model (no hidden layer): closed-form ridge on the
