@@ -91,22 +91,7 @@ impl GatedMlp {
             None => h.shallow_clone(),
         };
         let z = decide(0, &h);
-        // A gate shared by the rows folds into a narrow first layer's weights (same values up
-        // to rounding, faster; see `EnsembleLinear::forward_gated`).
-        let folded = match &z {
-            Some(z)
-                if z.dim() == 3
-                    && z.size()[1] == 1
-                    && self.conditional.is_empty()
-                    && !h.requires_grad() =>
-            {
-                self.linears
-                    .first()
-                    .filter(|l| l.outputs() <= super::FEW_OUTPUTS)
-                    .map(|_| z.shallow_clone())
-            }
-            _ => None,
-        };
+        let folded = self.folded_input_gate(z.as_ref(), &h);
         h = gate(0, &h, z, folded.is_none());
         let last = self.linears.len() - 1;
         for (l, linear) in self.linears.iter().enumerate() {
@@ -132,5 +117,19 @@ impl GatedMlp {
             applied,
             logits,
         }
+    }
+
+    /// The input gate `z` when it folds into the first layer's weights
+    /// ([`super::EnsembleLinear::forward_gated`]: same values up to rounding, faster): a gate
+    /// shared by the rows (`[E, 1, D]`), on inputs that need no gradient, before a layer of at
+    /// most [`super::FEW_OUTPUTS`] outputs, in a model without conditional gates (they read the
+    /// gated input).
+    fn folded_input_gate(&self, z: Option<&Tensor>, xs: &Tensor) -> Option<Tensor> {
+        let z = z.filter(|z| z.dim() == 3 && z.size()[1] == 1)?;
+        let narrow = self
+            .linears
+            .first()
+            .is_some_and(|l| l.outputs() <= super::FEW_OUTPUTS);
+        (narrow && self.conditional.is_empty() && !xs.requires_grad()).then(|| z.shallow_clone())
     }
 }
