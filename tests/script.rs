@@ -881,16 +881,25 @@ fn assert_export_computes_the_gated_model(
     file: &std::path::Path,
     data: &Prepared,
 ) {
+    let (ours, theirs) = gated_and_exported_outputs(g, file, data);
+    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+}
+
+/// The gated model's and the exported digits model `file`'s outputs on the test rows.
+fn gated_and_exported_outputs(
+    g: &stog::script::GatedScript,
+    file: &std::path::Path,
+    data: &Prepared,
+) -> (Tensor, Tensor) {
     let exported = tch::CModule::load(file).unwrap();
-    let (ours, theirs) = tch::no_grad(|| {
+    tch::no_grad(|| {
         (
             g.forward(&data.test.x, false).unwrap(),
             exported
                 .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
                 .unwrap(),
         )
-    });
-    assert!((ours - theirs).abs().max().double_value(&[]) < 1e-4);
+    })
 }
 
 /// The digits model that `script` (a fixture) writes as `file` with `args`, STE gates through its
@@ -1065,15 +1074,7 @@ fn export_difference(
     file: &std::path::Path,
     data: &Prepared,
 ) -> f64 {
-    let exported = tch::CModule::load(file).unwrap();
-    let (ours, theirs) = tch::no_grad(|| {
-        (
-            g.forward(&data.test.x, false).unwrap(),
-            exported
-                .forward_ts(&[data.test.x.view([-1, 1, 8, 8])])
-                .unwrap(),
-        )
-    });
+    let (ours, theirs) = gated_and_exported_outputs(g, file, data);
     let scale = 1.0 + ours.abs().max().double_value(&[]);
     (ours - theirs).abs().max().double_value(&[]) / scale
 }
